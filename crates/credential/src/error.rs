@@ -1,0 +1,124 @@
+//! One error type for everything that can go wrong while building, encoding or decoding a
+//! credential or a status list. Every variant has a stable, machine-readable [`Error::kind`]; the
+//! kinds are part of the format specification (docs/credential-format.md) and of the test vectors.
+
+use thiserror::Error;
+
+/// What went wrong, one variant per cause.
+///
+/// Messages never contain claim values (names, id numbers), key material or whole payloads, so an
+/// error can be logged or returned to a caller as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The payload starts with the prefix of another kind of QR code (a login request, a
+    /// signature stamp, an EU health certificate), not an identity credential.
+    #[error(
+        "payload has the prefix {prefix:?} of another kind of QR code, not an identity credential"
+    )]
+    BadPrefix {
+        /// The prefix that was found.
+        prefix: &'static str,
+    },
+    /// The payload text is not valid base45 (RFC 9285).
+    #[error("payload is not valid base45: {0}")]
+    Base45(#[from] crate::base45::Base45Error),
+    /// The zlib stream is corrupt or truncated.
+    #[error("zlib decompression failed: {0}")]
+    Decompression(String),
+    /// An input or a decompressed stream is larger than its limit.
+    #[error("{what} is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// Which size was exceeded.
+        what: &'static str,
+        /// The limit in bytes (characters for payload text).
+        limit: usize,
+    },
+    /// The bytes are not one well-formed CBOR item (malformed, trailing bytes, nested too deeply,
+    /// duplicate map keys).
+    #[error("CBOR is not well-formed: {0}")]
+    Cbor(String),
+    /// The CBOR is well-formed but not the COSE_Sign1 / CWT structure the format requires.
+    #[error("not a valid COSE_Sign1 structure: {0}")]
+    CoseStructure(String),
+    /// The protected header names an algorithm other than EdDSA (-8).
+    #[error("algorithm {0} is not allowed; only EdDSA (-8) is accepted")]
+    AlgorithmNotAllowed(i64),
+    /// The signature does not verify with the issuer key.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The claims are missing, of the wrong type, or out of their limits.
+    #[error("invalid claims: {0}")]
+    BadClaims(ClaimError),
+    /// A status list is malformed (bit width, length, compression).
+    #[error("invalid status list: {0}")]
+    StatusList(String),
+    /// The signer refused or failed to sign (a hardware key that is unplugged, say).
+    #[error("the signer failed to produce a signature")]
+    Signing,
+    /// A key could not be read or is not an Ed25519 key.
+    #[error("invalid key: {0}")]
+    Key(String),
+}
+
+impl Error {
+    /// The stable snake_case name of this kind of error, used in verdict JSON and test vectors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::BadPrefix { .. } => "bad_prefix",
+            Error::Base45(_) => "base45",
+            Error::Decompression(_) => "decompression",
+            Error::TooLarge { .. } => "too_large",
+            Error::Cbor(_) => "cbor",
+            Error::CoseStructure(_) => "cose_structure",
+            Error::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+            Error::BadSignature => "bad_signature",
+            Error::BadClaims(_) => "bad_claims",
+            Error::StatusList(_) => "bad_status_list",
+            Error::Signing => "signing_failed",
+            Error::Key(_) => "bad_key",
+        }
+    }
+}
+
+impl From<ClaimError> for Error {
+    fn from(e: ClaimError) -> Self {
+        Error::BadClaims(e)
+    }
+}
+
+/// A claim that is missing or broken. Says which field and what is wrong, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// A required field is absent.
+    #[error("{0} is required")]
+    Missing(&'static str),
+    /// A field has the wrong CBOR or JSON type.
+    #[error("{field} must be {expected}")]
+    WrongType {
+        /// The field.
+        field: &'static str,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// A field's value breaks its format or range.
+    #[error("{field}: {problem}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong, in words that do not repeat the value.
+        problem: &'static str,
+    },
+    /// A text field is longer than its limit.
+    #[error("{field} is longer than {max} characters")]
+    TooLong {
+        /// The field.
+        field: &'static str,
+        /// The limit in Unicode scalar values after NFC normalisation.
+        max: usize,
+    },
+    /// The JSON input is not an object of the documented fields.
+    #[error("claims JSON: {0}")]
+    Json(String),
+}

@@ -1,0 +1,57 @@
+//! # qrid-credential
+//!
+//! The qrid identity credential format, as specified in `docs/credential-format.md`: a MOSIP
+//! Claim 169 identity map inside a CWT (RFC 8392), signed as a COSE_Sign1 (RFC 9052) with Ed25519,
+//! zlib-compressed when that makes it smaller, and base45-encoded (RFC 9285) for a QR code in
+//! alphanumeric mode. Also the IETF Token Status List codec that revocation uses.
+//!
+//! This crate is pure: no I/O, no clock, no async. Time and keys come in as arguments; signing
+//! goes through [`signature::Signer`] so that a hardware key can replace a file key.
+//!
+//! ```
+//! use qrid_credential::{CitizenInput, Credential, IssuerKey, open};
+//!
+//! let key = IssuerKey::generate();
+//! let input = CitizenInput::from_json(r#"{"id_number":"001099012345",
+//!     "full_name":"Nguyễn Thị Minh Khai","date_of_birth":"1990-01-15"}"#).unwrap();
+//! let credential = Credential::from_input(&input, "VN", 1_763_856_000, 3650, None, None).unwrap();
+//! let payload = credential.sign(key.signing_key(), key.kid()).unwrap();
+//!
+//! let msg = open(&payload).unwrap();
+//! assert!(key.kid().matches(msg.kid()));
+//! msg.verify(&key.verifying_key()).unwrap();
+//! let back = Credential::from_cbor(msg.payload()).unwrap();
+//! assert_eq!(back.citizen.full_name.as_str(), "Nguyễn Thị Minh Khai");
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod base45;
+mod cbor;
+mod claims;
+mod cose;
+mod credential;
+mod date;
+mod error;
+mod keys;
+pub mod payload;
+mod statuslist;
+
+pub use claims::{
+    Citizen, CitizenInput, CountryCode, IdNumber, PhotoDigest, Sex, Text, FULL_NAME_MAX,
+    MAX_INPUT_JSON, PLACE_MAX,
+};
+pub use cose::{SignedMessage, ALG_EDDSA};
+pub use credential::{
+    claim169, key as cwt_key, open, Credential, CredentialId, HolderKey, StatusIndex, StatusRef,
+    ISSUER_MAX, STATUS_URI_MAX,
+};
+pub use date::{Date, DAY};
+pub use error::{ClaimError, Error};
+pub use keys::{IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, SHORT_KID_LEN};
+pub use statuslist::{
+    Status, StatusBits, StatusList, StatusListToken, MAX_LIST_BYTES, MAX_TOKEN_BYTES,
+};
+
+/// Re-exported so callers name the same key types as this crate.
+pub use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
