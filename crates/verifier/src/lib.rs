@@ -1,0 +1,372 @@
+//! # qrid-verifier
+//!
+//! The offline verifier that a counter app or a portal embeds. It holds a trust store (from a
+//! JWKS), cached status lists with their age, and a policy (clock skew, how old a status list may
+//! be), and turns a payload into a [`Verdict`].
+//!
+//! Two kinds of answer are kept apart:
+//! - `Ok(Verdict::Invalid(..))`: the credential was checked and is not valid, with a [`Reason`]
+//!   whose [`Reason::kind`] is stable (`bad_signature`, `expired`, `revoked`, …);
+//! - `Err(VerifyError)`: the verifier could not check it (the status list it needs is missing).
+//!
+//! Time comes in as an argument, so expiry is deterministic in tests.
+//!
+//! ```
+//! use qrid_credential::{CitizenInput, Credential, IssuerKey, Jwks};
+//! use qrid_verifier::{Policy, StatusCache, TrustStore, Verdict, Verifier};
+//!
+//! let key = IssuerKey::generate();
+//! let input = CitizenInput::from_json(r#"{"id_number":"001099012345",
+//!     "full_name":"Trần Văn Bảo","date_of_birth":"1985-07-30"}"#).unwrap();
+//! let now = 1_763_856_000;
+//! let payload = Credential::from_input(&input, "VN", now, 365, None, None).unwrap()
+//!     .sign(key.signing_key(), key.kid()).unwrap();
+//!
+//! let trust = TrustStore::from_jwks(&Jwks { keys: vec![key.jwk()] }).unwrap();
+//! let verifier = Verifier::new(trust, StatusCache::default(), Policy::default());
+//! assert!(matches!(verifier.verify(&payload, now).unwrap(), Verdict::Valid(_)));
+//! match verifier.verify(&payload, now + 400 * 86_400).unwrap() {
+//!     Verdict::Invalid(reason) => assert_eq!(reason.kind(), "expired"),
+//!     Verdict::Valid(_) => unreachable!(),
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod status;
+mod trust;
+mod verdict;
+
+pub use status::{CachedStatusList, StatusCache};
+pub use trust::{KeyLookup, TrustStore, TrustedKey};
+pub use verdict::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
+
+use qrid_credential::{open, Credential, Status};
+
+/// How strict to be about time and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Seconds of clock difference tolerated between issuer and verifier, both ways.
+    pub clock_skew: i64,
+    /// Oldest status list (seconds since its `iat`) still trusted for a status answer.
+    pub max_status_age: i64,
+    /// Whether a credential that references a status list must have it checked; when false, a
+    /// missing list gives status `unchecked` instead of an error.
+    pub require_status: bool,
+}
+
+impl Default for Policy {
+    /// 5 minutes of skew; status lists up to 48 hours old, so a counter can stay offline for a
+    /// weekend; status not required.
+    fn default() -> Self {
+        Policy {
+            clock_skew: 300,
+            max_status_age: 48 * 3600,
+            require_status: false,
+        }
+    }
+}
+
+/// Verifies credentials against a key lookup, a status cache and a policy.
+pub struct Verifier<K: KeyLookup = TrustStore> {
+    keys: K,
+    status: StatusCache,
+    policy: Policy,
+}
+
+impl<K: KeyLookup> Verifier<K> {
+    /// A verifier over these keys, cached status lists and policy.
+    pub fn new(keys: K, status: StatusCache, policy: Policy) -> Self {
+        Verifier {
+            keys,
+            status,
+            policy,
+        }
+    }
+
+    /// The status cache, to add or refresh lists.
+    pub fn status_mut(&mut self) -> &mut StatusCache {
+        &mut self.status
+    }
+
+    /// The key lookup.
+    pub fn keys(&self) -> &K {
+        &self.keys
+    }
+
+    /// Verifies one payload at Unix time `now`.
+    ///
+    /// The steps, in order (docs/credential-format.md): format (prefix, size, base45, zlib,
+    /// CBOR, COSE_Sign1, algorithm), key lookup by `kid` prefix, Ed25519 signature (strict),
+    /// claims, validity window with skew, status.
+    pub fn verify(&self, payload: &str, now: i64) -> Result<Verdict, VerifyError> {
+        let msg = match open(payload) {
+            Ok(m) => m,
+            Err(e) => return Ok(Verdict::Invalid(Reason::Format(e))),
+        };
+        let candidates = self.keys.candidates(msg.kid());
+        if candidates.is_empty() {
+            return Ok(Verdict::Invalid(Reason::UnknownKey));
+        }
+        let Some(key) = candidates.into_iter().find(|k| msg.verify(&k.key).is_ok()) else {
+            return Ok(Verdict::Invalid(Reason::Format(
+                qrid_credential::Error::BadSignature,
+            )));
+        };
+        let credential = match Credential::from_cbor(msg.payload()) {
+            Ok(c) => c,
+            Err(e) => return Ok(Verdict::Invalid(Reason::Format(e))),
+        };
+        let skew = self.policy.clock_skew;
+        let starts = credential
+            .not_before
+            .unwrap_or(credential.issued_at)
+            .max(credential.issued_at);
+        if starts > now.saturating_add(skew) {
+            return Ok(Verdict::Invalid(Reason::NotYetValid {
+                credential: Box::new(credential),
+            }));
+        }
+        if credential.expires_at <= now.saturating_sub(skew) {
+            return Ok(Verdict::Invalid(Reason::Expired {
+                credential: Box::new(credential),
+            }));
+        }
+        let status = match &credential.status {
+            None => StatusOutcome::Unchecked,
+            Some(reference) => match self.status.get(&reference.uri) {
+                None if self.policy.require_status => {
+                    return Err(VerifyError::StatusListUnavailable {
+                        uri: reference.uri.clone(),
+                    })
+                }
+                None => StatusOutcome::Unchecked,
+                Some(list) => {
+                    let age = now.saturating_sub(list.token.issued_at);
+                    let expired = list
+                        .token
+                        .expires_at
+                        .is_some_and(|exp| exp <= now.saturating_sub(skew));
+                    let stale = age > self.policy.max_status_age || expired;
+                    match list.token.list.get(reference.index) {
+                        // Revocation is final: an old list that says revoked is still right.
+                        Some(Status::Invalid) => {
+                            return Ok(Verdict::Invalid(Reason::Revoked {
+                                credential: Box::new(credential),
+                            }))
+                        }
+                        _ if stale && self.policy.require_status => {
+                            return Ok(Verdict::Invalid(Reason::StaleStatusList {
+                                age,
+                                max_age: self.policy.max_status_age,
+                                credential: Box::new(credential),
+                            }));
+                        }
+                        // Not required: an old list is no worse than none at all.
+                        _ if stale => StatusOutcome::Unchecked,
+                        None => {
+                            return Ok(Verdict::Invalid(Reason::StatusIndexOutOfRange {
+                                credential: Box::new(credential),
+                            }))
+                        }
+                        Some(Status::Valid) => StatusOutcome::Valid { list_age: age },
+                        Some(Status::Suspended) => {
+                            return Ok(Verdict::Invalid(Reason::Suspended {
+                                credential: Box::new(credential),
+                            }))
+                        }
+                        Some(Status::Other(v)) => {
+                            return Ok(Verdict::Invalid(Reason::UnknownStatus {
+                                value: v,
+                                credential: Box::new(credential),
+                            }))
+                        }
+                    }
+                }
+            },
+        };
+        Ok(Verdict::Valid(Verified {
+            kid: key.kid.clone(),
+            credential,
+            status,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use qrid_credential::{
+        CitizenInput, IssuerKey, Jwks, StatusBits, StatusIndex, StatusList, StatusListToken,
+        StatusRef,
+    };
+
+    const NOW: i64 = 1_763_856_000;
+
+    fn issue(key: &IssuerKey, status: Option<StatusRef>) -> String {
+        let input = CitizenInput::from_json(
+            r#"{"id_number":"000000000042","full_name":"Võ Thị Sáu","date_of_birth":"1933-01-01"}"#,
+        )
+        .unwrap();
+        Credential::from_input(&input, "VN", NOW, 30, status, None)
+            .unwrap()
+            .sign(key.signing_key(), key.kid())
+            .unwrap()
+    }
+
+    fn verifier(keys: &[&IssuerKey], policy: Policy) -> Verifier {
+        let jwks = Jwks {
+            keys: keys.iter().map(|k| k.jwk()).collect(),
+        };
+        Verifier::new(
+            TrustStore::from_jwks(&jwks).unwrap(),
+            StatusCache::default(),
+            policy,
+        )
+    }
+
+    fn kind(v: Result<Verdict, VerifyError>) -> &'static str {
+        match v {
+            Ok(Verdict::Valid(_)) => "valid",
+            Ok(Verdict::Invalid(r)) => r.kind(),
+            Err(e) => e.kind(),
+        }
+    }
+
+    #[test]
+    fn time_window_honours_skew() {
+        let key = IssuerKey::generate();
+        let p = issue(&key, None);
+        let v = verifier(&[&key], Policy::default());
+        assert_eq!(kind(v.verify(&p, NOW)), "valid");
+        assert_eq!(kind(v.verify(&p, NOW - 299)), "valid");
+        assert_eq!(kind(v.verify(&p, NOW - 301)), "not_yet_valid");
+        let exp = NOW + 30 * 86_400;
+        assert_eq!(kind(v.verify(&p, exp + 299)), "valid");
+        assert_eq!(kind(v.verify(&p, exp + 300)), "expired");
+    }
+
+    #[test]
+    fn unknown_key_and_wrong_key_with_same_prefix() {
+        let a = IssuerKey::generate();
+        let b = IssuerKey::generate();
+        let p = issue(&a, None);
+        assert_eq!(
+            kind(verifier(&[&b], Policy::default()).verify(&p, NOW)),
+            "unknown_key"
+        );
+        // Several candidates: the one whose signature verifies wins, whatever the order.
+        assert_eq!(
+            kind(verifier(&[&b, &a], Policy::default()).verify(&p, NOW)),
+            "valid"
+        );
+    }
+
+    #[test]
+    fn status_checks() {
+        let key = IssuerKey::generate();
+        let uri = "https://id.example/s/9";
+        let p = |i| issue(&key, Some(StatusRef::new(uri, StatusIndex(i)).unwrap()));
+        let mut list = StatusList::new(StatusBits::Two, 16).unwrap();
+        list.set(StatusIndex(1), qrid_credential::Status::Invalid)
+            .unwrap();
+        list.set(StatusIndex(2), qrid_credential::Status::Suspended)
+            .unwrap();
+        list.set(StatusIndex(3), qrid_credential::Status::Other(3))
+            .unwrap();
+        let token = StatusListToken {
+            uri: uri.into(),
+            issued_at: NOW,
+            expires_at: None,
+            ttl: None,
+            list,
+        };
+        let signed = token.sign(key.signing_key(), key.kid()).unwrap();
+
+        let mut v = verifier(
+            &[&key],
+            Policy {
+                require_status: true,
+                ..Policy::default()
+            },
+        );
+        assert_eq!(kind(v.verify(&p(0), NOW)), "status_unavailable");
+        v.status_mut()
+            .insert_token(
+                &signed,
+                &TrustStore::from_jwks(&Jwks {
+                    keys: vec![key.jwk()],
+                })
+                .unwrap(),
+                NOW,
+            )
+            .unwrap();
+        assert_eq!(kind(v.verify(&p(0), NOW)), "valid");
+        assert_eq!(kind(v.verify(&p(1), NOW)), "revoked");
+        assert_eq!(kind(v.verify(&p(2), NOW)), "suspended");
+        assert_eq!(kind(v.verify(&p(3), NOW)), "unknown_status");
+        assert_eq!(kind(v.verify(&p(100), NOW)), "status_index_out_of_range");
+        assert_eq!(
+            kind(v.verify(&p(0), NOW + 48 * 3600 + 1)),
+            "stale_status_list"
+        );
+        // Without require_status a missing list leaves the status unchecked.
+        let relaxed = verifier(&[&key], Policy::default());
+        match relaxed.verify(&p(1), NOW).unwrap() {
+            Verdict::Valid(v) => assert_eq!(v.status, StatusOutcome::Unchecked),
+            Verdict::Invalid(r) => panic!("{r}"),
+        }
+    }
+
+    #[test]
+    fn status_cache_refuses_foreign_lists_and_keeps_the_newest() {
+        let key = IssuerKey::generate();
+        let other = IssuerKey::generate();
+        let trust = TrustStore::from_jwks(&Jwks {
+            keys: vec![key.jwk()],
+        })
+        .unwrap();
+        let make = |k: &IssuerKey, iat| {
+            StatusListToken {
+                uri: "u".into(),
+                issued_at: iat,
+                expires_at: None,
+                ttl: None,
+                list: StatusList::new(StatusBits::One, 8).unwrap(),
+            }
+            .sign(k.signing_key(), k.kid())
+            .unwrap()
+        };
+        let mut cache = StatusCache::default();
+        assert!(cache.insert_token(&make(&other, NOW), &trust, NOW).is_err());
+        let mut tampered = make(&key, NOW);
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        assert_eq!(
+            cache
+                .insert_token(&tampered, &trust, NOW)
+                .unwrap_err()
+                .kind(),
+            "bad_signature"
+        );
+        cache.insert_token(&make(&key, NOW), &trust, NOW).unwrap();
+        cache
+            .insert_token(&make(&key, NOW - 100), &trust, NOW)
+            .unwrap();
+        assert_eq!(cache.get("u").unwrap().token.issued_at, NOW);
+    }
+
+    #[test]
+    fn verdict_json_shapes() {
+        let key = IssuerKey::generate();
+        let v = verifier(&[&key], Policy::default());
+        let ok = v.verify(&issue(&key, None), NOW).unwrap().to_json();
+        assert_eq!(ok["valid"], true);
+        assert_eq!(ok["claims"]["full_name"], "Võ Thị Sáu");
+        assert_eq!(ok["status"], "unchecked");
+        assert_eq!(ok["kid"], key.kid().to_string());
+        let bad = v.verify("HC1:XYZ", NOW).unwrap().to_json();
+        assert_eq!(bad["valid"], false);
+        assert_eq!(bad["error"]["kind"], "bad_prefix");
+    }
+}

@@ -1,0 +1,202 @@
+use qrid_credential::{Credential, Kid};
+use serde_json::{json, Value};
+use thiserror::Error;
+
+/// The outcome of a check that could be carried out.
+#[derive(Debug, Clone)]
+// Valid is the common case on the hot path; boxing it would add an allocation per check to
+// save a few hundred bytes of stack on the rare invalid one.
+#[allow(clippy::large_enum_variant)]
+pub enum Verdict {
+    /// Signed by a trusted key, within its validity, not revoked or suspended.
+    Valid(Verified),
+    /// Checked and not valid.
+    Invalid(Reason),
+}
+
+/// A valid credential and what it was checked with.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The issuer key that signed it.
+    pub kid: Kid,
+    /// The verified claims.
+    pub credential: Credential,
+    /// What the status check found.
+    pub status: StatusOutcome,
+}
+
+/// What the status check found for a valid credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusOutcome {
+    /// The status list says valid; `list_age` is seconds since the list was issued.
+    Valid {
+        /// Seconds since the status list's `iat`.
+        list_age: i64,
+    },
+    /// No status was checked: the credential has no status reference, or no list was at hand
+    /// and the policy allows that.
+    Unchecked,
+}
+
+/// Why a checked credential is not valid.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum Reason {
+    /// A format failure (prefix, base45, zlib, size, CBOR, COSE, algorithm), a bad signature or
+    /// bad claims: the kinds of [`qrid_credential::Error`].
+    #[error(transparent)]
+    Format(qrid_credential::Error),
+    /// No trusted key has a thumbprint starting with the credential's `kid`.
+    #[error("the credential's key is not in the trust list")]
+    UnknownKey,
+    /// `exp` has passed (beyond the allowed skew).
+    #[error("the credential expired")]
+    Expired {
+        /// The credential.
+        credential: Box<Credential>,
+    },
+    /// `iat` (or `nbf`) lies in the future (beyond the allowed skew).
+    #[error("the credential is not valid yet")]
+    NotYetValid {
+        /// The credential.
+        credential: Box<Credential>,
+    },
+    /// The status list says revoked.
+    #[error("the credential has been revoked")]
+    Revoked {
+        /// The credential.
+        credential: Box<Credential>,
+    },
+    /// The status list says suspended.
+    #[error("the credential is suspended")]
+    Suspended {
+        /// The credential.
+        credential: Box<Credential>,
+    },
+    /// The status list at hand is older than the policy allows, or expired.
+    #[error("the status list is {age} s old, more than the {max_age} s allowed")]
+    StaleStatusList {
+        /// Seconds since the list's `iat`.
+        age: i64,
+        /// The policy's limit.
+        max_age: i64,
+        /// The credential.
+        credential: Box<Credential>,
+    },
+    /// The credential's status index lies past the end of its list.
+    #[error("the credential's status index is past the end of its status list")]
+    StatusIndexOutOfRange {
+        /// The credential.
+        credential: Box<Credential>,
+    },
+    /// The status list holds an application-specific value this verifier does not know.
+    #[error("the status list holds the unknown value {value}")]
+    UnknownStatus {
+        /// The value.
+        value: u8,
+        /// The credential.
+        credential: Box<Credential>,
+    },
+}
+
+impl Reason {
+    /// The stable snake_case kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Reason::Format(e) => e.kind(),
+            Reason::UnknownKey => "unknown_key",
+            Reason::Expired { .. } => "expired",
+            Reason::NotYetValid { .. } => "not_yet_valid",
+            Reason::Revoked { .. } => "revoked",
+            Reason::Suspended { .. } => "suspended",
+            Reason::StaleStatusList { .. } => "stale_status_list",
+            Reason::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
+            Reason::UnknownStatus { .. } => "unknown_status",
+        }
+    }
+
+    /// The credential, when the signature verified and the claims parsed before the failure.
+    pub fn credential(&self) -> Option<&Credential> {
+        match self {
+            Reason::Format(_) | Reason::UnknownKey => None,
+            Reason::Expired { credential }
+            | Reason::NotYetValid { credential }
+            | Reason::Revoked { credential }
+            | Reason::Suspended { credential }
+            | Reason::StaleStatusList { credential, .. }
+            | Reason::StatusIndexOutOfRange { credential }
+            | Reason::UnknownStatus { credential, .. } => Some(credential),
+        }
+    }
+}
+
+/// The verifier could not check the credential at all.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The credential references a status list that is not in the cache, and the policy
+    /// requires a status check.
+    #[error("no status list for {uri} is available")]
+    StatusListUnavailable {
+        /// The list's URI.
+        uri: String,
+    },
+}
+
+impl VerifyError {
+    /// The stable snake_case kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VerifyError::StatusListUnavailable { .. } => "status_unavailable",
+        }
+    }
+}
+
+impl Verdict {
+    /// Whether the credential is valid.
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Verdict::Valid(_))
+    }
+
+    /// The verdict JSON of `qrid verify` and `/v1/verify`:
+    /// `{"valid":true,"kid":…,"claims":{…},"status":"valid|unchecked"}` or
+    /// `{"valid":false,"error":{"kind":…,"message":…}}` (with `credential_id` when known).
+    pub fn to_json(&self) -> Value {
+        match self {
+            Verdict::Valid(v) => {
+                let mut out = json!({
+                    "valid": true,
+                    "kid": v.kid.to_string(),
+                    "claims": v.credential.to_json(),
+                    "status": match v.status { StatusOutcome::Valid { .. } => "valid", StatusOutcome::Unchecked => "unchecked" },
+                });
+                if let StatusOutcome::Valid { list_age } = v.status {
+                    out["status_list_age"] = list_age.into();
+                }
+                out
+            }
+            Verdict::Invalid(reason) => {
+                let mut out = json!({
+                    "valid": false,
+                    "error": {"kind": reason.kind(), "message": reason.to_string()},
+                });
+                if let Some(c) = reason.credential() {
+                    out["credential_id"] = c.id.to_string().into();
+                }
+                match reason {
+                    Reason::Revoked { .. } => out["status"] = "revoked".into(),
+                    Reason::Suspended { .. } => out["status"] = "suspended".into(),
+                    _ => {}
+                }
+                out
+            }
+        }
+    }
+}
+
+impl VerifyError {
+    /// The same shape as an invalid verdict, so a caller prints one kind of line.
+    pub fn to_json(&self) -> Value {
+        json!({"valid": false, "error": {"kind": self.kind(), "message": self.to_string()}})
+    }
+}
