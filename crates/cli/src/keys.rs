@@ -1,0 +1,72 @@
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use qrid_credential::{IssuerKey, Jwks};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// Directory to write issuer.key.pem and jwks.json into (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace an existing key (the old one is gone for good).
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let key_path = args.out.join("issuer.key.pem");
+    if key_path.exists() && !args.force {
+        bail!("{} exists; pass --force to replace it", key_path.display());
+    }
+    let key = IssuerKey::generate();
+    write_private(&key_path, key.to_pkcs8_pem()?.as_bytes())?;
+    let jwks = Jwks {
+        keys: vec![key.jwk()],
+    };
+    std::fs::write(args.out.join("jwks.json"), jwks.to_json() + "\n")
+        .context("cannot write jwks.json")?;
+    eprintln!(
+        "qrid: wrote {} and jwks.json (kid {})",
+        key_path.display(),
+        key.kid()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a secret file readable by its owner only, created with that mode so that it is never
+/// readable by others, not even for a moment.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        let mut f = opts
+            .open(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        // An existing file keeps its old mode through open(); set it explicitly.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    #[cfg(not(unix))]
+    {
+        let mut f = opts
+            .open(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        f.write_all(bytes)?;
+    }
+    Ok(())
+}
+
+/// Reads an issuer key file (PKCS#8 PEM).
+pub fn load_key(path: &Path) -> Result<IssuerKey> {
+    let pem = crate::input::read_file(path, 64 * 1024, "key file")?;
+    let pem = String::from_utf8(pem).context("key file is not text")?;
+    IssuerKey::from_pkcs8_pem(&pem).with_context(|| format!("cannot use {}", path.display()))
+}

@@ -1,0 +1,412 @@
+//! The service side of the CLI: `serve`, officers, clients, key rotation, bulk issuance.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use qrid_credential::{CitizenInput, Credential, CredentialId, IssuerKey, StatusIndex, StatusRef};
+use qrid_server::{Config, Settings};
+use qrid_store::{NewCitizen, NewCredential, Role, Store};
+use std::io::{BufRead, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn now() -> i64 {
+    qrid_server::state::now()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+const DEFAULT_DB: &str = "sqlite:data/qrid.db";
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default 127.0.0.1:8080].
+    #[arg(long, env = "QRID_LISTEN")]
+    listen: Option<String>,
+    /// sqlite:PATH or postgres://… [default sqlite:data/qrid.db].
+    #[arg(long, env = "QRID_DATABASE_URL")]
+    database_url: Option<String>,
+    /// TOML config file (keys as the long flags, with underscores).
+    #[arg(long, env = "QRID_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory holding issuer.key.pem [default keys-dev].
+    #[arg(long, env = "QRID_KEY_DIR")]
+    key_dir: Option<PathBuf>,
+    /// The `iss` of credentials [default VN].
+    #[arg(long, env = "QRID_ISSUER")]
+    issuer: Option<String>,
+    /// Public base URL of this service; status list URIs are built on it [default http://LISTEN].
+    #[arg(long, env = "QRID_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Entries per status list [default 65536].
+    #[arg(long, env = "QRID_STATUS_LIST_SIZE")]
+    status_list_size: Option<u32>,
+    /// Production mode: refuses development keys and missing settings.
+    #[arg(long, env = "QRID_PRODUCTION")]
+    production: bool,
+}
+
+pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let flags = Settings {
+        listen: args.listen,
+        database_url: args.database_url,
+        key_dir: args.key_dir,
+        issuer: args.issuer,
+        public_url: args.public_url,
+        status_list_size: args.status_list_size,
+        credential_days: None,
+        // Secrets come from the environment or the file, never from a flag others can see in ps.
+        token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
+        production: args.production.then_some(true),
+    };
+    let file = match &args.config {
+        Some(p) => Settings::from_toml_file(p)?,
+        None => Settings::default(),
+    };
+    let config = Config::load(flags.or(file))?;
+    let backend = if config.database_url.starts_with("sqlite:") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    runtime()?.block_on(qrid_server::serve(config, |addr| {
+        eprintln!("qrid: listening on http://{addr} ({backend})");
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum OfficerCommand {
+    /// Create an officer; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, issuer or auditor.
+        #[arg(long)]
+        role: String,
+        #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+}
+
+/// Reads one line (a password or secret) from stdin, at most 1 KiB.
+fn read_secret_line() -> Result<zeroize::Zeroizing<String>> {
+    let mut buf = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .lock()
+        .take(1025)
+        .read_line(&mut buf)
+        .context("cannot read the password from standard input")?;
+    let trimmed = zeroize::Zeroizing::new(buf.trim_end_matches(['\r', '\n']).to_owned());
+    if trimmed.len() > 1024 {
+        bail!("password longer than 1024 bytes");
+    }
+    Ok(trimmed)
+}
+
+pub fn officer(cmd: OfficerCommand) -> Result<ExitCode> {
+    let OfficerCommand::Create {
+        username,
+        role,
+        database_url,
+    } = cmd;
+    let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    if username.is_empty()
+        || username.len() > 64
+        || !username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    {
+        bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    let password = read_secret_line()?;
+    if password.chars().count() < 12 {
+        bail!("password must be at least 12 characters");
+    }
+    let hash = qrid_server::auth::hash_password(&password)
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    runtime()?.block_on(async {
+        let store = connect(&database_url).await?;
+        store
+            .create_officer(&username, &hash, role, "cli", now())
+            .await?;
+        store.close().await;
+        anyhow::Ok(())
+    })?;
+    eprintln!("qrid: officer {username} created with role {role}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn connect(url: &str) -> Result<Store> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+    }
+    Store::connect(url)
+        .await
+        .with_context(|| "cannot open the database".to_string())
+}
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints client_id and client_secret once (only a digest is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+}
+
+pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
+    let ClientCommand::Create { name, database_url } = cmd;
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        bail!("name must be 1 to 200 characters");
+    }
+    let mut id = [0u8; 8];
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, secret.as_mut());
+    let client_id = format!("c_{}", hex::encode(id));
+    use base64::Engine;
+    let secret = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()),
+    );
+    let digest = qrid_server::auth::secret_digest(&secret);
+    runtime()?.block_on(async {
+        let store = connect(&database_url).await?;
+        store
+            .create_client(&client_id, name.trim(), &digest, "{}", "cli", now())
+            .await?;
+        store.close().await;
+        anyhow::Ok(())
+    })?;
+    println!(
+        "{}",
+        serde_json::json!({"client_id": client_id, "client_secret": secret.as_str()})
+    );
+    eprintln!("qrid: store the secret now; it cannot be shown again");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Make a new signing key in DIR (the old one is kept as retired-KID.key.pem) and publish it
+    /// as current; the old public key stays in the JWKS so its credentials keep verifying.
+    /// Restart the service nodes to sign with the new key.
+    Rotate {
+        #[arg(long, env = "QRID_KEY_DIR")]
+        key_dir: PathBuf,
+        #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
+        database_url: String,
+    },
+}
+
+pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
+    let KeyCommand::Rotate {
+        key_dir,
+        database_url,
+    } = cmd;
+    let current = key_dir.join("issuer.key.pem");
+    let new = IssuerKey::generate();
+    runtime()?.block_on(async {
+        let store = connect(&database_url).await?;
+        if current.exists() {
+            // Make sure the outgoing key is published before it stops being current.
+            let old = qrid_server::state::load_issuer_key(&key_dir)?;
+            qrid_server::state::register_key(&store, &old).await?;
+            let retired = key_dir.join(format!("retired-{}.key.pem", &old.kid().to_string()[..8]));
+            std::fs::rename(&current, &retired)
+                .with_context(|| format!("cannot move the old key to {}", retired.display()))?;
+        }
+        crate::keys::write_private(&current, new.to_pkcs8_pem()?.as_bytes())?;
+        store
+            .rotate_key(
+                &new.kid().to_string(),
+                &serde_json::to_string(&new.jwk())?,
+                "cli",
+                now(),
+            )
+            .await?;
+        store.close().await;
+        anyhow::Ok(())
+    })?;
+    eprintln!(
+        "qrid: new current key {} in {}; restart the service to sign with it",
+        new.kid(),
+        current.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct BulkArgs {
+    #[arg(long, env = "QRID_DATABASE_URL")]
+    database_url: String,
+    /// citizens.csv (header row with the claim names) or citizens.jsonl (one object per line).
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long, env = "QRID_KEY_DIR", default_value = "keys-dev")]
+    key_dir: PathBuf,
+    #[arg(long, env = "QRID_ISSUER", default_value = "VN")]
+    issuer: String,
+    /// Must be the service's public URL: credentials reference its status lists.
+    #[arg(long, env = "QRID_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    #[arg(long, env = "QRID_STATUS_LIST_SIZE", default_value_t = 65_536)]
+    status_list_size: u32,
+    #[arg(long, default_value_t = 3650)]
+    valid_days: u32,
+    /// Citizens per transaction.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    batch: u32,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
+    let key = qrid_server::state::load_issuer_key(&args.key_dir)?;
+    let is_csv = args
+        .input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let file = std::fs::File::open(&args.input)
+        .with_context(|| format!("cannot open {}", args.input.display()))?;
+    let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(total_bytes)
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {msg} ({eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let public_url = args.public_url.trim_end_matches('/').to_owned();
+    let header: Option<Vec<String>> = if is_csv {
+        let mut first = String::new();
+        reader.read_line(&mut first)?;
+        Some(crate::csv::split(first.trim_end_matches(['\r', '\n'])).context("CSV header")?)
+    } else {
+        None
+    };
+    let rt = runtime()?;
+    let store = rt.block_on(connect(&args.database_url))?;
+    rt.block_on(qrid_server::state::register_key(&store, &key))?;
+    let (mut issued, mut skipped, mut refused, mut line_no, mut read) =
+        (0usize, 0usize, 0usize, 1usize + usize::from(is_csv), 0u64);
+    let started = std::time::Instant::now();
+    loop {
+        let mut batch = Vec::with_capacity(args.batch as usize);
+        while batch.len() < args.batch as usize {
+            match crate::input::next_line(&mut reader, qrid_credential::MAX_INPUT_JSON)? {
+                None => break,
+                Some(line) => {
+                    let n = line_no;
+                    line_no += 1;
+                    let parsed = match line {
+                        crate::input::Line::Text(t) => {
+                            read += t.len() as u64 + 1;
+                            if t.trim().is_empty() {
+                                continue;
+                            }
+                            match &header {
+                                Some(h) => crate::csv::to_input(h, &t),
+                                None => CitizenInput::from_json(&t).map_err(anyhow::Error::from),
+                            }
+                        }
+                        crate::input::Line::Refused(why) => Err(anyhow::anyhow!(why)),
+                    };
+                    match parsed.and_then(|i| i.to_citizen().map_err(anyhow::Error::from)) {
+                        Ok(citizen) => batch.push(NewCitizen { citizen }),
+                        Err(e) => {
+                            refused += 1;
+                            bar.suspend(|| eprintln!("qrid: line {n}: {e:#}"));
+                        }
+                    }
+                }
+            }
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let at = now();
+        let days = i64::from(args.valid_days);
+        let sign =
+            |work: &[(NewCitizen, qrid_store::StatusSlot)]| -> Result<Vec<NewCredential>, String> {
+                use rayon::prelude::*;
+                work.par_iter()
+                    .map(|(c, slot)| {
+                        let status = StatusRef::new(
+                            &format!("{public_url}/v1/status-lists/{}", slot.list),
+                            StatusIndex(slot.index),
+                        )
+                        .map_err(|e| e.to_string())?;
+                        let cred = Credential {
+                            issuer: args.issuer.clone(),
+                            issued_at: at,
+                            expires_at: at + days * 86_400,
+                            not_before: None,
+                            id: CredentialId::random(),
+                            citizen: c.citizen.clone(),
+                            status: Some(status),
+                            holder: None,
+                        };
+                        let payload = cred
+                            .sign(key.signing_key(), key.kid())
+                            .map_err(|e| e.to_string())?;
+                        Ok(NewCredential {
+                            id: cred.id.to_string(),
+                            kid: key.kid().to_string(),
+                            payload,
+                            issued_at: at,
+                            expires_at: cred.expires_at,
+                        })
+                    })
+                    .collect()
+            };
+        let outcome = rt.block_on(store.enrol_and_issue(
+            batch,
+            args.status_list_size,
+            "bulk-issue",
+            at,
+            sign,
+        ))?;
+        issued += outcome.issued;
+        skipped += outcome.skipped;
+        bar.set_position(read);
+        bar.set_message(format!(
+            "{issued} issued, {skipped} already enrolled, {refused} refused"
+        ));
+    }
+    rt.block_on(store.close());
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "qrid: {issued} issued, {skipped} already enrolled (skipped), {refused} refused, in {secs:.1} s ({:.0}/s)",
+        issued as f64 / secs.max(1e-9)
+    );
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
