@@ -1,0 +1,266 @@
+use qrid_credential::Citizen;
+use serde::Serialize;
+use std::fmt;
+use std::str::FromStr;
+
+/// An officer's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages officers, clients and keys; may also issue.
+    Admin,
+    /// Enrols citizens, issues and changes credential status.
+    Issuer,
+    /// Reads records and the audit log.
+    Auditor,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Issuer => "issuer",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "issuer" => Ok(Role::Issuer),
+            "auditor" => Ok(Role::Auditor),
+            _ => Err("role must be admin, issuer or auditor".into()),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A credential's status as the issuer records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialStatus {
+    /// 0
+    Valid,
+    /// 1: for good.
+    Revoked,
+    /// 2: until reinstated.
+    Suspended,
+}
+
+impl CredentialStatus {
+    /// The value stored and published in the status list.
+    pub fn code(self) -> i64 {
+        match self {
+            CredentialStatus::Valid => 0,
+            CredentialStatus::Revoked => 1,
+            CredentialStatus::Suspended => 2,
+        }
+    }
+    pub(crate) fn from_code(c: i64) -> Option<Self> {
+        match c {
+            0 => Some(CredentialStatus::Valid),
+            1 => Some(CredentialStatus::Revoked),
+            2 => Some(CredentialStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// A citizen to enrol.
+#[derive(Debug, Clone)]
+pub struct NewCitizen {
+    /// The validated claims.
+    pub citizen: Citizen,
+}
+
+/// A stored citizen.
+#[derive(Debug, Clone)]
+pub struct CitizenRecord {
+    /// Opaque id (16 hex digits), used in URLs and logs instead of the id number.
+    pub id: String,
+    /// The claims.
+    pub citizen: Citizen,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// Where a new credential's status lives: list number and index, allocated by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusSlot {
+    /// The list number (`/v1/status-lists/{list}`).
+    pub list: i64,
+    /// The index in that list.
+    pub index: u32,
+}
+
+/// A signed credential, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewCredential {
+    /// The cti, hex.
+    pub id: String,
+    /// The signing key's thumbprint.
+    pub kid: String,
+    /// The QR payload.
+    pub payload: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// A stored credential.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialRecord {
+    /// The cti, hex.
+    pub id: String,
+    /// The citizen it was issued to.
+    pub citizen_id: String,
+    /// The signing key's thumbprint.
+    pub kid: String,
+    /// Status list number.
+    pub status_list: i64,
+    /// Index in the status list.
+    pub status_index: i64,
+    /// Current status.
+    pub status: CredentialStatus,
+    /// Why the status last changed.
+    pub status_reason: Option<String>,
+    /// The QR payload.
+    pub payload: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// What a batch enrolment did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Citizens enrolled and issued a credential.
+    pub issued: usize,
+    /// Citizens skipped because their id number was already enrolled.
+    pub skipped: usize,
+}
+
+/// A stored officer.
+#[derive(Clone)]
+pub struct OfficerRecord {
+    /// Opaque id.
+    pub id: String,
+    /// Login name.
+    pub username: String,
+    /// PHC-format argon2id hash.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Disabled officers cannot log in.
+    pub disabled: bool,
+}
+
+impl fmt::Debug for OfficerRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OfficerRecord({}, {})", self.username, self.role)
+    }
+}
+
+/// A registered client (portal service or counter).
+#[derive(Clone)]
+pub struct ClientRecord {
+    /// Public id.
+    pub client_id: String,
+    /// Display name.
+    pub name: String,
+    /// SHA-256 of the secret; the secret itself is never stored.
+    pub secret_sha256: Vec<u8>,
+    /// JSON settings (redirect URIs, scopes, … for later features).
+    pub settings: String,
+    /// Disabled clients are refused.
+    pub disabled: bool,
+}
+
+impl fmt::Debug for ClientRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClientRecord({})", self.client_id)
+    }
+}
+
+/// Lifecycle of an issuer key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    /// Signs new credentials.
+    Current,
+    /// Signed earlier credentials; published so they keep verifying.
+    Previous,
+    /// No longer published.
+    Retired,
+}
+
+impl KeyState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Current => "current",
+            KeyState::Previous => "previous",
+            KeyState::Retired => "retired",
+        }
+    }
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "current" => Some(KeyState::Current),
+            "previous" => Some(KeyState::Previous),
+            "retired" => Some(KeyState::Retired),
+            _ => None,
+        }
+    }
+}
+
+/// A published issuer key.
+#[derive(Debug, Clone)]
+pub struct IssuerKeyRecord {
+    /// Thumbprint.
+    pub kid: String,
+    /// Public JWK, JSON.
+    pub jwk: String,
+    /// State.
+    pub state: KeyState,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// One verification, for a citizen's access record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// The credential checked, when the payload got far enough to name one.
+    pub credential_id: Option<String>,
+    /// Who checked.
+    pub client_id: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// `valid` or the error kind.
+    pub outcome: String,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Unix seconds.
+    pub at: i64,
+    /// Officer username, client id or `system`.
+    pub actor: String,
+    /// What was done (`issue`, `revoke`, `officer.create`, …).
+    pub action: String,
+    /// The id of the thing acted on (credential id, citizen id), never personal data.
+    pub subject: Option<String>,
+    /// JSON details without personal data.
+    pub detail: String,
+}

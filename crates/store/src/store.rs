@@ -1,0 +1,841 @@
+use crate::error::StoreError;
+use crate::model::*;
+use qrid_credential::{Citizen, CitizenInput};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database the store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file (the embedded default).
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pools {
+    // SQLite allows one writer at a time; a one-connection write pool makes writers queue in
+    // the pool instead of failing with SQLITE_BUSY, while reads go on in parallel (WAL).
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// The store: cheap to clone, safe to share between tasks.
+#[derive(Clone)]
+pub struct Store {
+    pools: Pools,
+}
+
+/// Runs the same body against whichever pool is in use; the SQL is written once, with `$n`
+/// placeholders that both SQLite and PostgreSQL accept.
+macro_rules! reading {
+    ($self:expr, |$p:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { read: $p, .. } => $body,
+            Pools::Postgres($p) => $body,
+        }
+    };
+}
+macro_rules! writing {
+    ($self:expr, |$p:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { write: $p, .. } => $body,
+            Pools::Postgres($p) => $body,
+        }
+    };
+}
+
+fn random_id() -> String {
+    let mut b = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+    hex::encode(b)
+}
+
+fn citizen_from_json(json: &str) -> Result<Citizen, StoreError> {
+    CitizenInput::from_json(json)
+        .and_then(|i| i.to_citizen())
+        .map_err(|_| StoreError::Corrupt("citizen claims"))
+}
+
+fn citizen_to_json(c: &Citizen) -> String {
+    serde_json::to_string(c).unwrap_or_default()
+}
+
+type CredentialRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    String,
+    i64,
+    i64,
+);
+const CREDENTIAL_COLUMNS: &str =
+    "id, citizen_id, kid, status_list, status_index, status, status_reason, payload, issued_at, expires_at";
+
+fn credential_from_row(r: CredentialRow) -> Result<CredentialRecord, StoreError> {
+    Ok(CredentialRecord {
+        id: r.0,
+        citizen_id: r.1,
+        kid: r.2,
+        status_list: r.3,
+        status_index: r.4,
+        status: CredentialStatus::from_code(r.5).ok_or(StoreError::Corrupt("credential status"))?,
+        status_reason: r.6,
+        payload: r.7,
+        issued_at: r.8,
+        expires_at: r.9,
+    })
+}
+
+impl Store {
+    /// Connects to `sqlite:PATH` (created if missing; WAL) or `postgres://…`, and applies the
+    /// migrations of that dialect.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let pools = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(opts.clone())
+                .await?;
+            sqlx::migrate!("../../migrations/sqlite")
+                .run(&write)
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts.read_only(true))
+                .await?;
+            Pools::Sqlite { read, write }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("../../migrations/postgres")
+                .run(&pool)
+                .await?;
+            Pools::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Store { pools })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        reading!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes every connection (for graceful shutdown).
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(p) => p.close().await,
+        }
+    }
+
+    // ----- citizens -----
+
+    /// Enrols a citizen; `Conflict` if the id number is already enrolled.
+    pub async fn insert_citizen(
+        &self,
+        c: &NewCitizen,
+        actor: &str,
+        now: i64,
+    ) -> Result<CitizenRecord, StoreError> {
+        let id = random_id();
+        let json = citizen_to_json(&c.citizen);
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO citizens (id, id_number, claims, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(c.citizen.id_number.as_str())
+            .bind(&json)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("citizen with this id number"),
+                other => other,
+            })?;
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'citizen.enrol', $3, '{}')")
+                .bind(now)
+                .bind(actor)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(CitizenRecord {
+            id,
+            citizen: c.citizen.clone(),
+            created_at: now,
+        })
+    }
+
+    /// A citizen by opaque id.
+    pub async fn get_citizen(&self, id: &str) -> Result<Option<CitizenRecord>, StoreError> {
+        let row: Option<(String, String, i64)> = reading!(self, |p| {
+            sqlx::query_as("SELECT id, claims, created_at FROM citizens WHERE id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.map(|(id, claims, created_at)| {
+            Ok(CitizenRecord {
+                id,
+                citizen: citizen_from_json(&claims)?,
+                created_at,
+            })
+        })
+        .transpose()
+    }
+
+    // ----- credentials -----
+
+    /// Issues a credential to an enrolled citizen: allocates a status slot, calls `sign` with it,
+    /// stores the result and an audit entry, all in one transaction. If `sign` fails nothing is
+    /// written and the slot is not consumed.
+    pub async fn issue_credential<F>(
+        &self,
+        citizen_id: &str,
+        list_size: u32,
+        actor: &str,
+        now: i64,
+        sign: F,
+    ) -> Result<CredentialRecord, StoreError>
+    where
+        F: FnOnce(StatusSlot) -> Result<NewCredential, String>,
+    {
+        let backend = self.backend();
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM citizens WHERE id = $1")
+                .bind(citizen_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound("citizen"));
+            }
+            let slot = allocate!(backend, &mut tx, 1, list_size, now)?
+                .into_iter()
+                .next()
+                .ok_or(StoreError::InvalidState("no status slot allocated"))?;
+            let cred = sign(slot).map_err(StoreError::Rejected)?;
+            insert_credential!(&mut tx, &cred, citizen_id, slot, actor, now)?;
+            tx.commit().await?;
+            Ok(CredentialRecord {
+                id: cred.id,
+                citizen_id: citizen_id.to_owned(),
+                kid: cred.kid,
+                status_list: slot.list,
+                status_index: i64::from(slot.index),
+                status: CredentialStatus::Valid,
+                status_reason: None,
+                payload: cred.payload,
+                issued_at: cred.issued_at,
+                expires_at: cred.expires_at,
+            })
+        })
+    }
+
+    /// Enrols citizens and issues each one credential, in one transaction: citizens whose id
+    /// number is already enrolled are skipped (so a re-run after a crash issues only the rest),
+    /// the others get slots, `sign` signs them all (it may use every core), and everything is
+    /// stored together or not at all.
+    pub async fn enrol_and_issue<F>(
+        &self,
+        citizens: Vec<NewCitizen>,
+        list_size: u32,
+        actor: &str,
+        now: i64,
+        sign: F,
+    ) -> Result<BatchOutcome, StoreError>
+    where
+        F: FnOnce(&[(NewCitizen, StatusSlot)]) -> Result<Vec<NewCredential>, String>,
+    {
+        let backend = self.backend();
+        let total = citizens.len();
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            let mut fresh = Vec::with_capacity(citizens.len());
+            let mut seen = std::collections::HashSet::with_capacity(citizens.len());
+            for chunk in citizens.chunks(500) {
+                let placeholders: Vec<String> =
+                    (1..=chunk.len()).map(|i| format!("${i}")).collect();
+                let sql = format!(
+                    "SELECT id_number FROM citizens WHERE id_number IN ({})",
+                    placeholders.join(",")
+                );
+                let mut q = sqlx::query_as::<_, (String,)>(&sql);
+                for c in chunk {
+                    q = q.bind(c.citizen.id_number.as_str());
+                }
+                let existing: std::collections::HashSet<String> = q
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .into_iter()
+                    .map(|(s,)| s)
+                    .collect();
+                for c in chunk {
+                    let n = c.citizen.id_number.as_str();
+                    // Duplicates inside one batch count as already enrolled too.
+                    if !existing.contains(n) && seen.insert(n.to_owned()) {
+                        fresh.push(c.clone());
+                    }
+                }
+            }
+            let slots = allocate!(backend, &mut tx, fresh.len(), list_size, now)?;
+            let work: Vec<(NewCitizen, StatusSlot)> = fresh.into_iter().zip(slots).collect();
+            let creds = sign(&work).map_err(StoreError::Rejected)?;
+            if creds.len() != work.len() {
+                return Err(StoreError::Rejected(
+                    "signer returned the wrong number of credentials".into(),
+                ));
+            }
+            for ((c, slot), cred) in work.iter().zip(&creds) {
+                let citizen_id = random_id();
+                sqlx::query("INSERT INTO citizens (id, id_number, claims, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&citizen_id)
+                    .bind(c.citizen.id_number.as_str())
+                    .bind(citizen_to_json(&c.citizen))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                insert_credential!(&mut tx, cred, &citizen_id, *slot, actor, now)?;
+            }
+            tx.commit().await?;
+            Ok(BatchOutcome {
+                issued: work.len(),
+                skipped: total - work.len(),
+            })
+        })
+    }
+
+    /// A credential by id.
+    pub async fn get_credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1");
+        let row: Option<CredentialRow> = reading!(self, |p| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(p)
+            .await)?;
+        row.map(credential_from_row).transpose()
+    }
+
+    /// A citizen's credentials, newest first.
+    pub async fn credentials_of(
+        &self,
+        citizen_id: &str,
+    ) -> Result<Vec<CredentialRecord>, StoreError> {
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE citizen_id = $1 ORDER BY issued_at DESC, id");
+        let rows: Vec<CredentialRow> = reading!(self, |p| sqlx::query_as(&sql)
+            .bind(citizen_id)
+            .fetch_all(p)
+            .await)?;
+        rows.into_iter().map(credential_from_row).collect()
+    }
+
+    /// Changes a credential's status with a reason, audited in the same transaction.
+    ///
+    /// Allowed: valid → revoked or suspended; suspended → valid (reinstate) or revoked.
+    /// Revoked is final.
+    pub async fn set_status(
+        &self,
+        id: &str,
+        to: CredentialStatus,
+        reason: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<CredentialRecord, StoreError> {
+        let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1");
+        let action = match to {
+            CredentialStatus::Valid => "credential.reinstate",
+            CredentialStatus::Revoked => "credential.revoke",
+            CredentialStatus::Suspended => "credential.suspend",
+        };
+        let record = writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            let row: Option<CredentialRow> = sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let mut record = credential_from_row(row.ok_or(StoreError::NotFound("credential"))?)?;
+            use CredentialStatus::*;
+            match (record.status, to) {
+                (Valid, Revoked | Suspended) | (Suspended, Valid | Revoked) => {}
+                (Revoked, _) => {
+                    return Err(StoreError::InvalidState("credential is revoked for good"))
+                }
+                (Valid, Valid) => {
+                    return Err(StoreError::InvalidState("credential is already valid"))
+                }
+                (Suspended, Suspended) => {
+                    return Err(StoreError::InvalidState("credential is already suspended"))
+                }
+            }
+            sqlx::query("UPDATE credentials SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4")
+                .bind(to.code())
+                .bind(reason)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let detail =
+                serde_json::json!({"reason": reason, "from": record.status, "to": to}).to_string();
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+                .bind(now)
+                .bind(actor)
+                .bind(action)
+                .bind(id)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            record.status = to;
+            record.status_reason = Some(reason.to_owned());
+            Ok::<_, StoreError>(record)
+        })?;
+        Ok(record)
+    }
+
+    /// A status list's size and every entry that is not valid; `None` if the list does not exist.
+    pub async fn status_list(
+        &self,
+        list: i64,
+    ) -> Result<Option<(u32, Vec<(u32, CredentialStatus)>)>, StoreError> {
+        let size: Option<(i64,)> = reading!(self, |p| sqlx::query_as(
+            "SELECT size FROM status_lists WHERE id = $1"
+        )
+        .bind(list)
+        .fetch_optional(p)
+        .await)?;
+        let Some((size,)) = size else { return Ok(None) };
+        let rows: Vec<(i64, i64)> = reading!(self, |p| {
+            sqlx::query_as("SELECT status_index, status FROM credentials WHERE status_list = $1 AND status <> 0")
+                .bind(list)
+                .fetch_all(p)
+                .await
+        })?;
+        let entries = rows
+            .into_iter()
+            .map(|(i, s)| {
+                Ok((
+                    u32::try_from(i).map_err(|_| StoreError::Corrupt("status index"))?,
+                    CredentialStatus::from_code(s)
+                        .ok_or(StoreError::Corrupt("credential status"))?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some((
+            u32::try_from(size).map_err(|_| StoreError::Corrupt("status list size"))?,
+            entries,
+        )))
+    }
+
+    // ----- officers -----
+
+    /// Creates an officer; `Conflict` if the username exists.
+    pub async fn create_officer(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+        actor: &str,
+        now: i64,
+    ) -> Result<OfficerRecord, StoreError> {
+        let id = random_id();
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO officers (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&id)
+                .bind(username)
+                .bind(password_hash)
+                .bind(role.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match StoreError::from(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict("officer with this username"),
+                    other => other,
+                })?;
+            let detail = serde_json::json!({"role": role}).to_string();
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'officer.create', $3, $4)")
+                .bind(now)
+                .bind(actor)
+                .bind(username)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(OfficerRecord {
+            id,
+            username: username.to_owned(),
+            password_hash: password_hash.to_owned(),
+            role,
+            disabled: false,
+        })
+    }
+
+    /// An officer by username.
+    pub async fn officer(&self, username: &str) -> Result<Option<OfficerRecord>, StoreError> {
+        let row: Option<(String, String, String, String, i64)> = reading!(self, |p| {
+            sqlx::query_as("SELECT id, username, password_hash, role, disabled FROM officers WHERE username = $1")
+                .bind(username)
+                .fetch_optional(p)
+                .await
+        })?;
+        row.map(|(id, username, password_hash, role, disabled)| {
+            Ok(OfficerRecord {
+                id,
+                username,
+                password_hash,
+                role: role
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("officer role"))?,
+                disabled: disabled != 0,
+            })
+        })
+        .transpose()
+    }
+
+    // ----- clients -----
+
+    /// Registers a client with the SHA-256 of its secret.
+    pub async fn create_client(
+        &self,
+        client_id: &str,
+        name: &str,
+        secret_sha256: &[u8],
+        settings: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO clients (client_id, name, secret_sha256, settings, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(client_id)
+                .bind(name)
+                .bind(secret_sha256)
+                .bind(settings)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'client.create', $3, '{}')")
+                .bind(now)
+                .bind(actor)
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// A client by id.
+    pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
+        let row: Option<(String, String, Vec<u8>, String, i64)> = reading!(self, |p| {
+            sqlx::query_as("SELECT client_id, name, secret_sha256, settings, disabled FROM clients WHERE client_id = $1")
+                .bind(client_id)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row.map(
+            |(client_id, name, secret_sha256, settings, disabled)| ClientRecord {
+                client_id,
+                name,
+                secret_sha256,
+                settings,
+                disabled: disabled != 0,
+            },
+        ))
+    }
+
+    // ----- issuer keys -----
+
+    /// Records a new current key; the old current one becomes previous (still published).
+    pub async fn rotate_key(
+        &self,
+        kid: &str,
+        jwk: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE issuer_keys SET state = 'previous' WHERE state = 'current'")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO issuer_keys (kid, jwk, state, created_at) VALUES ($1, $2, 'current', $3)")
+                .bind(kid)
+                .bind(jwk)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match StoreError::from(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict("issuer key"),
+                    other => other,
+                })?;
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'key.rotate', $3, '{}')")
+                .bind(now)
+                .bind(actor)
+                .bind(kid)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Every key not retired, current first.
+    pub async fn issuer_keys(&self) -> Result<Vec<IssuerKeyRecord>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = reading!(self, |p| {
+            sqlx::query_as(
+                "SELECT kid, jwk, state, created_at FROM issuer_keys WHERE state <> 'retired' \
+                 ORDER BY CASE state WHEN 'current' THEN 0 ELSE 1 END, created_at DESC",
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(kid, jwk, state, created_at)| {
+                Ok(IssuerKeyRecord {
+                    kid,
+                    jwk,
+                    state: KeyState::parse(&state).ok_or(StoreError::Corrupt("key state"))?,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    // ----- records -----
+
+    /// Appends verifications in one transaction (the service batches them).
+    pub async fn record_verifications(&self, items: &[Verification]) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            for v in items {
+                sqlx::query("INSERT INTO verifications (credential_id, client_id, at, outcome) VALUES ($1, $2, $3, $4)")
+                    .bind(&v.credential_id)
+                    .bind(&v.client_id)
+                    .bind(v.at)
+                    .bind(&v.outcome)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Who checked a credential, newest first.
+    pub async fn verifications_of(
+        &self,
+        credential_id: &str,
+    ) -> Result<Vec<Verification>, StoreError> {
+        let rows: Vec<(Option<String>, String, i64, String)> = reading!(self, |p| {
+            sqlx::query_as("SELECT credential_id, client_id, at, outcome FROM verifications WHERE credential_id = $1 ORDER BY at DESC, id DESC")
+                .bind(credential_id)
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(credential_id, client_id, at, outcome)| Verification {
+                credential_id,
+                client_id,
+                at,
+                outcome,
+            })
+            .collect())
+    }
+
+    /// Appends an audit entry.
+    pub async fn audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        writing!(self, |p| {
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)")
+                .bind(e.at)
+                .bind(&e.actor)
+                .bind(&e.action)
+                .bind(&e.subject)
+                .bind(&e.detail)
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Audit entries about a subject, oldest first.
+    pub async fn audit_of(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<(i64, String, String, Option<String>, String)> = reading!(self, |p| {
+            sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log WHERE subject = $1 ORDER BY id")
+                .bind(subject)
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, actor, action, subject, detail)| AuditEntry {
+                at,
+                actor,
+                action,
+                subject,
+                detail,
+            })
+            .collect())
+    }
+
+    /// Tries to change an audit entry; the database must refuse. Exposed for the test suite
+    /// that proves append-only holds on both back ends.
+    #[doc(hidden)]
+    pub async fn try_tamper_audit(&self) -> Result<(), StoreError> {
+        writing!(self, |p| sqlx::query("UPDATE audit_log SET actor = 'x'")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+}
+
+/// Allocates `count` status slots inside the caller's transaction, opening new lists of
+/// `list_size` entries when the newest one is full. A macro because the transaction type
+/// differs per back end.
+macro_rules! allocate {
+    ($backend:expr, $tx:expr, $count:expr, $list_size:expr, $now:expr) => {{
+        let mut slots: Vec<StatusSlot> = Vec::with_capacity($count);
+        let mut remaining: i64 = $count as i64;
+        let lock = if $backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+        let select = format!("SELECT id, size, next_index FROM status_lists ORDER BY id DESC LIMIT 1{lock}");
+        let mut failure: Option<StoreError> = None;
+        while remaining > 0 {
+            let newest: Option<(i64, i64, i64)> = match sqlx::query_as(&select).fetch_optional(&mut **$tx).await {
+                Ok(r) => r,
+                Err(e) => {
+                    failure = Some(e.into());
+                    break;
+                }
+            };
+            let (list, size, next) = match newest {
+                Some((id, size, next)) if next < size => (id, size, next),
+                other => {
+                    let id = other.map_or(1, |(id, _, _)| id + 1);
+                    let size = i64::from($list_size);
+                    if let Err(e) = sqlx::query("INSERT INTO status_lists (id, size, next_index, created_at) VALUES ($1, $2, 0, $3)")
+                        .bind(id)
+                        .bind(size)
+                        .bind($now)
+                        .execute(&mut **$tx)
+                        .await
+                    {
+                        failure = Some(e.into());
+                        break;
+                    }
+                    (id, size, 0)
+                }
+            };
+            let take = remaining.min(size - next);
+            match sqlx::query("UPDATE status_lists SET next_index = next_index + $1 WHERE id = $2 AND next_index = $3")
+                .bind(take)
+                .bind(list)
+                .bind(next)
+                .execute(&mut **$tx)
+                .await
+            {
+                Ok(r) if r.rows_affected() == 1 => {}
+                Ok(_) => {
+                    failure = Some(StoreError::Conflict("status list allocation"));
+                    break;
+                }
+                Err(e) => {
+                    failure = Some(e.into());
+                    break;
+                }
+            }
+            for i in next..next + take {
+                match u32::try_from(i) {
+                    Ok(index) => slots.push(StatusSlot { list, index }),
+                    Err(_) => failure = Some(StoreError::InvalidState("status index beyond 32 bits")),
+                }
+            }
+            remaining -= take;
+        }
+        match failure {
+            Some(e) => Err::<Vec<StatusSlot>, StoreError>(e),
+            None => Ok(slots),
+        }
+    }};
+}
+use allocate;
+
+macro_rules! insert_credential {
+    ($tx:expr, $cred:expr, $citizen_id:expr, $slot:expr, $actor:expr, $now:expr) => {{
+        let cred: &NewCredential = $cred;
+        let slot: StatusSlot = $slot;
+        let res = async {
+            sqlx::query(
+                "INSERT INTO credentials (id, citizen_id, kid, status_list, status_index, payload, issued_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&cred.id)
+            .bind($citizen_id)
+            .bind(&cred.kid)
+            .bind(slot.list)
+            .bind(i64::from(slot.index))
+            .bind(&cred.payload)
+            .bind(cred.issued_at)
+            .bind(cred.expires_at)
+            .execute(&mut **$tx)
+            .await?;
+            let detail = format!(r#"{{"status_list":{},"status_index":{},"kid":"{}"}}"#, slot.list, slot.index, cred.kid);
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'credential.issue', $3, $4)")
+                .bind($now)
+                .bind($actor)
+                .bind(&cred.id)
+                .bind(detail)
+                .execute(&mut **$tx)
+                .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        res.map_err(StoreError::from)
+    }};
+}
+use insert_credential;

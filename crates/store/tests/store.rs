@@ -1,0 +1,461 @@
+//! The store's test suite, run against both back ends: every case is one async fn taking a
+//! fresh store, and `both!` makes a SQLite test and a PostgreSQL test of it.
+
+use qrid_credential::{CitizenInput, Credential, IssuerKey, StatusIndex, StatusRef};
+use qrid_store::testing::TestDatabase;
+use qrid_store::*;
+use std::future::Future;
+
+const NOW: i64 = 1_763_856_000;
+
+async fn run<F, Fut>(backend: Backend, case: F)
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let db = TestDatabase::create(backend)
+        .await
+        .expect("create test database");
+    let store = db.store().await.expect("connect and migrate");
+    // Run the case in its own task so the database is dropped even when it panics.
+    let outcome = tokio::spawn(case(store.clone())).await;
+    store.close().await;
+    db.drop_database().await.expect("drop test database");
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+macro_rules! both {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::run(qrid_store::Backend::Sqlite, super::$case).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::run(qrid_store::Backend::Postgres, super::$case).await } )* }
+    };
+}
+
+both!(
+    citizens_are_unique_by_id_number,
+    issuance_allocates_fresh_indices_across_lists,
+    failed_signing_writes_nothing_and_consumes_no_index,
+    status_changes_follow_the_rules_and_are_audited,
+    batch_enrolment_skips_the_already_enrolled,
+    officers_clients_keys_and_records,
+    audit_and_verifications_are_append_only,
+    concurrent_issuance_never_reuses_an_index,
+);
+
+fn citizen(id_number: &str, name: &str) -> NewCitizen {
+    let json = format!(
+        r#"{{"id_number":"{id_number}","full_name":"{name}","date_of_birth":"1980-05-06","place_of_residence":"Số 1 Phố Huế, Hà Nội"}}"#
+    );
+    NewCitizen {
+        citizen: CitizenInput::from_json(&json)
+            .unwrap()
+            .to_citizen()
+            .unwrap(),
+    }
+}
+
+fn signer(key: &IssuerKey, c: &NewCitizen, slot: StatusSlot) -> Result<NewCredential, String> {
+    let status = StatusRef::new(
+        &format!("https://id.example/s/{}", slot.list),
+        StatusIndex(slot.index),
+    )
+    .map_err(|e| e.to_string())?;
+    let cred = Credential {
+        issuer: "VN".into(),
+        issued_at: NOW,
+        expires_at: NOW + 86_400,
+        not_before: None,
+        id: qrid_credential::CredentialId::random(),
+        citizen: c.citizen.clone(),
+        status: Some(status),
+        holder: None,
+    };
+    let payload = cred
+        .sign(key.signing_key(), key.kid())
+        .map_err(|e| e.to_string())?;
+    Ok(NewCredential {
+        id: cred.id.to_string(),
+        kid: key.kid().to_string(),
+        payload,
+        issued_at: NOW,
+        expires_at: NOW + 86_400,
+    })
+}
+
+async fn citizens_are_unique_by_id_number(store: Store) {
+    let a = store
+        .insert_citizen(&citizen("000000000001", "Lê Lợi"), "tester", NOW)
+        .await
+        .unwrap();
+    let back = store.get_citizen(&a.id).await.unwrap().unwrap();
+    assert_eq!(back.citizen.full_name.as_str(), "Lê Lợi");
+    assert_eq!(
+        back.citizen.place_of_residence.unwrap().as_str(),
+        "Số 1 Phố Huế, Hà Nội"
+    );
+    let e = store
+        .insert_citizen(&citizen("000000000001", "Someone Else"), "tester", NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "conflict");
+    assert!(store
+        .get_citizen("ffffffffffffffff")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn issuance_allocates_fresh_indices_across_lists(store: Store) {
+    let key = IssuerKey::generate();
+    let c = store
+        .insert_citizen(&citizen("000000000002", "Trần Hưng Đạo"), "t", NOW)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let cred = store
+            .issue_credential(&c.id, 2, "t", NOW, |slot| {
+                signer(&key, &citizen("000000000002", "Trần Hưng Đạo"), slot)
+            })
+            .await
+            .unwrap();
+        seen.push((cred.status_list, cred.status_index));
+    }
+    // Lists of two entries: (1,0) (1,1) (2,0) (2,1) (3,0).
+    assert_eq!(seen, [(1, 0), (1, 1), (2, 0), (2, 1), (3, 0)]);
+    let creds = store.credentials_of(&c.id).await.unwrap();
+    assert_eq!(creds.len(), 5);
+    let one = store.get_credential(&creds[0].id).await.unwrap().unwrap();
+    assert_eq!(one.status, CredentialStatus::Valid);
+    let e = store
+        .issue_credential("0000000000000000", 2, "t", NOW, |slot| {
+            signer(&key, &citizen("000000000002", "x"), slot)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "not_found");
+}
+
+async fn failed_signing_writes_nothing_and_consumes_no_index(store: Store) {
+    let key = IssuerKey::generate();
+    let c = store
+        .insert_citizen(&citizen("000000000003", "Ngô Quyền"), "t", NOW)
+        .await
+        .unwrap();
+    let e = store
+        .issue_credential(&c.id, 10, "t", NOW, |_| Err("HSM unplugged".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "rejected");
+    assert!(store.credentials_of(&c.id).await.unwrap().is_empty());
+    let cred = store
+        .issue_credential(&c.id, 10, "t", NOW, |slot| {
+            signer(&key, &citizen("000000000003", "Ngô Quyền"), slot)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (cred.status_list, cred.status_index),
+        (1, 0),
+        "the rolled-back allocation must not have consumed index 0"
+    );
+}
+
+async fn status_changes_follow_the_rules_and_are_audited(store: Store) {
+    let key = IssuerKey::generate();
+    let c = store
+        .insert_citizen(&citizen("000000000004", "Lý Thường Kiệt"), "t", NOW)
+        .await
+        .unwrap();
+    let cred = store
+        .issue_credential(&c.id, 10, "officer1", NOW, |slot| {
+            signer(&key, &citizen("000000000004", "x"), slot)
+        })
+        .await
+        .unwrap();
+    let s = store
+        .set_status(
+            &cred.id,
+            CredentialStatus::Suspended,
+            "card reported lost",
+            "officer1",
+            NOW + 1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.status, CredentialStatus::Suspended);
+    assert_eq!(
+        store
+            .set_status(
+                &cred.id,
+                CredentialStatus::Suspended,
+                "again",
+                "officer1",
+                NOW + 2
+            )
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_state"
+    );
+    store
+        .set_status(
+            &cred.id,
+            CredentialStatus::Valid,
+            "card found",
+            "officer1",
+            NOW + 3,
+        )
+        .await
+        .unwrap();
+    store
+        .set_status(
+            &cred.id,
+            CredentialStatus::Revoked,
+            "deceased",
+            "officer2",
+            NOW + 4,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .set_status(
+                &cred.id,
+                CredentialStatus::Valid,
+                "oops",
+                "officer2",
+                NOW + 5
+            )
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_state"
+    );
+    assert_eq!(
+        store
+            .set_status("nope", CredentialStatus::Revoked, "x", "o", NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "not_found"
+    );
+    let (size, entries) = store.status_list(cred.status_list).await.unwrap().unwrap();
+    assert_eq!(size, 10);
+    assert_eq!(
+        entries,
+        [(cred.status_index as u32, CredentialStatus::Revoked)]
+    );
+    assert!(store.status_list(999).await.unwrap().is_none());
+    let actions: Vec<String> = store
+        .audit_of(&cred.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "credential.issue",
+            "credential.suspend",
+            "credential.reinstate",
+            "credential.revoke"
+        ]
+    );
+}
+
+async fn batch_enrolment_skips_the_already_enrolled(store: Store) {
+    let key = IssuerKey::generate();
+    let batch: Vec<NewCitizen> = (0..50)
+        .map(|i| citizen(&format!("{:012}", 100 + i), "Hồ Xuân Hương"))
+        .collect();
+    let sign = |work: &[(NewCitizen, StatusSlot)]| {
+        work.iter()
+            .map(|(c, s)| signer(&key, c, *s))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let first = store
+        .enrol_and_issue(batch[..30].to_vec(), 1000, "bulk", NOW, sign)
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        BatchOutcome {
+            issued: 30,
+            skipped: 0
+        }
+    );
+    // A re-run over everything (as after a crash) issues only the 20 missing, once each.
+    let mut again = batch.clone();
+    again.push(citizen("000000000100", "Duplicate In Batch"));
+    let second = store
+        .enrol_and_issue(again, 1000, "bulk", NOW, sign)
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        BatchOutcome {
+            issued: 20,
+            skipped: 31
+        }
+    );
+    let (_, entries) = store.status_list(1).await.unwrap().unwrap();
+    assert!(entries.is_empty());
+    // A failing signer leaves nothing behind.
+    let more: Vec<NewCitizen> = (0..5)
+        .map(|i| citizen(&format!("{:012}", 900 + i), "X"))
+        .collect();
+    let e = store
+        .enrol_and_issue(more.clone(), 1000, "bulk", NOW, |_| Err("boom".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "rejected");
+    let third = store
+        .enrol_and_issue(more, 1000, "bulk", NOW, sign)
+        .await
+        .unwrap();
+    assert_eq!(third.issued, 5);
+}
+
+async fn officers_clients_keys_and_records(store: Store) {
+    store
+        .create_officer(
+            "lan",
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+            Role::Issuer,
+            "admin",
+            NOW,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .create_officer("lan", "h", Role::Admin, "admin", NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "conflict"
+    );
+    let o = store.officer("lan").await.unwrap().unwrap();
+    assert_eq!(o.role, Role::Issuer);
+    assert!(
+        !format!("{o:?}").contains("argon2"),
+        "Debug must not show the hash"
+    );
+    assert!(store.officer("nobody").await.unwrap().is_none());
+
+    store
+        .create_client(
+            "portal-1",
+            "Cổng dịch vụ công",
+            &[7u8; 32],
+            "{}",
+            "admin",
+            NOW,
+        )
+        .await
+        .unwrap();
+    let c = store.client("portal-1").await.unwrap().unwrap();
+    assert_eq!(c.secret_sha256, vec![7u8; 32]);
+    assert_eq!(c.name, "Cổng dịch vụ công");
+
+    store.rotate_key("kid-a", "{}", "admin", NOW).await.unwrap();
+    store
+        .rotate_key("kid-b", "{}", "admin", NOW + 10)
+        .await
+        .unwrap();
+    let keys = store.issuer_keys().await.unwrap();
+    assert_eq!(
+        keys.iter()
+            .map(|k| (k.kid.as_str(), k.state))
+            .collect::<Vec<_>>(),
+        [("kid-b", KeyState::Current), ("kid-a", KeyState::Previous)]
+    );
+
+    let v = |cred: &str, at| Verification {
+        credential_id: Some(cred.into()),
+        client_id: "portal-1".into(),
+        at,
+        outcome: "valid".into(),
+    };
+    store
+        .record_verifications(&[v("c1", NOW), v("c2", NOW), v("c1", NOW + 5)])
+        .await
+        .unwrap();
+    let rec = store.verifications_of("c1").await.unwrap();
+    assert_eq!(rec, [v("c1", NOW + 5), v("c1", NOW)]);
+}
+
+async fn audit_and_verifications_are_append_only(store: Store) {
+    store
+        .audit(&AuditEntry {
+            at: NOW,
+            actor: "a".into(),
+            action: "test".into(),
+            subject: Some("s".into()),
+            detail: "{}".into(),
+        })
+        .await
+        .unwrap();
+    let e = store.try_tamper_audit().await.unwrap_err();
+    assert_eq!(e.kind(), "database", "{e}");
+    assert!(
+        e.to_string().contains("append-only") || format!("{e:?}").contains("append-only"),
+        "{e:?}"
+    );
+    assert_eq!(store.audit_of("s").await.unwrap().len(), 1);
+}
+
+async fn concurrent_issuance_never_reuses_an_index(store: Store) {
+    let key = std::sync::Arc::new(IssuerKey::generate());
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        ids.push(
+            store
+                .insert_citizen(&citizen(&format!("{:012}", 500 + i), "Song Song"), "t", NOW)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let mut tasks = Vec::new();
+    for (i, id) in ids.into_iter().enumerate() {
+        let store = store.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..5 {
+                let mut attempt = 0;
+                loop {
+                    let r = store
+                        .issue_credential(&id, 7, "t", NOW, |slot| {
+                            signer(&key, &citizen(&format!("{:012}", 500 + i), "x"), slot)
+                        })
+                        .await;
+                    match r {
+                        Ok(c) => {
+                            got.push((c.status_list, c.status_index));
+                            break;
+                        }
+                        // PostgreSQL may refuse a racing allocation; the service retries.
+                        Err(e) if e.kind() == "conflict" && attempt < 5 => attempt += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            got
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), n, "an index was handed out twice");
+    assert_eq!(n, 40);
+}
