@@ -1,0 +1,289 @@
+//! Officer authentication (argon2id passwords, short-lived HS256 bearer tokens, throttling) and
+//! client authentication (HTTP Basic with a random secret stored as its SHA-256).
+
+use crate::problem::Problem;
+use crate::state::{now, AppState};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use qrid_store::Role;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Failures before a username is locked out for a while.
+const FREE_FAILURES: u32 = 5;
+/// Longest lockout.
+const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
+const TOKEN_ISSUER: &str = "qrid-officer";
+
+/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call it
+/// off the async runtime.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// A fixed hash that unknown usernames are checked against, so that "no such officer" takes as
+/// long as "wrong password" and timing reveals nothing.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("qrid-dummy-password").unwrap_or_default())
+}
+
+/// Claims of an officer bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OfficerClaims {
+    /// Username.
+    pub sub: String,
+    /// Role.
+    pub role: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// Issuer of the token.
+    pub iss: String,
+    /// Token id.
+    pub jti: String,
+}
+
+impl OfficerClaims {
+    /// The role, parsed.
+    pub fn role(&self) -> Option<Role> {
+        self.role.parse().ok()
+    }
+    /// Refuses unless the officer has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), Problem> {
+        match self.role() {
+            Some(r) if roles.contains(&r) => Ok(()),
+            _ => Err(Problem::forbidden(format!(
+                "this needs the role {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
+        }
+    }
+}
+
+/// Checks a username and password and returns a bearer token, or a problem (401, or 429 while
+/// the username is locked out after repeated failures).
+pub async fn login(
+    state: &Arc<AppState>,
+    username: &str,
+    password: &str,
+) -> Result<(String, i64), Problem> {
+    if let Some(wait) = locked_for(state, username) {
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed logins for this username; try again in {} s",
+                wait.as_secs().max(1)
+            ),
+        ));
+    }
+    let officer = state.store.officer(username).await?;
+    let hash = officer
+        .as_ref()
+        .filter(|o| !o.disabled)
+        .map(|o| o.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    let permit = state
+        .hash_permits
+        .acquire()
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    drop(permit);
+    let officer = match officer {
+        Some(o) if ok && !o.disabled => o,
+        _ => {
+            note_failure(state, username);
+            state
+                .metrics
+                .login_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(event = "login_failed", "officer login failed");
+            return Err(Problem::unauthorized("wrong username or password"));
+        }
+    };
+    if let Ok(mut m) = state.login_failures.lock() {
+        m.remove(username);
+    }
+    let iat = now();
+    let exp = iat + state.config.token_ttl;
+    let mut jti = [0u8; 12];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut jti);
+    let claims = OfficerClaims {
+        sub: officer.username.clone(),
+        role: officer.role.as_str().into(),
+        iat,
+        exp,
+        iss: TOKEN_ISSUER.into(),
+        jti: hex::encode(jti),
+    };
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&state.config.token_secret),
+    )
+    .map_err(|e| Problem::internal(&e))?;
+    let _ = state
+        .store
+        .audit(&qrid_store::AuditEntry {
+            at: iat,
+            actor: officer.username.clone(),
+            action: "officer.login".into(),
+            subject: Some(officer.username),
+            detail: "{}".into(),
+        })
+        .await;
+    Ok((token, exp))
+}
+
+fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
+    let m = state.login_failures.lock().ok()?;
+    let (_, until) = m.get(username)?;
+    until.checked_duration_since(Instant::now())
+}
+
+fn note_failure(state: &AppState, username: &str) {
+    if let Ok(mut m) = state.login_failures.lock() {
+        // Bound the table: a flood of random usernames must not grow it without limit.
+        if m.len() > 100_000 {
+            m.retain(|_, (_, until)| *until > Instant::now());
+        }
+        let e = m.entry(username.to_owned()).or_insert((0, Instant::now()));
+        e.0 += 1;
+        if e.0 >= FREE_FAILURES {
+            let secs = 1u64 << (e.0 - FREE_FAILURES).min(10);
+            e.1 = Instant::now() + Duration::from_secs(secs).min(MAX_LOCKOUT);
+        }
+    }
+}
+
+/// An authenticated officer, extracted from `Authorization: Bearer …`.
+pub struct Officer(pub OfficerClaims);
+
+impl FromRequestParts<Arc<AppState>> for Officer {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Problem::unauthorized("an officer bearer token is required"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| Problem::unauthorized("use Authorization: Bearer <token>"))?;
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[TOKEN_ISSUER]);
+        v.leeway = 5;
+        v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
+        let data = jsonwebtoken::decode::<OfficerClaims>(
+            token,
+            &DecodingKey::from_secret(&state.config.token_secret),
+            &v,
+        )
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                Problem::unauthorized("the token has expired")
+            }
+            _ => Problem::unauthorized("the token is not valid"),
+        })?;
+        Ok(Officer(data.claims))
+    }
+}
+
+/// A registered client, authenticated with HTTP Basic (`client_id:client_secret`).
+pub struct Client(pub String);
+
+/// The stored form of a client secret.
+pub fn secret_digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<Arc<AppState>> for Client {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
+        let unauthorized = || {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "registered client credentials (HTTP Basic) are required",
+            )
+        };
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(unauthorized)?;
+        let b64 = value.strip_prefix("Basic ").ok_or_else(unauthorized)?;
+        if b64.len() > 1024 {
+            return Err(unauthorized());
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|_| unauthorized())?;
+        let text = String::from_utf8(decoded).map_err(|_| unauthorized())?;
+        let (id, secret) = text.split_once(':').ok_or_else(unauthorized)?;
+        let digest = secret_digest(secret);
+        let cached = state.clients.lock().ok().and_then(|m| {
+            m.get(id)
+                .filter(|(_, at)| at.elapsed() < Duration::from_secs(60))
+                .map(|(d, _)| *d)
+        });
+        let stored = match cached {
+            Some(d) => d,
+            None => {
+                let Some(c) = state.store.client(id).await? else {
+                    return Err(unauthorized());
+                };
+                if c.disabled {
+                    return Err(unauthorized());
+                }
+                let d: [u8; 32] = c
+                    .secret_sha256
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| unauthorized())?;
+                if let Ok(mut m) = state.clients.lock() {
+                    if m.len() > 10_000 {
+                        m.clear();
+                    }
+                    m.insert(id.to_owned(), (d, Instant::now()));
+                }
+                d
+            }
+        };
+        if !constant_time_eq(&stored, &digest) {
+            return Err(unauthorized());
+        }
+        Ok(Client(id.to_owned()))
+    }
+}

@@ -1,0 +1,181 @@
+//! Service configuration: defaults for the embedded development setup, a TOML file, environment
+//! variables and flags (flags and environment win over the file, the file over defaults), and the
+//! production rules.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The thumbprint of the committed development key (keys-dev/jwks.json). Production refuses it
+/// wherever the key file was copied to.
+pub const DEV_KID: &str = include_str!("../../../keys-dev/kid.txt");
+
+/// Everything the service needs; built by [`Config::load`].
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// `sqlite:PATH` or `postgres://…`.
+    pub database_url: String,
+    /// Directory with `issuer.key.pem` (the current signing key).
+    pub key_dir: PathBuf,
+    /// The `iss` of credentials.
+    pub issuer: String,
+    /// Base URL under which this service is reached (status list URIs are built on it).
+    pub public_url: String,
+    /// Entries per status list.
+    pub status_list_size: u32,
+    /// Credential validity in days.
+    pub credential_days: u32,
+    /// HMAC secret for officer bearer tokens (32+ bytes).
+    pub token_secret: Vec<u8>,
+    /// Officer token lifetime, seconds.
+    pub token_ttl: i64,
+    /// Tolerated clock difference, seconds.
+    pub clock_skew: i64,
+    /// Production rules apply.
+    pub production: bool,
+    /// Largest JSON body, bytes.
+    pub max_json_body: usize,
+    /// Largest image upload, bytes.
+    pub max_image_body: usize,
+    /// Request timeout, seconds.
+    pub request_timeout_secs: u64,
+    /// Concurrent password hashes (each uses ~19 MiB and a core for ~50 ms).
+    pub max_concurrent_hashes: usize,
+}
+
+/// Settings from flags, environment or a file; `None` means "not given here".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// See [`Config::listen`].
+    pub listen: Option<String>,
+    /// See [`Config::database_url`].
+    pub database_url: Option<String>,
+    /// See [`Config::key_dir`].
+    pub key_dir: Option<PathBuf>,
+    /// See [`Config::issuer`].
+    pub issuer: Option<String>,
+    /// See [`Config::public_url`].
+    pub public_url: Option<String>,
+    /// See [`Config::status_list_size`].
+    pub status_list_size: Option<u32>,
+    /// See [`Config::credential_days`].
+    pub credential_days: Option<u32>,
+    /// Hex-encoded; see [`Config::token_secret`].
+    pub token_secret: Option<String>,
+    /// See [`Config::production`].
+    pub production: Option<bool>,
+}
+
+impl Settings {
+    /// Fills what `self` lacks from `other`.
+    pub fn or(self, other: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(other.listen),
+            database_url: self.database_url.or(other.database_url),
+            key_dir: self.key_dir.or(other.key_dir),
+            issuer: self.issuer.or(other.issuer),
+            public_url: self.public_url.or(other.public_url),
+            status_list_size: self.status_list_size.or(other.status_list_size),
+            credential_days: self.credential_days.or(other.credential_days),
+            token_secret: self.token_secret.or(other.token_secret),
+            production: self.production.or(other.production),
+        }
+    }
+
+    /// Reads a TOML config file (64 KiB at most).
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Settings> {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("config file {}", path.display()))?;
+        if meta.len() > 64 * 1024 {
+            bail!("config file {} is larger than 64 KiB", path.display());
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("config file {}", path.display()))
+    }
+}
+
+impl Config {
+    /// Resolves settings into a config, applying defaults in development and refusing missing or
+    /// unsafe settings in production.
+    pub fn load(s: Settings) -> Result<Config> {
+        let production = s.production.unwrap_or(false);
+        if production {
+            for (name, missing) in [
+                ("listen", s.listen.is_none()),
+                ("database_url", s.database_url.is_none()),
+                ("key_dir", s.key_dir.is_none()),
+                ("issuer", s.issuer.is_none()),
+                ("public_url", s.public_url.is_none()),
+                ("token_secret", s.token_secret.is_none()),
+            ] {
+                if missing {
+                    bail!(
+                        "production mode needs an explicit {name} (flag, QRID_{} or config file)",
+                        name.to_uppercase()
+                    );
+                }
+            }
+        }
+        let listen: SocketAddr = s
+            .listen
+            .as_deref()
+            .unwrap_or("127.0.0.1:8080")
+            .parse()
+            .context("listen must be an address such as 127.0.0.1:8080")?;
+        let database_url = s
+            .database_url
+            .unwrap_or_else(|| "sqlite:data/qrid.db".into());
+        let key_dir = s.key_dir.unwrap_or_else(|| PathBuf::from("keys-dev"));
+        let token_secret = match s.token_secret {
+            Some(hex_secret) => {
+                let bytes = hex::decode(hex_secret.trim()).context("token_secret must be hex")?;
+                if bytes.len() < 32 {
+                    bail!("token_secret must be at least 32 bytes (64 hex digits)");
+                }
+                bytes
+            }
+            // Development: a fresh secret per process, so tokens end with the process.
+            None => {
+                let mut b = vec![0u8; 32];
+                rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+                b
+            }
+        };
+        let public_url = s
+            .public_url
+            .unwrap_or_else(|| format!("http://{listen}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let status_list_size = s.status_list_size.unwrap_or(65_536);
+        if !(8..=(1 << 24)).contains(&status_list_size) {
+            bail!("status_list_size must be between 8 and 16777216");
+        }
+        Ok(Config {
+            listen,
+            database_url,
+            key_dir,
+            issuer: s.issuer.unwrap_or_else(|| "VN".into()),
+            public_url,
+            status_list_size,
+            credential_days: s.credential_days.unwrap_or(3650),
+            token_secret,
+            token_ttl: 15 * 60,
+            clock_skew: 300,
+            production,
+            max_json_body: 64 * 1024,
+            max_image_body: 10 * 1024 * 1024,
+            request_timeout_secs: 30,
+            max_concurrent_hashes: 4,
+        })
+    }
+
+    /// The URI of status list `n`, as credentials reference it.
+    pub fn status_list_uri(&self, n: i64) -> String {
+        format!("{}/v1/status-lists/{n}", self.public_url)
+    }
+}

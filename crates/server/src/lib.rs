@@ -1,0 +1,178 @@
+//! # qrid-server
+//!
+//! The qrid HTTP service: enrolment, issuance, revocation, publication (JWKS, status lists) and
+//! the verify endpoint. Thin: handlers translate HTTP into calls of `qrid-store`,
+//! `qrid-credential`, `qrid-verifier` and `qrid-qr`, and every error into RFC 9457
+//! problem+json. The API is listed in docs/api.md.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+mod metrics;
+pub mod problem;
+mod routes;
+pub mod state;
+
+pub use config::{Config, Settings};
+pub use state::AppState;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use problem::Problem;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The router with every route and middleware, over a ready state.
+pub fn app(state: Arc<AppState>) -> Router {
+    let json_limit = DefaultBodyLimit::max(state.config.max_json_body);
+    let image_limit = DefaultBodyLimit::max(state.config.max_image_body);
+    Router::new()
+        .route("/v1/auth/token", post(routes::token).layer(json_limit))
+        .route("/v1/citizens", post(routes::enrol).layer(json_limit))
+        .route("/v1/citizens/{id}", get(routes::get_citizen))
+        .route(
+            "/v1/citizens/{id}/credentials",
+            post(routes::issue).layer(json_limit),
+        )
+        .route("/v1/credentials/{id}", get(routes::get_credential))
+        .route(
+            "/v1/credentials/{id}/verifications",
+            get(routes::access_record),
+        )
+        .route(
+            "/v1/credentials/{id}/revoke",
+            post(routes::revoke).layer(json_limit),
+        )
+        .route(
+            "/v1/credentials/{id}/suspend",
+            post(routes::suspend).layer(json_limit),
+        )
+        .route(
+            "/v1/credentials/{id}/reinstate",
+            post(routes::reinstate).layer(json_limit),
+        )
+        .route("/v1/credentials/{id}/{file}", get(routes::qr))
+        .route("/.well-known/jwks.json", get(routes::jwks))
+        .route("/v1/status-lists/{n}", get(routes::status_list))
+        .route("/v1/verify", post(routes::verify).layer(image_limit))
+        .route("/healthz", get(routes::healthz))
+        .route("/metrics", get(routes::metrics))
+        .fallback(routes::fallback)
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this path",
+            )
+        })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            Problem::internal(&"handler panicked").into_response()
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Request id, structured access log, response counters, a timeout, and panic containment:
+/// a handler that panics answers 500 problem+json instead of dropping the connection.
+async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let mut b = [0u8; 8];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+            hex::encode(b)
+        });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        req.headers_mut().insert("x-request-id", v);
+    }
+    let method = req.method().clone();
+    // Log the route shape, not the full path: paths carry ids, never personal data, but query
+    // strings could.
+    let path = req.uri().path().to_owned();
+    let started = Instant::now();
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let mut resp = match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long",
+        )
+        .into_response(),
+    };
+    let status = resp.status();
+    let counter = match status.as_u16() {
+        200..=299 => &state.metrics.http_2xx,
+        400..=499 => &state.metrics.http_4xx,
+        _ => &state.metrics.http_5xx,
+    };
+    counter.fetch_add(1, Relaxed);
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp.headers_mut().insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    tracing::info!(request_id = %id, %method, path = %path, status = status.as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    resp
+}
+
+/// Connects the store, builds the state and serves until SIGTERM or Ctrl-C, then stops taking
+/// connections, finishes requests in flight, flushes the verification records and closes the
+/// database. `on_listen` is told the bound address (the port is chosen by the OS for port 0).
+pub async fn serve(
+    config: Config,
+    on_listen: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    if let Some(dir) = config
+        .database_url
+        .strip_prefix("sqlite:")
+        .and_then(|p| std::path::Path::new(p.split('?').next().unwrap_or(p)).parent())
+    {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let store = qrid_store::Store::connect(&config.database_url).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let (state, recorder) = AppState::new(config, store.clone()).await?;
+    on_listen(listener.local_addr()?);
+    let router = app(state);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    // The router and with it the last sender to the recorder are gone: it flushes and ends.
+    let _ = recorder.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,136 @@
+//! RFC 9457 problem details: every error the API returns, with a stable `type` per kind.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Base of every problem `type` URI: `urn:qrid:problem:<kind>`.
+pub const TYPE_PREFIX: &str = "urn:qrid:problem:";
+
+/// An API error: status, stable kind, and a detail that never holds secrets or personal data.
+#[derive(Debug)]
+pub struct Problem {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable snake_case kind; the `type` is `urn:qrid:problem:<kind>`.
+    pub kind: &'static str,
+    /// Human-readable detail.
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem of any status.
+    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
+        Problem {
+            status,
+            kind,
+            detail: detail.into(),
+        }
+    }
+    /// 400 with a kind.
+    pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, kind, detail)
+    }
+    /// 404.
+    pub fn not_found(what: &str) -> Problem {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
+    }
+    /// 401 with a WWW-Authenticate challenge added in `into_response`.
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+    }
+    /// 403.
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+    /// 500 without internals: the cause goes to the log with the request id, not to the client.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
+        tracing::error!(error = %cause, "internal error");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the service log for this request id",
+        )
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "type": format!("{TYPE_PREFIX}{}", self.kind),
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        let mut resp = (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"qrid\""),
+            );
+        }
+        resp
+    }
+}
+
+impl From<qrid_store::StoreError> for Problem {
+    fn from(e: qrid_store::StoreError) -> Problem {
+        use qrid_store::StoreError as E;
+        match &e {
+            E::NotFound(what) => Problem::not_found(what),
+            E::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            E::InvalidState(_) => {
+                Problem::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
+            }
+            _ => Problem::internal(&e),
+        }
+    }
+}
+
+impl From<qrid_credential::ClaimError> for Problem {
+    fn from(e: qrid_credential::ClaimError) -> Problem {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_claims",
+            e.to_string(),
+        )
+    }
+}
+
+/// Converts axum's JSON extractor rejections (syntax, types, content type, size) to problems.
+pub fn json_rejection(r: axum::extract::rejection::JsonRejection) -> Problem {
+    use axum::extract::rejection::JsonRejection as J;
+    match r {
+        J::JsonDataError(e) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.body_text(),
+        ),
+        J::JsonSyntaxError(e) => Problem::bad_request("malformed_json", e.body_text()),
+        J::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected Content-Type: application/json",
+        ),
+        J::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        other => Problem::bad_request("invalid_body", other.body_text()),
+    }
+}
+
+/// 413.
+pub fn too_large() -> Problem {
+    Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        "request body exceeds the limit for this endpoint",
+    )
+}

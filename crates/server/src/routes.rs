@@ -1,0 +1,592 @@
+//! HTTP handlers: each parses its input, calls the store or the libraries, and answers JSON or
+//! problem+json.
+
+use crate::auth::{login, Client, Officer};
+use crate::problem::{json_rejection, too_large, Problem};
+use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use qrid_credential::{
+    CitizenInput, Credential, CredentialId, HolderKey, Jwk, StatusIndex, StatusRef,
+};
+use qrid_store::{CredentialStatus, NewCitizen, NewCredential, Role, Verification};
+use qrid_verifier::{Reason, Verdict};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+type S = State<Arc<AppState>>;
+
+/// JSON body whose rejections become problems.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, St: Send + Sync> FromRequest<St> for Body<T> {
+    type Rejection = Problem;
+    async fn from_request(req: Request, state: &St) -> Result<Self, Problem> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(r) => Err(json_rejection(r)),
+        }
+    }
+}
+
+fn ids_ok(id: &str) -> Result<(), Problem> {
+    if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(Problem::not_found(
+            "no such id: ids are 16 hexadecimal digits; this",
+        ))
+    }
+}
+
+// ----- auth -----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    username: String,
+    password: String,
+}
+
+/// `POST /v1/auth/token`
+pub async fn token(
+    State(state): S,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Json(req) = body.map_err(json_rejection)?;
+    if req.username.len() > 64 || req.password.len() > 1024 {
+        return Err(Problem::unauthorized("wrong username or password"));
+    }
+    let (token, exp) = login(&state, &req.username, &req.password).await?;
+    Ok(Json(
+        json!({"access_token": token, "token_type": "Bearer", "expires_in": exp - now()}),
+    ))
+}
+
+// ----- citizens -----
+
+fn citizen_json(id: &str, c: &qrid_credential::Citizen, created_at: i64) -> Value {
+    let mut v = serde_json::to_value(c).unwrap_or_default();
+    v["id"] = id.into();
+    v["created_at"] = created_at.into();
+    v
+}
+
+/// `POST /v1/citizens`
+pub async fn enrol(
+    State(state): S,
+    Officer(o): Officer,
+    Body(input): Body<CitizenInput>,
+) -> Result<Response, Problem> {
+    o.require(&[Role::Issuer, Role::Admin])?;
+    let citizen = input.to_citizen()?;
+    let rec = state
+        .store
+        .insert_citizen(&NewCitizen { citizen }, &o.sub, now())
+        .await?;
+    tracing::info!(citizen = %rec.id, officer = %o.sub, "citizen enrolled");
+    Ok((
+        StatusCode::CREATED,
+        Json(citizen_json(&rec.id, &rec.citizen, rec.created_at)),
+    )
+        .into_response())
+}
+
+/// `GET /v1/citizens/{id}`
+pub async fn get_citizen(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    o.require(&[Role::Issuer, Role::Admin, Role::Auditor])?;
+    ids_ok(&id)?;
+    let rec = state
+        .store
+        .get_citizen(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("citizen"))?;
+    let creds = state.store.credentials_of(&id).await?;
+    let mut v = citizen_json(&rec.id, &rec.citizen, rec.created_at);
+    v["credentials"] = creds
+        .iter()
+        .map(|c| json!({"id": c.id, "status": c.status, "issued_at": c.issued_at, "expires_at": c.expires_at}))
+        .collect();
+    Ok(Json(v))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IssueRequest {
+    valid_days: Option<u32>,
+    holder_jwk: Option<Jwk>,
+}
+
+/// `POST /v1/citizens/{id}/credentials`
+pub async fn issue(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    o.require(&[Role::Issuer, Role::Admin])?;
+    ids_ok(&id)?;
+    let req: IssueRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        IssueRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                e.to_string(),
+            )
+        })?
+    };
+    let days = req.valid_days.unwrap_or(state.config.credential_days);
+    if !(1..=36_500).contains(&days) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "valid_days must be 1 to 36500",
+        ));
+    }
+    let holder = req
+        .holder_jwk
+        .map(|j| j.verifying_key().map(HolderKey))
+        .transpose()
+        .map_err(|e| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad_holder_key",
+                e.to_string(),
+            )
+        })?;
+    let citizen = state
+        .store
+        .get_citizen(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("citizen"))?
+        .citizen;
+    let keys = state.keys();
+    let iss = state.config.issuer.clone();
+    let config = &state.config;
+    let at = now();
+    let mut attempt = 0;
+    let rec = loop {
+        let citizen = citizen.clone();
+        let keys = keys.clone();
+        let r = state
+            .store
+            .issue_credential(&id, config.status_list_size, &o.sub, at, |slot| {
+                let status =
+                    StatusRef::new(&config.status_list_uri(slot.list), StatusIndex(slot.index))
+                        .map_err(|e| e.to_string())?;
+                let cred = Credential {
+                    issuer: iss.clone(),
+                    issued_at: at,
+                    expires_at: at + i64::from(days) * 86_400,
+                    not_before: None,
+                    id: CredentialId::random(),
+                    citizen,
+                    status: Some(status),
+                    holder,
+                };
+                let payload = cred
+                    .sign(keys.current.signing_key(), keys.current.kid())
+                    .map_err(|e| e.to_string())?;
+                Ok(NewCredential {
+                    id: cred.id.to_string(),
+                    kid: keys.current.kid().to_string(),
+                    payload,
+                    issued_at: cred.issued_at,
+                    expires_at: cred.expires_at,
+                })
+            })
+            .await;
+        match r {
+            // Two nodes racing to open a new status list: one retries.
+            Err(qrid_store::StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
+            other => break other?,
+        }
+    };
+    state.metrics.issued.fetch_add(1, Relaxed);
+    tracing::info!(credential = %rec.id, citizen = %id, officer = %o.sub, "credential issued");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": rec.id, "payload": rec.payload, "issued_at": rec.issued_at, "expires_at": rec.expires_at,
+            "status_list": rec.status_list, "status_index": rec.status_index,
+            "status_uri": state.config.status_list_uri(rec.status_list),
+        })),
+    )
+        .into_response())
+}
+
+// ----- credentials -----
+
+/// `GET /v1/credentials/{id}`
+pub async fn get_credential(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    o.require(&[Role::Issuer, Role::Admin, Role::Auditor])?;
+    ids_ok(&id)?;
+    let rec = state
+        .store
+        .get_credential(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("credential"))?;
+    let mut v = serde_json::to_value(&rec).unwrap_or_default();
+    v["status_uri"] = state.config.status_list_uri(rec.status_list).into();
+    Ok(Json(v))
+}
+
+/// `GET /v1/credentials/{id}/verifications`: who checked this identity, and when.
+pub async fn access_record(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    o.require(&[Role::Issuer, Role::Admin, Role::Auditor])?;
+    ids_ok(&id)?;
+    state
+        .store
+        .get_credential(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("credential"))?;
+    let rows = state.store.verifications_of(&id).await?;
+    Ok(Json(json!({"credential_id": id, "verifications": rows})))
+}
+
+#[derive(Deserialize)]
+pub struct QrQuery {
+    scale: Option<u32>,
+    ecc: Option<String>,
+}
+
+/// `GET /v1/credentials/{id}/qr.png` and `qr.svg`
+pub async fn qr(
+    State(state): S,
+    Officer(o): Officer,
+    Path(file): Path<(String, String)>,
+    Query(q): Query<QrQuery>,
+) -> Result<Response, Problem> {
+    o.require(&[Role::Issuer, Role::Admin])?;
+    let (id, name) = file;
+    ids_ok(&id)?;
+    let (format, mime) = match name.as_str() {
+        "qr.png" => (qrid_qr::Format::Png, "image/png"),
+        "qr.svg" => (qrid_qr::Format::Svg, "image/svg+xml"),
+        _ => return Err(Problem::not_found("resource")),
+    };
+    let ecc: qrid_qr::Ecc = q
+        .ecc
+        .as_deref()
+        .unwrap_or("M")
+        .parse()
+        .map_err(|e: qrid_qr::QrError| Problem::bad_request(e.kind(), e.to_string()))?;
+    let scale = q.scale.unwrap_or(4);
+    let rec = state
+        .store
+        .get_credential(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("credential"))?;
+    let bytes = qrid_qr::render(&rec.payload, ecc, scale, format)
+        .map_err(|e| Problem::bad_request(e.kind(), e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    reason: String,
+}
+
+async fn change_status(
+    state: Arc<AppState>,
+    o: crate::auth::OfficerClaims,
+    id: String,
+    to: CredentialStatus,
+    reason: String,
+) -> Result<Json<Value>, Problem> {
+    o.require(&[Role::Issuer, Role::Admin])?;
+    ids_ok(&id)?;
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "reason must be 1 to 500 characters",
+        ));
+    }
+    let rec = state
+        .store
+        .set_status(&id, to, reason, &o.sub, now())
+        .await?;
+    state.invalidate_status_list(rec.status_list);
+    state.metrics.status_changes.fetch_add(1, Relaxed);
+    tracing::info!(credential = %rec.id, officer = %o.sub, status = ?to, "credential status changed");
+    Ok(Json(
+        json!({"id": rec.id, "status": rec.status, "status_reason": rec.status_reason}),
+    ))
+}
+
+/// `POST /v1/credentials/{id}/revoke`
+pub async fn revoke(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+    Body(b): Body<StatusChange>,
+) -> Result<Json<Value>, Problem> {
+    change_status(state, o, id, CredentialStatus::Revoked, b.reason).await
+}
+/// `POST /v1/credentials/{id}/suspend`
+pub async fn suspend(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+    Body(b): Body<StatusChange>,
+) -> Result<Json<Value>, Problem> {
+    change_status(state, o, id, CredentialStatus::Suspended, b.reason).await
+}
+/// `POST /v1/credentials/{id}/reinstate`
+pub async fn reinstate(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+    Body(b): Body<StatusChange>,
+) -> Result<Json<Value>, Problem> {
+    change_status(state, o, id, CredentialStatus::Valid, b.reason).await
+}
+
+// ----- publication -----
+
+/// `GET /.well-known/jwks.json`
+pub async fn jwks(State(state): S) -> Response {
+    let body = serde_json::to_string(&state.keys().jwks).unwrap_or_default();
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /v1/status-lists/{n}`
+pub async fn status_list(State(state): S, Path(n): Path<String>) -> Result<Response, Problem> {
+    let n: i64 = n
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Problem::not_found("status list"))?;
+    let token = state
+        .status_list_token(n)
+        .await?
+        .ok_or_else(|| Problem::not_found("status list"))?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/statuslist+cwt".to_owned(),
+            ),
+            (
+                header::CACHE_CONTROL,
+                format!("public, max-age={STATUS_LIST_MAX_AGE}"),
+            ),
+        ],
+        token.as_ref().clone(),
+    )
+        .into_response())
+}
+
+// ----- verification -----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    payload: String,
+}
+
+/// `POST /v1/verify`: JSON `{"payload": …}` or a multipart upload with an `image` field.
+pub async fn verify(
+    State(state): S,
+    Client(client): Client,
+    headers: HeaderMap,
+    req: Request,
+) -> Result<Json<Value>, Problem> {
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let payloads: Vec<String> = if ctype.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| Problem::bad_request("invalid_multipart", e.body_text()))?;
+        let mut image = None;
+        while let Some(field) = mp.next_field().await.map_err(multipart_problem)? {
+            if field.name() == Some("image") {
+                image = Some(field.bytes().await.map_err(multipart_problem)?);
+                break;
+            }
+        }
+        let image = image.ok_or_else(|| {
+            Problem::bad_request("missing_image", "multipart body has no field named image")
+        })?;
+        let limits = qrid_qr::DecodeLimits {
+            max_bytes: state.config.max_image_body,
+            ..Default::default()
+        };
+        tokio::task::spawn_blocking(move || qrid_qr::decode_image(&image, &limits))
+            .await
+            .map_err(|e| Problem::internal(&e))?
+            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.kind(), e.to_string()))?
+    } else {
+        let Body(VerifyRequest { payload }) =
+            Body::<VerifyRequest>::from_request(req, &state).await?;
+        vec![payload]
+    };
+    let mut verdicts = Vec::with_capacity(payloads.len());
+    for p in &payloads {
+        verdicts.push(check(&state, &client, p).await?);
+    }
+    // One QR (the usual case) answers with its verdict; an image with several, with a list.
+    Ok(Json(if verdicts.len() == 1 {
+        verdicts.swap_remove(0)
+    } else {
+        json!({"verdicts": verdicts})
+    }))
+}
+
+fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        Problem::bad_request("invalid_multipart", e.body_text())
+    }
+}
+
+async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Value, Problem> {
+    let at = now();
+    let verdict = match state.verifier().verify(payload, at) {
+        Ok(v) => v,
+        Err(e) => return Ok(e.to_json()),
+    };
+    // The library checked signature, claims and time; status comes live from our own lists.
+    let verdict = match verdict {
+        Verdict::Valid(v) => match own_list(state, v.credential.status.as_ref()) {
+            Some((n, idx)) => match state.status_of(n, idx).await? {
+                Some(qrid_credential::Status::Valid) => {
+                    let mut j = Verdict::Valid(v).to_json();
+                    j["status"] = "valid".into();
+                    (true, j)
+                }
+                Some(qrid_credential::Status::Invalid) => (
+                    false,
+                    Verdict::Invalid(Reason::Revoked {
+                        credential: Box::new(v.credential),
+                    })
+                    .to_json(),
+                ),
+                Some(qrid_credential::Status::Suspended) => (
+                    false,
+                    Verdict::Invalid(Reason::Suspended {
+                        credential: Box::new(v.credential),
+                    })
+                    .to_json(),
+                ),
+                Some(qrid_credential::Status::Other(value)) => (
+                    false,
+                    Verdict::Invalid(Reason::UnknownStatus {
+                        value,
+                        credential: Box::new(v.credential),
+                    })
+                    .to_json(),
+                ),
+                None => (
+                    false,
+                    Verdict::Invalid(Reason::StatusIndexOutOfRange {
+                        credential: Box::new(v.credential),
+                    })
+                    .to_json(),
+                ),
+            },
+            None => (true, Verdict::Valid(v).to_json()),
+        },
+        invalid => (false, invalid.to_json()),
+    };
+    let (valid, json) = verdict;
+    let counter = if valid {
+        &state.metrics.verify_valid
+    } else {
+        &state.metrics.verify_invalid
+    };
+    counter.fetch_add(1, Relaxed);
+    let credential_id = json["claims"]["credential_id"]
+        .as_str()
+        .or(json["credential_id"].as_str())
+        .map(str::to_owned);
+    let outcome = if valid {
+        "valid".to_owned()
+    } else {
+        json["error"]["kind"]
+            .as_str()
+            .unwrap_or("invalid")
+            .to_owned()
+    };
+    state
+        .record(Verification {
+            credential_id,
+            client_id: client.to_owned(),
+            at,
+            outcome,
+        })
+        .await;
+    Ok(json)
+}
+
+/// The list number and index if the status reference points at one of this service's lists.
+fn own_list(state: &AppState, status: Option<&StatusRef>) -> Option<(i64, u32)> {
+    let s = status?;
+    let prefix = format!("{}/v1/status-lists/", state.config.public_url);
+    let n: i64 = s.uri.strip_prefix(&prefix)?.parse().ok()?;
+    Some((n, s.index.0))
+}
+
+// ----- operations -----
+
+/// `GET /healthz`
+pub async fn healthz(State(state): S) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(json!({"status": "ok", "database": format!("{:?}", state.store.backend()).to_lowercase()})).into_response(),
+        Err(e) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.kind()).into_response(),
+    }
+}
+
+/// `GET /metrics`
+pub async fn metrics(State(state): S) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// Any other path.
+pub async fn fallback() -> Problem {
+    Problem::not_found("resource")
+}

@@ -1,0 +1,324 @@
+//! Shared service state: store, keys, caches, the verification recorder and metrics.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use anyhow::{bail, Context, Result};
+use qrid_credential::{IssuerKey, Jwk, Jwks, Status, StatusBits, StatusList, StatusListToken};
+use qrid_store::{CredentialStatus, Store, Verification};
+use qrid_verifier::{Policy, StatusCache, TrustStore, Verifier};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Semaphore};
+
+/// How long a node trusts its in-memory copy of a status list before reading it again; changes
+/// made on this node invalidate it at once.
+pub const STATUS_CACHE_TTL: Duration = Duration::from_secs(5);
+/// How long a published status list token may be cached by clients (Cache-Control max-age).
+pub const STATUS_LIST_MAX_AGE: u64 = 60;
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// The signing key and the published trust list.
+pub struct Keys {
+    /// Signs new credentials and status lists.
+    pub current: IssuerKey,
+    /// Current and previous public keys, as published.
+    pub jwks: Jwks,
+    /// The same keys as a verifier trust store.
+    pub trust: TrustStore,
+}
+
+/// A status list as a node holds it in memory.
+struct CachedList {
+    list: Arc<StatusList>,
+    token: Option<Arc<Vec<u8>>>,
+    loaded: Instant,
+}
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// Settings.
+    pub config: Config,
+    /// Persistence.
+    pub store: Store,
+    /// Keys.
+    pub keys: RwLock<Arc<Keys>>,
+    /// Verifies signatures, claims and time; status is checked against [`AppState::status_of`].
+    pub verifier: RwLock<Arc<Verifier>>,
+    status_lists: Mutex<HashMap<i64, CachedList>>,
+    /// Caps concurrent argon2 work.
+    pub hash_permits: Semaphore,
+    /// Failed logins per username: (failures, locked until).
+    pub login_failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Verified clients by id: (secret digest, name, loaded).
+    pub clients: Mutex<HashMap<String, ([u8; 32], Instant)>>,
+    recorder: mpsc::Sender<Verification>,
+    /// Counters for /metrics.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// Loads keys (registering the key file's key as current if the database does not know it),
+    /// and starts the verification recorder. Returns the state and the recorder task, which ends
+    /// after flushing once every sender is gone.
+    pub async fn new(
+        config: Config,
+        store: Store,
+    ) -> Result<(Arc<AppState>, tokio::task::JoinHandle<()>)> {
+        let keys = load_keys(&config, &store).await?;
+        let verifier = Verifier::new(
+            keys.trust.clone(),
+            StatusCache::default(),
+            Policy {
+                clock_skew: config.clock_skew,
+                require_status: false,
+                ..Policy::default()
+            },
+        );
+        let (tx, rx) = mpsc::channel(100_000);
+        let recorder = tokio::spawn(record_loop(store.clone(), rx));
+        let state = Arc::new(AppState {
+            hash_permits: Semaphore::new(config.max_concurrent_hashes),
+            config,
+            store,
+            keys: RwLock::new(Arc::new(keys)),
+            verifier: RwLock::new(Arc::new(verifier)),
+            status_lists: Mutex::new(HashMap::new()),
+            login_failures: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+            recorder: tx,
+            metrics: Metrics::default(),
+        });
+        Ok((state, recorder))
+    }
+
+    /// The current keys.
+    pub fn keys(&self) -> Arc<Keys> {
+        self.keys
+            .read()
+            .map(|k| k.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> Arc<Verifier> {
+        self.verifier
+            .read()
+            .map(|v| v.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Queues a verification for the citizen's access record (batched; never blocks the
+    /// request for long: if the queue is full the request waits for room, so nothing is lost).
+    pub async fn record(&self, v: Verification) {
+        self.metrics
+            .recorder_queued
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if self.recorder.send(v).await.is_err() {
+            tracing::error!("verification recorder has stopped; a verification was not recorded");
+        }
+    }
+
+    /// Forgets the cached copy of a list after a status change on this node.
+    pub fn invalidate_status_list(&self, list: i64) {
+        if let Ok(mut m) = self.status_lists.lock() {
+            m.remove(&list);
+        }
+    }
+
+    async fn load_list(&self, n: i64) -> Result<Option<Arc<StatusList>>, qrid_store::StoreError> {
+        if let Some(c) = self.status_lists.lock().ok().and_then(|m| {
+            m.get(&n)
+                .filter(|c| c.loaded.elapsed() < STATUS_CACHE_TTL)
+                .map(|c| c.list.clone())
+        }) {
+            return Ok(Some(c));
+        }
+        let Some((size, entries)) = self.store.status_list(n).await? else {
+            return Ok(None);
+        };
+        let mut list = StatusList::new(StatusBits::Two, size as usize)
+            .map_err(|_| qrid_store::StoreError::Corrupt("status list"))?;
+        for (i, s) in entries {
+            let status = match s {
+                CredentialStatus::Valid => Status::Valid,
+                CredentialStatus::Revoked => Status::Invalid,
+                CredentialStatus::Suspended => Status::Suspended,
+            };
+            list.set(qrid_credential::StatusIndex(i), status)
+                .map_err(|_| qrid_store::StoreError::Corrupt("status index"))?;
+        }
+        let list = Arc::new(list);
+        if let Ok(mut m) = self.status_lists.lock() {
+            m.insert(
+                n,
+                CachedList {
+                    list: list.clone(),
+                    token: None,
+                    loaded: Instant::now(),
+                },
+            );
+        }
+        Ok(Some(list))
+    }
+
+    /// The live status of an index in list `n` (at most [`STATUS_CACHE_TTL`] old across nodes,
+    /// immediate for changes made on this node).
+    pub async fn status_of(
+        &self,
+        n: i64,
+        index: u32,
+    ) -> Result<Option<Status>, qrid_store::StoreError> {
+        Ok(self
+            .load_list(n)
+            .await?
+            .and_then(|l| l.get(qrid_credential::StatusIndex(index))))
+    }
+
+    /// The signed status list token for list `n`, cached with the list.
+    pub async fn status_list_token(
+        &self,
+        n: i64,
+    ) -> Result<Option<Arc<Vec<u8>>>, crate::problem::Problem> {
+        let Some(list) = self.load_list(n).await? else {
+            return Ok(None);
+        };
+        if let Some(t) = self
+            .status_lists
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&n).and_then(|c| c.token.clone()))
+        {
+            return Ok(Some(t));
+        }
+        let now = now();
+        let token = StatusListToken {
+            uri: self.config.status_list_uri(n),
+            issued_at: now,
+            expires_at: Some(now + 24 * 3600),
+            ttl: Some(STATUS_LIST_MAX_AGE),
+            list: (*list).clone(),
+        };
+        let keys = self.keys();
+        let bytes = Arc::new(
+            token
+                .sign(keys.current.signing_key(), keys.current.kid())
+                .map_err(|e| crate::problem::Problem::internal(&e))?,
+        );
+        if let Ok(mut m) = self.status_lists.lock() {
+            if let Some(c) = m.get_mut(&n) {
+                c.token = Some(bytes.clone());
+            }
+        }
+        Ok(Some(bytes))
+    }
+}
+
+async fn load_keys(config: &Config, store: &Store) -> Result<Keys> {
+    let path = config.key_dir.join("issuer.key.pem");
+    let current = load_issuer_key(&config.key_dir)?;
+    let is_dev = current.kid().to_string() == crate::config::DEV_KID.trim();
+    if is_dev && config.production {
+        bail!("production mode refuses the development key ({}); run `qrid keygen` on the signing host", path.display());
+    }
+    if is_dev {
+        tracing::warn!(kid = %current.kid(), "USING THE DEVELOPMENT KEY from keys-dev: credentials signed now prove nothing");
+        eprintln!(
+            "qrid: WARNING: signing with the DEVELOPMENT key in {} — not for real credentials",
+            config.key_dir.display()
+        );
+    }
+    register_key(store, &current).await?;
+    let records = store.issuer_keys().await?;
+    let mut jwks = Jwks::default();
+    for r in records {
+        let jwk: Jwk =
+            serde_json::from_str(&r.jwk).with_context(|| format!("stored JWK of key {}", r.kid))?;
+        jwks.keys.push(jwk);
+    }
+    let trust = TrustStore::from_jwks(&jwks)?;
+    Ok(Keys {
+        current,
+        jwks,
+        trust,
+    })
+}
+
+/// Makes `key` known to the database as the current key if it is not known yet, so that the
+/// published JWKS holds it (the first start, or a key file replaced by `qrid key rotate`).
+pub async fn register_key(store: &Store, key: &IssuerKey) -> Result<()> {
+    let kid = key.kid().to_string();
+    if !store.issuer_keys().await?.iter().any(|k| k.kid == kid) {
+        store
+            .rotate_key(&kid, &serde_json::to_string(&key.jwk())?, "system", now())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Loads `DIR/issuer.key.pem`.
+pub fn load_issuer_key(dir: &std::path::Path) -> Result<IssuerKey> {
+    let path = dir.join("issuer.key.pem");
+    let meta = std::fs::metadata(&path)
+        .with_context(|| format!("cannot read issuer key {}", path.display()))?;
+    if meta.len() > 64 * 1024 {
+        bail!("{} is too large to be a key", path.display());
+    }
+    let pem = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read issuer key {}", path.display()))?,
+    );
+    IssuerKey::from_pkcs8_pem(&pem).with_context(|| format!("issuer key {}", path.display()))
+}
+
+/// Writes queued verifications in batches: up to 1000 rows or every 200 ms, whichever first.
+/// When every sender is gone it flushes what is left and returns, so a graceful shutdown loses
+/// nothing.
+async fn record_loop(store: Store, mut rx: mpsc::Receiver<Verification>) {
+    let mut batch = Vec::with_capacity(1000);
+    loop {
+        let first = rx.recv().await;
+        let Some(first) = first else { break };
+        batch.push(first);
+        let deadline = tokio::time::sleep(Duration::from_millis(200));
+        tokio::pin!(deadline);
+        while batch.len() < 1000 {
+            tokio::select! {
+                v = rx.recv() => match v { Some(v) => batch.push(v), None => break },
+                _ = &mut deadline => break,
+            }
+        }
+        flush(&store, &mut batch).await;
+    }
+    flush(&store, &mut batch).await;
+}
+
+async fn flush(store: &Store, batch: &mut Vec<Verification>) {
+    if batch.is_empty() {
+        return;
+    }
+    for attempt in 0..5 {
+        match store.record_verifications(batch).await {
+            Ok(()) => {
+                batch.clear();
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, attempt, rows = batch.len(), "recording verifications failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+            }
+        }
+    }
+    tracing::error!(
+        rows = batch.len(),
+        "verifications could not be recorded after 5 attempts"
+    );
+    batch.clear();
+}
