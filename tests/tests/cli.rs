@@ -1,0 +1,367 @@
+//! The offline workflow of README.md, run with the real binary: keygen, issue, qr, verify.
+
+use qrid_e2e::{parts, qrid, zbar_read, zbarimg};
+use serde_json::Value;
+use std::path::Path;
+
+const CLAIMS: &str = r#"{
+  "id_number": "001099012345",
+  "full_name": "Nguyễn Thị Minh Khai",
+  "date_of_birth": "1990-01-15",
+  "sex": "F",
+  "nationality": "VN",
+  "place_of_origin": "Xã Đông Hội, Huyện Đông Anh, Thành phố Hà Nội",
+  "place_of_residence": "Số 12 Ngõ 34 Phố Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội",
+  "photo_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+}"#;
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Setup { dir };
+        let (code, _, err) = parts(&qrid(&["keygen", "--out", &s.p("keys")], None));
+        assert_eq!(code, 0, "{err}");
+        std::fs::write(s.dir.path().join("claims.json"), CLAIMS).unwrap();
+        s
+    }
+    fn p(&self, name: &str) -> String {
+        self.dir.path().join(name).to_string_lossy().into_owned()
+    }
+    fn issue(&self, extra: &[&str]) -> String {
+        let key = self.p("keys/issuer.key.pem");
+        let claims = self.p("claims.json");
+        let mut args = vec!["issue", "--key", &key, "--claims", &claims];
+        args.extend_from_slice(extra);
+        let (code, out, err) = parts(&qrid(&args, None));
+        assert_eq!(code, 0, "{err}");
+        out.trim_end().to_owned()
+    }
+    fn verify(&self, extra: &[&str], stdin: Option<&[u8]>) -> (i32, Vec<Value>, String) {
+        let trust = self.p("keys/jwks.json");
+        let mut args = vec!["verify", "--trust", &trust];
+        args.extend_from_slice(extra);
+        let (code, out, err) = parts(&qrid(&args, stdin));
+        let verdicts = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("verdict is JSON"))
+            .collect();
+        (code, verdicts, err)
+    }
+}
+
+fn kind(v: &Value) -> &str {
+    v["error"]["kind"].as_str().unwrap_or("<none>")
+}
+
+#[test]
+fn keygen_writes_a_private_key_only_its_owner_can_read() {
+    let s = Setup::new();
+    let key = Path::new(&s.p("keys/issuer.key.pem")).to_owned();
+    let pem = std::fs::read_to_string(&key).unwrap();
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(s.p("keys/jwks.json")).unwrap()).unwrap();
+    assert_eq!(jwks["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks["keys"][0]["kid"].as_str().unwrap().len(), 43);
+    assert!(
+        !jwks.to_string().contains("\"d\""),
+        "the JWKS must hold no private part"
+    );
+    // A second keygen must not silently destroy the key.
+    let (code, _, err) = parts(&qrid(&["keygen", "--out", &s.p("keys")], None));
+    assert_eq!(code, 2);
+    assert!(err.contains("--force"), "{err}");
+}
+
+#[test]
+fn issue_render_scan_verify_round_trip() {
+    let s = Setup::new();
+    let payload = s.issue(&[]);
+    let png = s.p("id.png");
+    let (code, _, err) = parts(&qrid(&["qr", "--out", &png], Some(payload.as_bytes())));
+    assert_eq!(code, 0, "{err}");
+    if let Some(zbar) = zbarimg() {
+        assert_eq!(
+            zbar_read(&zbar, Path::new(&png)),
+            payload,
+            "zbarimg must read exactly the payload"
+        );
+    }
+    let (code, v, err) = s.verify(&["--image", &png], None);
+    assert_eq!(code, 0, "{err} {v:?}");
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0]["valid"], true);
+    assert_eq!(v[0]["claims"]["full_name"], "Nguyễn Thị Minh Khai");
+    assert_eq!(
+        v[0]["claims"]["place_of_origin"],
+        "Xã Đông Hội, Huyện Đông Anh, Thành phố Hà Nội"
+    );
+    assert_eq!(v[0]["claims"]["id_number"], "001099012345");
+    assert_eq!(v[0]["status"], "unchecked");
+    // SVG renders too.
+    let svg = s.p("id.svg");
+    let (code, _, err) = parts(&qrid(
+        &["qr", "--out", &svg, "--ecc", "Q", "--scale", "3"],
+        Some(payload.as_bytes()),
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+#[test]
+fn tampering_another_issuer_and_time_are_refused_with_their_kinds() {
+    let s = Setup::new();
+    let payload = s.issue(&[]);
+
+    // A changed signed byte (re-encoded properly, so only the signature can catch it).
+    let mut cose = qrid_credential::payload::decode(&payload).unwrap();
+    let at = cose
+        .windows(4)
+        .position(|w| w == "Minh".as_bytes())
+        .expect("name in claims");
+    cose[at] = b'N';
+    let forged = qrid_credential::payload::encode(&cose);
+    let (code, v, _) = s.verify(&["--payload", &forged], None);
+    assert_eq!((code, kind(&v[0])), (1, "bad_signature"));
+
+    // A changed character of the QR text itself.
+    let mut chars: Vec<char> = payload.chars().collect();
+    let mid = chars.len() / 2;
+    chars[mid] = if chars[mid] == 'A' { 'B' } else { 'A' };
+    let changed: String = chars.into_iter().collect();
+    let (code, v, _) = s.verify(&["--payload", &changed], None);
+    assert_eq!(code, 1);
+    assert!(
+        [
+            "bad_signature",
+            "decompression",
+            "base45",
+            "cbor",
+            "cose_structure"
+        ]
+        .contains(&kind(&v[0])),
+        "{v:?}"
+    );
+
+    // Another issuer's trust list.
+    let (code, _, err) = parts(&qrid(&["keygen", "--out", &s.p("other")], None));
+    assert_eq!(code, 0, "{err}");
+    let other = s.p("other/jwks.json");
+    let (code, out, _) = parts(&qrid(
+        &["verify", "--trust", &other, "--payload", &payload],
+        None,
+    ));
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!((code, kind(&v)), (1, "unknown_key"));
+
+    // Expired (valid 10 days, checked 11 days later) and not yet valid.
+    let short = s.issue(&["--valid-days", "10"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let later = (now + 11 * 86_400).to_string();
+    let (code, v, _) = s.verify(&["--payload", &short, "--at", &later], None);
+    assert_eq!((code, kind(&v[0])), (1, "expired"));
+    assert!(v[0]["credential_id"]
+        .as_str()
+        .is_some_and(|id| id.len() == 16));
+    let earlier = (now - 3600).to_string();
+    let (code, v, _) = s.verify(&["--payload", &short, "--at", &earlier], None);
+    assert_eq!((code, kind(&v[0])), (1, "not_yet_valid"));
+}
+
+#[test]
+fn revoked_and_suspended_indices_follow_the_status_list() {
+    let s = Setup::new();
+    let uri = "https://id.example.vn/s/1";
+    let revoked = s.issue(&["--status-uri", uri, "--status-index", "5"]);
+    let suspended = s.issue(&["--status-uri", uri, "--status-index", "6"]);
+    let fine = s.issue(&["--status-uri", uri, "--status-index", "7"]);
+    let key = s.p("keys/issuer.key.pem");
+    let list = s.p("status.cwt");
+    let (code, _, err) = parts(&qrid(
+        &[
+            "status-list",
+            "--key",
+            &key,
+            "--uri",
+            uri,
+            "--size",
+            "1000",
+            "--revoked",
+            "5,900",
+            "--suspended",
+            "6",
+            "--out",
+            &list,
+        ],
+        None,
+    ));
+    assert_eq!(code, 0, "{err}");
+    let input = format!("{revoked}\n{suspended}\n{fine}\n");
+    let (code, v, err) = s.verify(&["--status", &list], Some(input.as_bytes()));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(v.len(), 3);
+    assert_eq!(kind(&v[0]), "revoked");
+    assert_eq!(v[0]["status"], "revoked");
+    assert_eq!(kind(&v[1]), "suspended");
+    assert_eq!(v[2]["valid"], true);
+    assert_eq!(v[2]["status"], "valid");
+    // With the status list, a stale copy is refused by age.
+    let (code, v, _) = s.verify(
+        &[
+            "--status",
+            &list,
+            "--payload",
+            &fine,
+            "--max-status-age",
+            "0",
+            "--at",
+            &(std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                + 60)
+                .to_string(),
+        ],
+        None,
+    );
+    assert_eq!((code, kind(&v[0])), (1, "stale_status_list"));
+    // A status list signed by another issuer is refused outright (exit 2, usage/I/O).
+    let (code, _, _) = parts(&qrid(&["keygen", "--out", &s.p("other")], None));
+    assert_eq!(code, 0);
+    let other_key = s.p("other/issuer.key.pem");
+    let forged = s.p("forged.cwt");
+    let (code, _, _) = parts(&qrid(
+        &[
+            "status-list",
+            "--key",
+            &other_key,
+            "--uri",
+            uri,
+            "--size",
+            "10",
+            "--out",
+            &forged,
+        ],
+        None,
+    ));
+    assert_eq!(code, 0);
+    let (code, _, err) = s.verify(&["--status", &forged, "--payload", &fine], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("status list"), "{err}");
+}
+
+#[test]
+fn bulk_issue_and_verify_over_stdin_keep_order_and_report_bad_lines() {
+    let s = Setup::new();
+    let key = s.p("keys/issuer.key.pem");
+    let good = |id: &str, name: &str| {
+        format!(r#"{{"id_number":"{id}","full_name":"{name}","date_of_birth":"2001-02-03"}}"#)
+    };
+    let input = format!(
+        "{}\n{}\n{}\n",
+        good("000000000001", "Lê Văn Một"),
+        r#"{"id_number":"12345","full_name":"Phạm Bí Mật","date_of_birth":"2001-02-03"}"#,
+        good("000000000003", "Đỗ Thị Ba")
+    );
+    let (code, out, err) = parts(&qrid(
+        &["issue", "--key", &key, "--claims", "-"],
+        Some(input.as_bytes()),
+    ));
+    assert_eq!(code, 1, "a bad line makes the exit code 1");
+    assert!(err.contains("line 2") && err.contains("id_number"), "{err}");
+    assert!(
+        !err.contains("Phạm Bí Mật") && !err.contains("12345"),
+        "errors must not echo personal data: {err}"
+    );
+    let payloads: Vec<&str> = out.lines().collect();
+    assert_eq!(payloads.len(), 2);
+
+    let stdin = format!(
+        "{}\nnot base45 at all\n{}\n{}\n",
+        payloads[0],
+        "A".repeat(50_000),
+        payloads[1]
+    );
+    let (code, v, _) = s.verify(&[], Some(stdin.as_bytes()));
+    assert_eq!(code, 1);
+    assert_eq!(v.len(), 4);
+    assert_eq!(v[0]["claims"]["full_name"], "Lê Văn Một");
+    assert_eq!(kind(&v[1]), "base45");
+    assert_eq!(kind(&v[2]), "too_large");
+    assert_eq!(v[3]["claims"]["full_name"], "Đỗ Thị Ba");
+
+    let (code, v, _) = s.verify(
+        &[],
+        Some(format!("{}\n{}\n", payloads[0], payloads[1]).as_bytes()),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(v.len(), 2);
+}
+
+#[test]
+fn usage_and_input_errors() {
+    let s = Setup::new();
+    let payload = s.issue(&[]);
+    // Missing trust file: exit 2.
+    let (code, _, err) = parts(&qrid(
+        &[
+            "verify",
+            "--trust",
+            &s.p("nope.json"),
+            "--payload",
+            &payload,
+        ],
+        None,
+    ));
+    assert_eq!(code, 2, "{err}");
+    // Unknown flag: exit 2 (clap).
+    let (code, _, _) = parts(&qrid(&["verify", "--frobnicate"], None));
+    assert_eq!(code, 2);
+    // Not an image: a verdict with the QR error kind, exit 1.
+    std::fs::write(s.p("x.gif"), b"GIF89a....").unwrap();
+    let (code, v, _) = s.verify(&["--image", &s.p("x.gif")], None);
+    assert_eq!((code, kind(&v[0])), (1, "unsupported_image"));
+    // Claims with an unknown field or broken JSON: exit 2 with the field named.
+    std::fs::write(
+        s.p("bad.json"),
+        r#"{"id_number":"001099012345","fullname":"x","date_of_birth":"1990-01-01"}"#,
+    )
+    .unwrap();
+    let key = s.p("keys/issuer.key.pem");
+    let (code, _, err) = parts(&qrid(
+        &["issue", "--key", &key, "--claims", &s.p("bad.json")],
+        None,
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("fullname"), "{err}");
+    // A key file that is not a key.
+    let (code, _, err) = parts(&qrid(
+        &[
+            "issue",
+            "--key",
+            &s.p("bad.json"),
+            "--claims",
+            &s.p("claims.json"),
+        ],
+        None,
+    ));
+    assert_eq!(code, 2, "{err}");
+    // qr with nothing on stdin.
+    let (code, _, _) = parts(&qrid(&["qr", "--out", &s.p("e.png")], Some(b"")));
+    assert_eq!(code, 2);
+}
