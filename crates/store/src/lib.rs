@@ -21,8 +21,8 @@ pub mod testing;
 
 pub use error::StoreError;
 pub use model::{
-    AuditEntry, BatchOutcome, CitizenRecord, ClientRecord, CredentialRecord, CredentialStatus,
-    IssuerKeyRecord, KeyState, NewCitizen, NewCredential, OfficerRecord, Role, StatusSlot,
-    Verification,
+    AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialRecord,
+    CredentialStatus, IssuerKeyRecord, KeyState, NewCitizen, NewCredential, OfficerRecord, Role,
+    StatusSlot, Verification,
 };
 pub use store::{Backend, Store};

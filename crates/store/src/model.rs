@@ -151,6 +151,20 @@ pub struct BatchOutcome {
     pub skipped: usize,
 }
 
+/// How many citizens and credentials the database holds, and how many citizens break the
+/// "one credential each" rule of a bulk issuance (read in one statement, so the figures agree).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Enrolled citizens.
+    pub citizens: i64,
+    /// Issued credentials, whatever their status.
+    pub credentials: i64,
+    /// Citizens without any credential.
+    pub citizens_without_credential: i64,
+    /// Citizens with more than one credential.
+    pub citizens_with_several: i64,
+}
+
 /// A stored officer.
 #[derive(Clone)]
 pub struct OfficerRecord {

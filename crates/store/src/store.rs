@@ -344,6 +344,29 @@ impl Store {
         })
     }
 
+    /// Counts citizens and credentials (a full scan: for operators and checks, not requests).
+    pub async fn census(&self) -> Result<Census, StoreError> {
+        let sql = "SELECT \
+            (SELECT COUNT(*) FROM citizens), \
+            (SELECT COUNT(*) FROM credentials), \
+            (SELECT COUNT(*) FROM citizens c WHERE NOT EXISTS \
+                (SELECT 1 FROM credentials r WHERE r.citizen_id = c.id)), \
+            (SELECT COUNT(*) FROM (SELECT citizen_id FROM credentials \
+                GROUP BY citizen_id HAVING COUNT(*) > 1) s)";
+        let (citizens, credentials, citizens_without_credential, citizens_with_several): (
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = reading!(self, |p| sqlx::query_as(sql).fetch_one(p).await)?;
+        Ok(Census {
+            citizens,
+            credentials,
+            citizens_without_credential,
+            citizens_with_several,
+        })
+    }
+
     /// A credential by id.
     pub async fn get_credential(&self, id: &str) -> Result<Option<CredentialRecord>, StoreError> {
         let sql = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials WHERE id = $1");

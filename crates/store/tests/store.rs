@@ -302,6 +302,15 @@ async fn batch_enrolment_skips_the_already_enrolled(store: Store) {
             skipped: 31
         }
     );
+    assert_eq!(
+        store.census().await.unwrap(),
+        Census {
+            citizens: 50,
+            credentials: 50,
+            citizens_without_credential: 0,
+            citizens_with_several: 0
+        }
+    );
     let (_, entries) = store.status_list(1).await.unwrap().unwrap();
     assert!(entries.is_empty());
     // A failing signer leaves nothing behind.
