@@ -145,8 +145,15 @@ pub async fn serve(
     }
     let store = qrid_store::Store::connect(&config.database_url).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let mut config = config;
+    let bound = listener.local_addr()?;
+    if config.public_url == format!("http://{}", config.listen) && config.listen.port() == 0 {
+        // No public URL was given and the OS picked the port: status list URIs must name the
+        // port actually bound, or nobody could fetch them.
+        config.public_url = format!("http://{bound}");
+    }
     let (state, recorder) = AppState::new(config, store.clone()).await?;
-    on_listen(listener.local_addr()?);
+    on_listen(bound);
     let router = app(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())

@@ -126,6 +126,15 @@ pub fn json_rejection(r: axum::extract::rejection::JsonRejection) -> Problem {
     }
 }
 
+/// Converts a raw body rejection (too large, or the client went away) to a problem.
+pub fn bytes_rejection(r: axum::extract::rejection::BytesRejection) -> Problem {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        Problem::bad_request("invalid_body", r.body_text())
+    }
+}
+
 /// 413.
 pub fn too_large() -> Problem {
     Problem::new(

@@ -2,10 +2,10 @@
 //! problem+json.
 
 use crate::auth::{login, Client, Officer};
-use crate::problem::{json_rejection, too_large, Problem};
+use crate::problem::{bytes_rejection, json_rejection, too_large, Problem};
 use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -132,10 +132,11 @@ pub async fn issue(
     State(state): S,
     Officer(o): Officer,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     o.require(&[Role::Issuer, Role::Admin])?;
     ids_ok(&id)?;
+    let body = body.map_err(bytes_rejection)?;
     let req: IssueRequest = if body.iter().all(u8::is_ascii_whitespace) {
         IssueRequest::default()
     } else {
@@ -488,7 +489,7 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Val
     };
     // The library checked signature, claims and time; status comes live from our own lists.
     let verdict = match verdict {
-        Verdict::Valid(v) => match own_list(state, v.credential.status.as_ref()) {
+        Verdict::Valid(v) => match own_list(v.credential.status.as_ref()) {
             Some((n, idx)) => match state.status_of(n, idx).await? {
                 Some(qrid_credential::Status::Valid) => {
                     let mut j = Verdict::Valid(v).to_json();
@@ -560,10 +561,14 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Val
 }
 
 /// The list number and index if the status reference points at one of this service's lists.
-fn own_list(state: &AppState, status: Option<&StatusRef>) -> Option<(i64, u32)> {
+///
+/// Only credentials signed by this service's own keys get here, so a reference of the form
+/// `…/v1/status-lists/N` is ours whatever host it names: the public URL may have changed since
+/// issuance (a new domain, a development port), and the list must still be consulted.
+fn own_list(status: Option<&StatusRef>) -> Option<(i64, u32)> {
     let s = status?;
-    let prefix = format!("{}/v1/status-lists/", state.config.public_url);
-    let n: i64 = s.uri.strip_prefix(&prefix)?.parse().ok()?;
+    let (_, n) = s.uri.rsplit_once("/v1/status-lists/")?;
+    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
     Some((n, s.index.0))
 }
 
