@@ -1,0 +1,1161 @@
+//! The service end to end, as README.md's curl tour runs it: the real `qrid serve` binary on a
+//! random port, the real database (a fresh SQLite file or PostgreSQL database per test), curl
+//! as the HTTP client and zbarimg as the independent QR reader.
+
+use qrid_e2e::{parts, qrid, qrid_bin, repo_root, zbar_read, zbarimg};
+use qrid_store::testing::TestDatabase;
+use qrid_store::Backend;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+const CITIZEN: &str = r#"{
+  "id_number": "001099012345",
+  "full_name": "Nguyễn Thị Minh Khai",
+  "date_of_birth": "1990-01-15",
+  "sex": "F",
+  "nationality": "VN",
+  "place_of_origin": "Xã Đông Hội, Huyện Đông Anh, Thành phố Hà Nội",
+  "place_of_residence": "Số 12 Ngõ 34 Phố Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội",
+  "photo_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+}"#;
+const PASSWORD: &str = "correct horse battery staple";
+/// The officer token secret the test servers use, so a test can forge and expire tokens.
+const TOKEN_SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+// ----- a database that lives for one test -----
+
+struct Db {
+    rt: tokio::runtime::Runtime,
+    db: Option<TestDatabase>,
+}
+
+impl Db {
+    fn new(backend: Backend) -> Db {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let db = rt
+            .block_on(TestDatabase::create(backend))
+            .expect("create a test database (PostgreSQL must be running for the postgres tests)");
+        Db { rt, db: Some(db) }
+    }
+    fn url(&self) -> String {
+        self.db.as_ref().map(|d| d.url.clone()).unwrap_or_default()
+    }
+    fn census(&self) -> qrid_store::Census {
+        let url = self.url();
+        self.rt.block_on(async {
+            let store = qrid_store::Store::connect(&url).await.unwrap();
+            let c = store.census().await.unwrap();
+            store.close().await;
+            c
+        })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = self.rt.block_on(db.drop_database());
+        }
+    }
+}
+
+// ----- the service process -----
+
+struct Service {
+    child: Child,
+    url: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Service {
+    /// Starts `qrid serve` on a random port and waits until it says where it listens.
+    fn start(db: &str, key_dir: &Path) -> Service {
+        let mut child = Command::new(qrid_bin())
+            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
+            .arg("--key-dir")
+            .arg(key_dir)
+            .env("QRID_TOKEN_SECRET", TOKEN_SECRET)
+            .env("RUST_LOG", "info")
+            .current_dir(repo_root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn qrid serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = log.clone();
+        // Drain stderr for the whole life of the process: a full pipe would stall the server.
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("qrid: listening on ") {
+                    let url = addr.split_whitespace().next().unwrap_or("").to_owned();
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(url);
+                    }
+                }
+                sink.lock().unwrap().push_str(&line);
+                sink.lock().unwrap().push('\n');
+            }
+        });
+        let url = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(url) => url,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("qrid serve did not start:\n{}", log.lock().unwrap());
+            }
+        };
+        Service { child, url, log }
+    }
+
+    /// SIGTERM, and the exit code once it has shut down gracefully.
+    fn stop(mut self) -> i32 {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success());
+        let status = self.child.wait().unwrap();
+        status.code().unwrap_or(-1)
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ----- HTTP through curl, as a user would -----
+
+struct Resp {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {} {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    /// Asserts a problem+json answer with this status and type, and returns it.
+    fn problem(&self, status: u16, kind: &str) -> Value {
+        let j = self.json();
+        assert_eq!(self.status, status, "{j}");
+        assert!(
+            self.content_type.starts_with("application/problem+json"),
+            "{} for {j}",
+            self.content_type
+        );
+        assert_eq!(j["type"], format!("urn:qrid:problem:{kind}"), "{j}");
+        assert_eq!(j["status"], status, "{j}");
+        j
+    }
+}
+
+enum Body<'a> {
+    None,
+    Json(&'a str),
+    Raw(&'a str, PathBuf),
+    Image(PathBuf),
+}
+
+enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Basic(&'a str, &'a str),
+}
+
+fn http(method: &str, url: &str, auth: Auth, body: Body) -> Resp {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("body");
+    let mut cmd = Command::new("curl");
+    cmd.args(["-sS", "-X", method, "-o"]).arg(&out).args([
+        "-w",
+        "%{http_code}\n%{content_type}",
+        "--max-time",
+        "60",
+    ]);
+    match auth {
+        Auth::None => {}
+        Auth::Bearer(t) => {
+            cmd.args(["-H", &format!("authorization: Bearer {t}")]);
+        }
+        Auth::Basic(id, secret) => {
+            cmd.args(["-u", &format!("{id}:{secret}")]);
+        }
+    }
+    match body {
+        Body::None => {}
+        Body::Json(j) => {
+            let f = dir.path().join("req.json");
+            std::fs::write(&f, j).unwrap();
+            cmd.args(["-H", "content-type: application/json", "--data-binary"])
+                .arg(format!("@{}", f.display()));
+        }
+        Body::Raw(ctype, f) => {
+            cmd.args(["-H", &format!("content-type: {ctype}"), "--data-binary"])
+                .arg(format!("@{}", f.display()));
+        }
+        Body::Image(f) => {
+            cmd.arg("-F").arg(format!("image=@{}", f.display()));
+        }
+    }
+    cmd.arg(url);
+    let o = cmd.output().expect("curl is installed");
+    let meta = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut lines = meta.lines();
+    let status: u16 = lines.next().unwrap_or("0").trim().parse().unwrap_or(0);
+    assert!(
+        status != 0,
+        "curl failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let content_type = lines.next().unwrap_or("").to_owned();
+    let body = std::fs::read(&out).unwrap_or_default();
+    Resp {
+        status,
+        content_type,
+        body,
+    }
+}
+
+// ----- setup shared by the tests -----
+
+struct World {
+    dir: tempfile::TempDir,
+    key_dir: PathBuf,
+    db: Db,
+    client_id: String,
+    client_secret: String,
+}
+
+impl World {
+    /// A fresh database with officers of each role and a registered client, made with the CLI,
+    /// and a copy of the development key (tests may rotate it).
+    fn new(backend: Backend) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let key_dir = dir.path().join("keys");
+        std::fs::create_dir_all(&key_dir).unwrap();
+        std::fs::copy(
+            repo_root().join("keys-dev/issuer.key.pem"),
+            key_dir.join("issuer.key.pem"),
+        )
+        .unwrap();
+        let db = Db::new(backend);
+        let url = db.url();
+        for (user, role) in [
+            ("alice", "issuer"),
+            ("audrey", "auditor"),
+            ("root", "admin"),
+        ] {
+            let (code, _, err) = parts(&qrid(
+                &[
+                    "officer",
+                    "create",
+                    "--username",
+                    user,
+                    "--role",
+                    role,
+                    "--database-url",
+                    &url,
+                ],
+                Some(format!("{PASSWORD}\n").as_bytes()),
+            ));
+            assert_eq!(code, 0, "{err}");
+            assert!(!err.contains(PASSWORD), "the password was echoed: {err}");
+        }
+        let (code, out, err) = parts(&qrid(
+            &[
+                "client",
+                "create",
+                "--name",
+                "Counter 1, Xã Đông Hội",
+                "--database-url",
+                &url,
+            ],
+            None,
+        ));
+        assert_eq!(code, 0, "{err}");
+        let c: Value = serde_json::from_str(out.trim()).unwrap();
+        World {
+            client_id: c["client_id"].as_str().unwrap().to_owned(),
+            client_secret: c["client_secret"].as_str().unwrap().to_owned(),
+            dir,
+            key_dir,
+            db,
+        }
+    }
+    fn start(&self) -> Service {
+        Service::start(&self.db.url(), &self.key_dir)
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn client(&self) -> Auth<'_> {
+        Auth::Basic(&self.client_id, &self.client_secret)
+    }
+}
+
+fn token(s: &Service, user: &str) -> String {
+    let body = json!({"username": user, "password": PASSWORD}).to_string();
+    let r = http(
+        "POST",
+        &format!("{}/v1/auth/token", s.url),
+        Auth::None,
+        Body::Json(&body),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    assert_eq!(j["token_type"], "Bearer");
+    j["access_token"].as_str().unwrap().to_owned()
+}
+
+fn enrol(s: &Service, t: &str, citizen: &str) -> String {
+    let r = http(
+        "POST",
+        &format!("{}/v1/citizens", s.url),
+        Auth::Bearer(t),
+        Body::Json(citizen),
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn issue(s: &Service, t: &str, citizen_id: &str) -> Value {
+    let r = http(
+        "POST",
+        &format!("{}/v1/citizens/{citizen_id}/credentials", s.url),
+        Auth::Bearer(t),
+        Body::None,
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+fn verify_payload(w: &World, s: &Service, payload: &str) -> Value {
+    let body = json!({ "payload": payload }).to_string();
+    let r = http(
+        "POST",
+        &format!("{}/v1/verify", s.url),
+        w.client(),
+        Body::Json(&body),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+// ----- the README flow, on both databases -----
+
+fn readme_flow(backend: Backend) {
+    let w = World::new(backend);
+    let s = w.start();
+    assert!(
+        s.log().contains("DEVELOPMENT key"),
+        "the service must warn about development keys:\n{}",
+        s.log()
+    );
+    let health = http("GET", &format!("{}/healthz", s.url), Auth::None, Body::None);
+    assert_eq!(health.status, 200);
+    assert_eq!(
+        health.json()["database"],
+        match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    );
+
+    let t = token(&s, "alice");
+    let citizen_id = enrol(&s, &t, CITIZEN);
+    let got = http(
+        "GET",
+        &format!("{}/v1/citizens/{citizen_id}", s.url),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json()["full_name"], "Nguyễn Thị Minh Khai");
+
+    let cred = issue(&s, &t, &citizen_id);
+    let cred_id = cred["id"].as_str().unwrap().to_owned();
+    let payload = cred["payload"].as_str().unwrap().to_owned();
+    assert!(cred["status_index"].is_u64() && cred["expires_at"].is_i64());
+
+    // The PNG, read by an independent reader, is exactly the payload.
+    let png = http(
+        "GET",
+        &format!("{}/v1/credentials/{cred_id}/qr.png?scale=4&ecc=M", s.url),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    assert_eq!(png.status, 200);
+    assert_eq!(png.content_type, "image/png");
+    let png_path = w.path("qr.png");
+    std::fs::write(&png_path, &png.body).unwrap();
+    if let Some(z) = zbarimg() {
+        assert_eq!(zbar_read(&z, &png_path), payload);
+    }
+    let svg = http(
+        "GET",
+        &format!("{}/v1/credentials/{cred_id}/qr.svg", s.url),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    assert_eq!(svg.status, 200);
+    assert!(String::from_utf8_lossy(&svg.body).contains("<svg"));
+
+    // A counter posts the photo: valid, with the name intact and the live status.
+    let r = http(
+        "POST",
+        &format!("{}/v1/verify", s.url),
+        w.client(),
+        Body::Image(png_path.clone()),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["status"], "valid", "{v}");
+    assert_eq!(v["claims"]["full_name"], "Nguyễn Thị Minh Khai");
+    assert_eq!(v["claims"]["credential_id"], cred_id.as_str());
+
+    // Revoked: the service's own status list says so at once.
+    let r = http(
+        "POST",
+        &format!("{}/v1/credentials/{cred_id}/revoke", s.url),
+        Auth::Bearer(&t),
+        Body::Json(r#"{"reason":"card reported stolen"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["status"], "revoked");
+    let r = http(
+        "POST",
+        &format!("{}/v1/verify", s.url),
+        w.client(),
+        Body::Image(png_path.clone()),
+    );
+    let v = r.json();
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["error"]["kind"], "revoked", "{v}");
+
+    // The published status list and JWKS let a counter reach the same verdict offline.
+    let status_uri = cred["status_uri"].as_str().unwrap();
+    let list = http("GET", status_uri, Auth::None, Body::None);
+    assert_eq!(list.status, 200);
+    assert_eq!(list.content_type, "application/statuslist+cwt");
+    let jwks = http(
+        "GET",
+        &format!("{}/.well-known/jwks.json", s.url),
+        Auth::None,
+        Body::None,
+    );
+    assert_eq!(jwks.status, 200);
+    std::fs::write(w.path("jwks.json"), &jwks.body).unwrap();
+    std::fs::write(w.path("list.cwt"), &list.body).unwrap();
+    let trust = w.path("jwks.json").to_string_lossy().into_owned();
+    let status = w.path("list.cwt").to_string_lossy().into_owned();
+    let (code, out, _) = parts(&qrid(
+        &[
+            "verify",
+            "--trust",
+            &trust,
+            "--status",
+            &status,
+            "--payload",
+            &payload,
+        ],
+        None,
+    ));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("\"kind\":\"revoked\""), "{out}");
+
+    // Graceful shutdown right after a verification: the record must not be lost.
+    let before_stop = verify_payload(&w, &s, &payload);
+    assert_eq!(before_stop["error"]["kind"], "revoked");
+    assert_eq!(s.stop(), 0);
+
+    // Restarted (on another port): everything is still there.
+    let s = w.start();
+    let t = token(&s, "alice");
+    let r = http(
+        "GET",
+        &format!("{}/v1/credentials/{cred_id}", s.url),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    assert_eq!(r.status, 200);
+    let j = r.json();
+    assert_eq!(j["status"], "revoked", "{j}");
+    assert_eq!(j["payload"], payload.as_str());
+    let v = verify_payload(&w, &s, &payload);
+    assert_eq!(v["error"]["kind"], "revoked", "{v}");
+    let r = http(
+        "GET",
+        &format!("{}/v1/credentials/{cred_id}/verifications", s.url),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    let rows = r.json()["verifications"].as_array().unwrap().clone();
+    // valid (image), revoked (image), revoked (payload, just before the stop); the one after the
+    // restart may still be in its batch.
+    let outcomes: Vec<&str> = rows.iter().filter_map(|r| r["outcome"].as_str()).collect();
+    assert!(
+        outcomes.iter().filter(|o| **o == "revoked").count() >= 2 && outcomes.contains(&"valid"),
+        "{outcomes:?}"
+    );
+    assert!(rows.iter().all(|r| r["client_id"] == w.client_id.as_str()));
+    let log = s.log();
+    assert!(!log.contains("Nguyễn"), "a name reached the log");
+    assert!(
+        !log.contains("001099012345"),
+        "an id number reached the log"
+    );
+    assert!(!log.contains(&t), "a token reached the log");
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn readme_flow_on_sqlite() {
+    readme_flow(Backend::Sqlite);
+}
+
+#[test]
+fn readme_flow_on_postgres() {
+    readme_flow(Backend::Postgres);
+}
+
+// ----- hostile and mistaken input -----
+
+fn forge_token(claims: &Value, secret: &[u8]) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret),
+    )
+    .unwrap()
+}
+
+#[test]
+fn bad_input_is_a_4xx_problem_never_a_5xx() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let u = &s.url;
+    let t = token(&s, "alice");
+    let citizen_id = enrol(&s, &t, CITIZEN);
+    let bearer = || Auth::Bearer(&t);
+
+    // Malformed JSON, wrong types, unknown fields, broken claims.
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Json("{\"id_number\": "),
+    )
+    .problem(400, "malformed_json");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Json(r#"{"id_number": 1234, "full_name": "A", "date_of_birth": "1990-01-01"}"#),
+    )
+    .problem(422, "invalid_body");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Json(
+            r#"{"id_number": "12345678901", "full_name": "A", "date_of_birth": "1990-01-01"}"#,
+        ),
+    )
+    .problem(422, "bad_claims");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Json(
+            r#"{"id_number": "123456789012", "full_name": "A", "date_of_birth": "1990-02-30"}"#,
+        ),
+    )
+    .problem(422, "bad_claims");
+    // The same citizen twice.
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Json(CITIZEN),
+    )
+    .problem(409, "conflict");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens/{citizen_id}/credentials"),
+        bearer(),
+        Body::Json(r#"{"valid_days": "ten"}"#),
+    )
+    .problem(422, "invalid_body");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens/{citizen_id}/credentials"),
+        bearer(),
+        Body::Json(r#"{"valid_days": 0}"#),
+    )
+    .problem(422, "invalid_body");
+    let raw = w.path("plain.txt");
+    std::fs::write(&raw, "id_number=1").unwrap();
+    let r = http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Raw("text/plain", raw),
+    );
+    assert_eq!(r.status, 415, "{}", String::from_utf8_lossy(&r.body));
+
+    // Oversize bodies: a 1 MiB JSON document and a 50 MB image.
+    let big_json = w.path("big.json");
+    std::fs::write(
+        &big_json,
+        format!("{{\"full_name\": \"{}\"}}", "a".repeat(1 << 20)),
+    )
+    .unwrap();
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        bearer(),
+        Body::Raw("application/json", big_json.clone()),
+    )
+    .problem(413, "body_too_large");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens/{citizen_id}/credentials"),
+        bearer(),
+        Body::Raw("application/json", w.path("big.json")),
+    )
+    .problem(413, "body_too_large");
+    let big = w.path("big.png");
+    {
+        let mut f = std::fs::File::create(&big).unwrap();
+        let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+        png.resize(50 * 1024 * 1024, 0xAB);
+        std::io::Write::write_all(&mut f, &png).unwrap();
+    }
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Image(big),
+    )
+    .problem(413, "body_too_large");
+    // Not an image, and an image without a QR code.
+    let text = w.path("note.txt");
+    std::fs::write(&text, "hello").unwrap();
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Image(text),
+    )
+    .problem(422, "unsupported_image");
+    let blank = w.path("blank.png");
+    {
+        let mut buf = Vec::new();
+        let img = image_png(64, 64);
+        buf.extend_from_slice(&img);
+        std::fs::write(&blank, buf).unwrap();
+    }
+    let r = http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Image(blank),
+    );
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    // A payload that is not a credential is a checked-and-invalid verdict, not a failed request.
+    let v = verify_payload(&w, &s, "NCF...");
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["error"]["kind"], "base45");
+    let huge = json!({"payload": "A".repeat(60_000)}).to_string();
+    let v = http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Json(&huge),
+    );
+    assert_eq!(v.status, 200);
+    assert_eq!(v.json()["error"]["kind"], "too_large");
+
+    // Unknown and malformed ids.
+    for path in [
+        "/v1/credentials/0000000000000000",
+        "/v1/credentials/not-an-id",
+        "/v1/credentials/0000000000000000/qr.png",
+        "/v1/citizens/ffffffffffffffff",
+        "/v1/status-lists/99",
+        "/v1/status-lists/-1",
+        "/no/such/path",
+    ] {
+        http("GET", &format!("{u}{path}"), bearer(), Body::None).problem(404, "not_found");
+    }
+    http(
+        "POST",
+        &format!("{u}/v1/credentials/0000000000000000/revoke"),
+        bearer(),
+        Body::Json(r#"{"reason":"x"}"#),
+    )
+    .problem(404, "not_found");
+    http("DELETE", &format!("{u}/v1/citizens"), bearer(), Body::None)
+        .problem(405, "method_not_allowed");
+
+    // Tokens: none, garbage, forged with another secret, expired, alg none, and the wrong role.
+    http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::None,
+        Body::None,
+    )
+    .problem(401, "unauthorized");
+    http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer("not.a.token"),
+        Body::None,
+    )
+    .problem(401, "unauthorized");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let claims = |exp: i64| json!({"sub": "alice", "role": "admin", "iat": exp - 900, "exp": exp, "iss": "qrid-officer", "jti": "x"});
+    let forged = forge_token(
+        &claims(now + 600),
+        b"some other secret of thirty-two bytes!",
+    );
+    http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer(&forged),
+        Body::None,
+    )
+    .problem(401, "unauthorized");
+    let secret = hex_decode(TOKEN_SECRET);
+    let expired = forge_token(&claims(now - 60), &secret);
+    let j = http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer(&expired),
+        Body::None,
+    )
+    .problem(401, "unauthorized");
+    assert!(j["detail"].as_str().unwrap().contains("expired"), "{j}");
+    // The same claims with the right secret work: the two refusals above are about the token.
+    let fresh = forge_token(&claims(now + 600), &secret);
+    let r = http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer(&fresh),
+        Body::None,
+    );
+    assert_eq!(r.status, 200);
+    let unsigned = {
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!(
+            "{}.{}.",
+            e.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            e.encode(claims(now + 600).to_string())
+        )
+    };
+    http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer(&unsigned),
+        Body::None,
+    )
+    .problem(401, "unauthorized");
+    let auditor = token(&s, "audrey");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens"),
+        Auth::Bearer(&auditor),
+        Body::Json(CITIZEN),
+    )
+    .problem(403, "forbidden");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens/{citizen_id}/credentials"),
+        Auth::Bearer(&auditor),
+        Body::None,
+    )
+    .problem(403, "forbidden");
+    // An auditor may read.
+    let r = http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer(&auditor),
+        Body::None,
+    );
+    assert_eq!(r.status, 200);
+    // Officer tokens are not client credentials, and a wrong client secret is refused.
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        bearer(),
+        Body::Json(r#"{"payload":"x"}"#),
+    )
+    .problem(401, "unauthorized");
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        Auth::Basic(&w.client_id, "wrong-secret"),
+        Body::Json(r#"{"payload":"x"}"#),
+    )
+    .problem(401, "unauthorized");
+
+    // Password guessing: refused, then throttled, even with the right password.
+    let wrong = json!({"username": "alice", "password": "not the password"}).to_string();
+    for _ in 0..5 {
+        http(
+            "POST",
+            &format!("{u}/v1/auth/token"),
+            Auth::None,
+            Body::Json(&wrong),
+        )
+        .problem(401, "unauthorized");
+    }
+    let right = json!({"username": "alice", "password": PASSWORD}).to_string();
+    http(
+        "POST",
+        &format!("{u}/v1/auth/token"),
+        Auth::None,
+        Body::Json(&right),
+    )
+    .problem(429, "too_many_attempts");
+    // An unknown user answers exactly like a wrong password.
+    let nobody = json!({"username": "nobody", "password": "whatever it is"}).to_string();
+    http(
+        "POST",
+        &format!("{u}/v1/auth/token"),
+        Auth::None,
+        Body::Json(&nobody),
+    )
+    .problem(401, "unauthorized");
+
+    // Status changes need a reason and follow the rules.
+    let cred = issue(&s, &t, &citizen_id);
+    let id = cred["id"].as_str().unwrap();
+    http(
+        "POST",
+        &format!("{u}/v1/credentials/{id}/revoke"),
+        bearer(),
+        Body::Json(r#"{"reason":"   "}"#),
+    )
+    .problem(422, "invalid_body");
+    for (action, status) in [("suspend", 200), ("reinstate", 200), ("revoke", 200)] {
+        let r = http(
+            "POST",
+            &format!("{u}/v1/credentials/{id}/{action}"),
+            bearer(),
+            Body::Json(r#"{"reason":"checked at the counter"}"#),
+        );
+        assert_eq!(
+            r.status,
+            status,
+            "{action}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let r = http(
+        "POST",
+        &format!("{u}/v1/credentials/{id}/reinstate"),
+        bearer(),
+        Body::Json(r#"{"reason":"changed my mind"}"#),
+    );
+    assert_eq!(
+        r.status,
+        409,
+        "revocation is final: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+
+    // Nothing above was a server error, and the server is still up.
+    let metrics = http("GET", &format!("{u}/metrics"), Auth::None, Body::None);
+    let text = String::from_utf8_lossy(&metrics.body).into_owned();
+    let five = text
+        .lines()
+        .find(|l| !l.starts_with('#') && l.contains("5xx"))
+        .unwrap_or_else(|| panic!("no 5xx counter in\n{text}"));
+    assert!(five.trim_end().ends_with(" 0"), "{five}");
+    let log = s.log();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains(PASSWORD) && !log.contains("not the password"));
+    assert_eq!(s.stop(), 0);
+}
+
+/// A blank white PNG, made with the qr crate's own dependency-free path: a tiny QR-less image.
+fn image_png(w: u32, h: u32) -> Vec<u8> {
+    // Build it with the real encoder of the project: a 1x1-module SVG would not be an image the
+    // verifier accepts, so write a minimal grayscale PNG by hand with a stored (uncompressed)
+    // zlib stream.
+    let mut raw = Vec::new();
+    for _ in 0..h {
+        raw.push(0u8);
+        raw.extend(std::iter::repeat_n(255u8, w as usize));
+    }
+    let mut z = vec![0x78, 0x01];
+    for (i, chunk) in raw.chunks(65_535).enumerate() {
+        let last = (i + 1) * 65_535 >= raw.len();
+        z.push(u8::from(last));
+        let len = chunk.len() as u16;
+        z.extend_from_slice(&len.to_le_bytes());
+        z.extend_from_slice(&(!len).to_le_bytes());
+        z.extend_from_slice(chunk);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &x in &raw {
+        a = (a + u32::from(x)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut chunk = |kind: &[u8], data: &[u8]| {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend_from_slice(data);
+        png.extend_from_slice(&c);
+        png.extend_from_slice(&crc32(&c).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &z);
+    chunk(b"IEND", &[]);
+    png
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in data {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+// ----- key rotation -----
+
+#[test]
+fn rotated_keys_keep_old_credentials_verifying() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let t = token(&s, "alice");
+    let old = issue(&s, &t, &enrol(&s, &t, CITIZEN));
+    let old_payload = old["payload"].as_str().unwrap().to_owned();
+    assert_eq!(s.stop(), 0);
+
+    let key_dir = w.key_dir.to_string_lossy().into_owned();
+    let (code, _, err) = parts(&qrid(
+        &[
+            "key",
+            "rotate",
+            "--key-dir",
+            &key_dir,
+            "--database-url",
+            &w.db.url(),
+        ],
+        None,
+    ));
+    assert_eq!(code, 0, "{err}");
+
+    let s = w.start();
+    assert!(
+        !s.log().contains("DEVELOPMENT key"),
+        "the rotated key is not the development key"
+    );
+    let t = token(&s, "alice");
+    let other = CITIZEN.replace("001099012345", "001099099999");
+    let new = issue(&s, &t, &enrol(&s, &t, &other));
+    let jwks = http(
+        "GET",
+        &format!("{}/.well-known/jwks.json", s.url),
+        Auth::None,
+        Body::None,
+    )
+    .json();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["kid"].as_str())
+        .collect();
+    assert_eq!(kids.len(), 2, "{jwks}");
+    let v_old = verify_payload(&w, &s, &old_payload);
+    let v_new = verify_payload(&w, &s, new["payload"].as_str().unwrap());
+    assert_eq!(v_old["valid"], true, "{v_old}");
+    assert_eq!(v_new["valid"], true, "{v_new}");
+    assert_ne!(
+        v_old["kid"], v_new["kid"],
+        "new credentials use the new key"
+    );
+    assert!(kids.contains(&v_old["kid"].as_str().unwrap()));
+    assert!(kids.contains(&v_new["kid"].as_str().unwrap()));
+    assert_eq!(s.stop(), 0);
+}
+
+// ----- bulk issuance -----
+
+fn citizens_csv(path: &Path, n: usize) {
+    let mut out = String::from("id_number,full_name,date_of_birth,sex,place_of_residence\n");
+    for i in 0..n {
+        out.push_str(&format!(
+            "{:012},Trần Văn Số {i},1985-03-0{},M,\"Số {i}, Phố Huế, Hà Nội\"\n",
+            500_000_000_000u64 + i as u64,
+            1 + i % 9
+        ));
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+#[test]
+fn bulk_issue_killed_halfway_then_rerun_issues_each_citizen_once() {
+    let w = World::new(Backend::Sqlite);
+    let input = w.path("citizens.csv");
+    let n = 20_000;
+    citizens_csv(&input, n);
+    let url = w.db.url();
+    let key_dir = w.key_dir.to_string_lossy().into_owned();
+    let args = [
+        "bulk-issue",
+        "--database-url",
+        &url,
+        "--input",
+        input.to_str().unwrap(),
+        "--key-dir",
+        &key_dir,
+        "--batch",
+        "200",
+        "--quiet",
+    ];
+    // Kill the first run once some batches have landed.
+    let mut child = Command::new(qrid_bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut killed_at = None;
+    for _ in 0..400 {
+        std::thread::sleep(Duration::from_millis(25));
+        let c = w.db.census();
+        if c.credentials > 0 {
+            killed_at = Some(c.credentials);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+    let killed_at = killed_at.unwrap_or_else(|| panic!("nothing issued in 10 s: {err}"));
+    let mid = w.db.census();
+    assert_eq!(mid.citizens, mid.credentials, "a batch landed half-way");
+    assert_eq!(mid.citizens_without_credential, 0);
+    assert!(
+        !status.success() && (mid.credentials as usize) < n,
+        "the run finished before it could be killed ({killed_at} seen); raise n"
+    );
+
+    // The rerun skips who is done and issues the rest; a third run issues nothing.
+    let (code, _, err) = parts(&qrid(&args, None));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("{} already enrolled", mid.citizens)),
+        "{err}"
+    );
+    let (code, _, err) = parts(&qrid(&args, None));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("0 issued, {n} already enrolled")),
+        "{err}"
+    );
+    let c = w.db.census();
+    assert_eq!(c.citizens as usize, n);
+    assert_eq!(c.credentials as usize, n);
+    assert_eq!(c.citizens_without_credential, 0);
+    assert_eq!(c.citizens_with_several, 0);
+
+    // The service serves what bulk-issue wrote.
+    let s = w.start();
+    let t = token(&s, "alice");
+    let r = http(
+        "GET",
+        &format!("{}/v1/status-lists/1", s.url),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(s.stop(), 0);
+}
+
+/// A refused line is reported with its number and does not stop the others.
+#[test]
+fn bulk_issue_reports_bad_lines() {
+    let w = World::new(Backend::Sqlite);
+    let input = w.path("citizens.jsonl");
+    std::fs::write(
+        &input,
+        format!(
+            "{}\n{{\"id_number\":\"12\"}}\nnot json\n",
+            CITIZEN.replace('\n', "")
+        ),
+    )
+    .unwrap();
+    let url = w.db.url();
+    let key_dir = w.key_dir.to_string_lossy().into_owned();
+    let (code, _, err) = parts(&qrid(
+        &[
+            "bulk-issue",
+            "--database-url",
+            &url,
+            "--input",
+            input.to_str().unwrap(),
+            "--key-dir",
+            &key_dir,
+            "--quiet",
+        ],
+        None,
+    ));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("line 2") && err.contains("line 3"), "{err}");
+    assert!(err.contains("1 issued"), "{err}");
+    assert_eq!(w.db.census().credentials, 1);
+}
