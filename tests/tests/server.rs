@@ -143,10 +143,20 @@ impl Drop for Service {
 struct Resp {
     status: u16,
     content_type: String,
+    headers: String,
     body: Vec<u8>,
 }
 
 impl Resp {
+    /// A response header's value (the last one of that name).
+    fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+            .last()
+    }
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
@@ -187,13 +197,12 @@ enum Auth<'a> {
 fn http(method: &str, url: &str, auth: Auth, body: Body) -> Resp {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("body");
+    let head = dir.path().join("headers");
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "-X", method, "-o"]).arg(&out).args([
-        "-w",
-        "%{http_code}\n%{content_type}",
-        "--max-time",
-        "60",
-    ]);
+    cmd.args(["-sS", "-X", method, "-D"]).arg(&head);
+    cmd.arg("-o")
+        .arg(&out)
+        .args(["-w", "%{http_code}\n%{content_type}", "--max-time", "60"]);
     match auth {
         Auth::None => {}
         Auth::Bearer(t) => {
@@ -231,9 +240,11 @@ fn http(method: &str, url: &str, auth: Auth, body: Body) -> Resp {
     );
     let content_type = lines.next().unwrap_or("").to_owned();
     let body = std::fs::read(&out).unwrap_or_default();
+    let headers = std::fs::read_to_string(&head).unwrap_or_default();
     Resp {
         status,
         content_type,
+        headers,
         body,
     }
 }
@@ -818,13 +829,47 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         Body::Json(r#"{"payload":"x"}"#),
     )
     .problem(401, "unauthorized");
-    http(
+    let r = http(
         "POST",
         &format!("{u}/v1/verify"),
         Auth::Basic(&w.client_id, "wrong-secret"),
         Body::Json(r#"{"payload":"x"}"#),
+    );
+    r.problem(401, "unauthorized");
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|v| v.starts_with("Basic ")));
+    // The verify endpoint takes JSON or an image upload, JSON within the JSON limit.
+    let raw = w.path("plain2.txt");
+    std::fs::write(&raw, "payload=x").unwrap();
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Raw("text/plain", raw),
     )
-    .problem(401, "unauthorized");
+    .problem(415, "unsupported_media_type");
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Raw("application/json", big_json.clone()),
+    )
+    .problem(413, "body_too_large");
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Json(r#"{"payload": "#),
+    )
+    .problem(400, "malformed_json");
+    http(
+        "POST",
+        &format!("{u}/v1/verify"),
+        w.client(),
+        Body::Json(r#"{"payload": 12}"#),
+    )
+    .problem(422, "invalid_body");
 
     // Password guessing: refused, then throttled, even with the right password.
     let wrong = json!({"username": "alice", "password": "not the password"}).to_string();
@@ -838,13 +883,16 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         .problem(401, "unauthorized");
     }
     let right = json!({"username": "alice", "password": PASSWORD}).to_string();
-    http(
+    let r = http(
         "POST",
         &format!("{u}/v1/auth/token"),
         Auth::None,
         Body::Json(&right),
-    )
-    .problem(429, "too_many_attempts");
+    );
+    r.problem(429, "too_many_attempts");
+    assert!(r
+        .header("retry-after")
+        .is_some_and(|v| v.parse::<u64>().is_ok()));
     // An unknown user answers exactly like a wrong password.
     let nobody = json!({"username": "nobody", "password": "whatever it is"}).to_string();
     http(
@@ -858,6 +906,27 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
     // Status changes need a reason and follow the rules.
     let cred = issue(&s, &t, &citizen_id);
     let id = cred["id"].as_str().unwrap();
+    http(
+        "GET",
+        &format!("{u}/v1/credentials/{id}/qr.png?scale=abc"),
+        bearer(),
+        Body::None,
+    )
+    .problem(400, "invalid_query");
+    http(
+        "GET",
+        &format!("{u}/v1/credentials/{id}/qr.png?ecc=Z"),
+        bearer(),
+        Body::None,
+    )
+    .problem(400, "bad_option");
+    http(
+        "POST",
+        &format!("{u}/v1/citizens/{citizen_id}/credentials"),
+        bearer(),
+        Body::Json("{\"valid_days\": "),
+    )
+    .problem(400, "malformed_json");
     http(
         "POST",
         &format!("{u}/v1/credentials/{id}/revoke"),

@@ -85,14 +85,13 @@ pub async fn login(
     password: &str,
 ) -> Result<(String, i64), Problem> {
     if let Some(wait) = locked_for(state, username) {
+        let secs = wait.as_secs().max(1);
         return Err(Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
-            format!(
-                "too many failed logins for this username; try again in {} s",
-                wait.as_secs().max(1)
-            ),
-        ));
+            format!("too many failed logins for this username; try again in {secs} s"),
+        )
+        .with_retry_after(secs));
     }
     let officer = state.store.officer(username).await?;
     let hash = officer
@@ -237,6 +236,7 @@ impl FromRequestParts<Arc<AppState>> for Client {
                 "unauthorized",
                 "registered client credentials (HTTP Basic) are required",
             )
+            .with_challenge("Basic realm=\"qrid\", charset=\"UTF-8\"")
         };
         let value = parts
             .headers

@@ -114,8 +114,13 @@ impl Config {
                 ("token_secret", s.token_secret.is_none()),
             ] {
                 if missing {
+                    let how = if name == "token_secret" {
+                        "QRID_TOKEN_SECRET or the config file; never a flag"
+                    } else {
+                        "a flag, QRID_* or the config file"
+                    };
                     bail!(
-                        "production mode needs an explicit {name} (flag, QRID_{} or config file)",
+                        "production mode needs an explicit {name} ({how}: QRID_{})",
                         name.to_uppercase()
                     );
                 }
@@ -155,6 +160,13 @@ impl Config {
         if !(8..=(1 << 24)).contains(&status_list_size) {
             bail!("status_list_size must be between 8 and 16777216");
         }
+        let credential_days = s.credential_days.unwrap_or(3650);
+        if !(1..=36_500).contains(&credential_days) {
+            bail!("credential_days must be between 1 and 36500");
+        }
+        if public_url.len() > 200 {
+            bail!("public_url must be at most 200 characters (status list URIs are built on it)");
+        }
         Ok(Config {
             listen,
             database_url,
@@ -162,7 +174,7 @@ impl Config {
             issuer: s.issuer.unwrap_or_else(|| "VN".into()),
             public_url,
             status_list_size,
-            credential_days: s.credential_days.unwrap_or(3650),
+            credential_days,
             token_secret,
             token_ttl: 15 * 60,
             clock_skew: 300,

@@ -84,7 +84,11 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| {
             let mut b = [0u8; 8];
@@ -95,8 +99,8 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
         req.headers_mut().insert("x-request-id", v);
     }
     let method = req.method().clone();
-    // Log the route shape, not the full path: paths carry ids, never personal data, but query
-    // strings could.
+    // Log the path without the query string: paths carry only opaque ids, never personal
+    // data, while a query string could carry anything a client put there.
     let path = req.uri().path().to_owned();
     let started = Instant::now();
     let timeout = Duration::from_secs(state.config.request_timeout_secs);

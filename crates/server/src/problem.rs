@@ -16,6 +16,10 @@ pub struct Problem {
     pub kind: &'static str,
     /// Human-readable detail.
     pub detail: String,
+    /// For 401: the `WWW-Authenticate` challenge (the scheme the endpoint expects).
+    pub challenge: &'static str,
+    /// For 429 and 503: seconds to wait, sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -25,7 +29,19 @@ impl Problem {
             status,
             kind,
             detail: detail.into(),
+            challenge: "Bearer realm=\"qrid\"",
+            retry_after: None,
         }
+    }
+    /// The same problem with another `WWW-Authenticate` challenge.
+    pub fn with_challenge(mut self, challenge: &'static str) -> Problem {
+        self.challenge = challenge;
+        self
+    }
+    /// The same problem with a `Retry-After`.
+    pub fn with_retry_after(mut self, secs: u64) -> Problem {
+        self.retry_after = Some(secs);
+        self
     }
     /// 400 with a kind.
     pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
@@ -75,8 +91,12 @@ impl IntoResponse for Problem {
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer realm=\"qrid\""),
+                header::HeaderValue::from_static(self.challenge),
             );
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         resp
     }

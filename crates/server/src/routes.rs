@@ -5,7 +5,7 @@ use crate::auth::{login, Client, Officer};
 use crate::problem::{bytes_rejection, json_rejection, too_large, Problem};
 use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -39,8 +39,10 @@ fn ids_ok(id: &str) -> Result<(), Problem> {
     if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {
-        Err(Problem::not_found(
-            "no such id: ids are 16 hexadecimal digits; this",
+        Err(Problem::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such id (ids are 16 hexadecimal digits)",
         ))
     }
 }
@@ -141,11 +143,15 @@ pub async fn issue(
         IssueRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                e.to_string(),
-            )
+            if e.is_syntax() || e.is_eof() {
+                Problem::bad_request("malformed_json", e.to_string())
+            } else {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    e.to_string(),
+                )
+            }
         })?
     };
     let days = req.valid_days.unwrap_or(state.config.credential_days);
@@ -276,9 +282,10 @@ pub async fn qr(
     State(state): S,
     Officer(o): Officer,
     Path(file): Path<(String, String)>,
-    Query(q): Query<QrQuery>,
+    q: Result<Query<QrQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     o.require(&[Role::Issuer, Role::Admin])?;
+    let Query(q) = q.map_err(|e| Problem::bad_request("invalid_query", e.body_text()))?;
     let (id, name) = file;
     ids_ok(&id)?;
     let (format, mime) = match name.as_str() {
@@ -457,8 +464,28 @@ pub async fn verify(
             .map_err(|e| Problem::internal(&e))?
             .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.kind(), e.to_string()))?
     } else {
-        let Body(VerifyRequest { payload }) =
-            Body::<VerifyRequest>::from_request(req, &state).await?;
+        // The route allows image-sized bodies; a JSON request gets the JSON limit.
+        if !ctype.starts_with("application/json") {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send application/json {\"payload\": …} or multipart/form-data with an image field",
+            ));
+        }
+        let bytes = axum::body::to_bytes(req.into_body(), state.config.max_json_body)
+            .await
+            .map_err(|_| too_large())?;
+        let VerifyRequest { payload } = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.is_syntax() || e.is_eof() {
+                Problem::bad_request("malformed_json", e.to_string())
+            } else {
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    e.to_string(),
+                )
+            }
+        })?;
         vec![payload]
     };
     let mut verdicts = Vec::with_capacity(payloads.len());

@@ -57,7 +57,7 @@ pub struct AppState {
     pub hash_permits: Semaphore,
     /// Failed logins per username: (failures, locked until).
     pub login_failures: Mutex<HashMap<String, (u32, Instant)>>,
-    /// Verified clients by id: (secret digest, name, loaded).
+    /// Verified clients by id: (secret digest, when it was loaded).
     pub clients: Mutex<HashMap<String, ([u8; 32], Instant)>>,
     recorder: mpsc::Sender<Verification>,
     /// Counters for /metrics.
