@@ -152,10 +152,10 @@ impl Resp {
     fn header(&self, name: &str) -> Option<String> {
         self.headers
             .lines()
+            .rev()
             .filter_map(|l| l.split_once(':'))
-            .filter(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim().to_owned())
-            .last()
     }
     fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
