@@ -90,11 +90,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| {
-            let mut b = [0u8; 8];
-            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
-            hex::encode(b)
-        });
+        .unwrap_or_else(new_request_id);
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
     }
@@ -129,6 +125,18 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
     );
     tracing::info!(request_id = %id, %method, path = %path, status = status.as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     resp
+}
+
+/// A request id: unique within a process run and unpredictable across runs, without a system
+/// call per request (a random per-process prefix and a counter; ids are for correlating logs,
+/// not secrets).
+fn new_request_id() -> String {
+    use std::sync::atomic::AtomicU64;
+    use std::sync::OnceLock;
+    static PREFIX: OnceLock<u32> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| rand_core::RngCore::next_u32(&mut rand_core::OsRng));
+    format!("{prefix:08x}{:08x}", COUNTER.fetch_add(1, Relaxed))
 }
 
 /// Connects the store, builds the state and serves until SIGTERM or Ctrl-C, then stops taking

@@ -7,7 +7,7 @@ use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use qrid_credential::{
@@ -434,13 +434,14 @@ pub struct VerifyRequest {
 pub async fn verify(
     State(state): S,
     Client(client): Client,
-    headers: HeaderMap,
     req: Request,
 ) -> Result<Json<Value>, Problem> {
-    let ctype = headers
+    let ctype = req
+        .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+        .unwrap_or("")
+        .to_owned();
     let payloads: Vec<String> = if ctype.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, &state)
             .await
