@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::{CitizenInput, Credential, CredentialId, IssuerKey, StatusIndex, StatusRef};
 use qrid_server::{Config, Settings};
-use qrid_store::{NewCitizen, NewCredential, Role, Store};
+use qrid_store::{IssuedRow, NewCitizen, NewCredential, Role, Store};
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -271,8 +271,9 @@ pub struct BulkArgs {
     status_list_size: u32,
     #[arg(long, default_value_t = 3650)]
     valid_days: u32,
-    /// Citizens per transaction.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    /// Citizens per transaction. Larger batches write each index page fewer times (random
+    /// ids touch pages all over the indexes): 10000 runs ~35% faster than 2000 on SQLite.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     batch: u32,
     /// No progress bar.
     #[arg(long)]
@@ -311,9 +312,31 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     let rt = runtime()?;
     let store = rt.block_on(connect(&args.database_url))?;
     rt.block_on(qrid_server::state::register_key(&store, &key))?;
-    let (mut issued, mut skipped, mut refused, mut line_no, mut read) =
+    // Pipelined: this thread parses, filters, reserves slots and signs batch k+1 (on every
+    // core) while the writer thread stores batch k, so the database and the signatures
+    // overlap instead of taking turns.
+    let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<IssuedRow>>(1);
+    let writer = {
+        let store = store.clone();
+        let handle = rt.handle().clone();
+        std::thread::spawn(move || -> Result<usize> {
+            let mut written = 0;
+            for rows in from_reader {
+                written += handle
+                    .block_on(store.insert_issued(&rows, "bulk-issue", now()))
+                    .context("storing a batch (nothing of it was stored; run again to continue)")?;
+            }
+            Ok(written)
+        })
+    };
+    // Id numbers of the batches that may still be in flight to the writer: the database
+    // cannot show them yet, so a repeat across batches is caught here.
+    let mut in_flight: std::collections::VecDeque<std::collections::HashSet<String>> =
+        std::collections::VecDeque::new();
+    let (mut signed, mut skipped, mut refused, mut line_no, mut read) =
         (0usize, 0usize, 0usize, 1usize + usize::from(is_csv), 0u64);
     let started = std::time::Instant::now();
+    let mut failed: Option<anyhow::Error> = None;
     loop {
         let mut batch = Vec::with_capacity(args.batch as usize);
         while batch.len() < args.batch as usize {
@@ -348,57 +371,92 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         if batch.is_empty() {
             break;
         }
+        let total = batch.len();
+        let fresh: Vec<NewCitizen> = rt
+            .block_on(store.not_enrolled(batch))?
+            .into_iter()
+            .filter(|c| {
+                !in_flight
+                    .iter()
+                    .any(|ids| ids.contains(c.citizen.id_number.as_str()))
+            })
+            .collect();
+        skipped += total - fresh.len();
         let at = now();
+        let slots = rt.block_on(store.reserve_slots(fresh.len(), args.status_list_size, at))?;
         let days = i64::from(args.valid_days);
-        let sign =
-            |work: &[(NewCitizen, qrid_store::StatusSlot)]| -> Result<Vec<NewCredential>, String> {
-                use rayon::prelude::*;
-                work.par_iter()
-                    .map(|(c, slot)| {
-                        let status = StatusRef::new(
-                            &format!("{public_url}/v1/status-lists/{}", slot.list),
-                            StatusIndex(slot.index),
-                        )
+        let rows: Result<Vec<IssuedRow>, String> = {
+            use rayon::prelude::*;
+            fresh
+                .into_par_iter()
+                .zip(slots)
+                .map(|(c, slot)| {
+                    let status = StatusRef::new(
+                        &format!("{public_url}/v1/status-lists/{}", slot.list),
+                        StatusIndex(slot.index),
+                    )
+                    .map_err(|e| e.to_string())?;
+                    let cred = Credential {
+                        issuer: args.issuer.clone(),
+                        issued_at: at,
+                        expires_at: at + days * 86_400,
+                        not_before: None,
+                        id: CredentialId::random(),
+                        citizen: c.citizen.clone(),
+                        status: Some(status),
+                        holder: None,
+                    };
+                    let payload = cred
+                        .sign(key.signing_key(), key.kid())
                         .map_err(|e| e.to_string())?;
-                        let cred = Credential {
-                            issuer: args.issuer.clone(),
-                            issued_at: at,
-                            expires_at: at + days * 86_400,
-                            not_before: None,
-                            id: CredentialId::random(),
-                            citizen: c.citizen.clone(),
-                            status: Some(status),
-                            holder: None,
-                        };
-                        let payload = cred
-                            .sign(key.signing_key(), key.kid())
-                            .map_err(|e| e.to_string())?;
-                        Ok(NewCredential {
+                    Ok(IssuedRow {
+                        credential: NewCredential {
                             id: cred.id.to_string(),
                             kid: key.kid().to_string(),
                             payload,
                             issued_at: at,
                             expires_at: cred.expires_at,
-                        })
+                        },
+                        citizen: c,
+                        slot,
                     })
-                    .collect()
-            };
-        let outcome = rt.block_on(store.enrol_and_issue(
-            batch,
-            args.status_list_size,
-            "bulk-issue",
-            at,
-            sign,
-        ))?;
-        issued += outcome.issued;
-        skipped += outcome.skipped;
+                })
+                .collect()
+        };
+        let rows = match rows {
+            Ok(r) => r,
+            Err(e) => {
+                failed = Some(anyhow::anyhow!("signing failed: {e}"));
+                break;
+            }
+        };
+        signed += rows.len();
+        in_flight.push_back(
+            rows.iter()
+                .map(|r| r.citizen.citizen.id_number.as_str().to_owned())
+                .collect(),
+        );
+        if in_flight.len() > 3 {
+            in_flight.pop_front();
+        }
+        if to_writer.send(rows).is_err() {
+            break; // the writer stopped; its error is reported below
+        }
         bar.set_position(read);
         bar.set_message(format!(
-            "{issued} issued, {skipped} already enrolled, {refused} refused"
+            "{signed} signed, {skipped} already enrolled, {refused} refused"
         ));
     }
+    drop(to_writer);
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     rt.block_on(store.close());
     bar.finish_and_clear();
+    let issued = written?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
         "qrid: {issued} issued, {skipped} already enrolled (skipped), {refused} refused, in {secs:.1} s ({:.0}/s)",

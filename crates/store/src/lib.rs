@@ -6,8 +6,10 @@
 //! suite (`tests/store.rs`).
 //!
 //! Invariants the store keeps, whatever the caller does:
-//! - a status-list index is allocated in the same transaction as the credential that uses it,
-//!   and never handed out again (`status_lists.next_index` only grows);
+//! - a status-list index is never handed out twice (`status_lists.next_index` only grows); it is
+//!   allocated in the same transaction as the credential that uses it, except for pipelined
+//!   bulk issuance (`reserve_slots`), where a crash can leave reserved indices unused, never
+//!   reused;
 //! - a citizen and the credentials issued with it in one call land together or not at all;
 //! - `audit_log` and `verifications` are append-only (database triggers refuse UPDATE/DELETE).
 #![forbid(unsafe_code)]
@@ -22,7 +24,7 @@ pub mod testing;
 pub use error::StoreError;
 pub use model::{
     AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialRecord,
-    CredentialStatus, IssuerKeyRecord, KeyState, NewCitizen, NewCredential, OfficerRecord, Role,
-    StatusSlot, Verification,
+    CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, NewCitizen, NewCredential,
+    OfficerRecord, Role, StatusSlot, Verification,
 };
 pub use store::{Backend, Store};

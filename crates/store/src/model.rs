@@ -142,6 +142,17 @@ pub struct CredentialRecord {
     pub expires_at: i64,
 }
 
+/// One citizen of a bulk issuance, signed and ready to store.
+#[derive(Debug, Clone)]
+pub struct IssuedRow {
+    /// The citizen to enrol.
+    pub citizen: NewCitizen,
+    /// The slot its credential references.
+    pub slot: StatusSlot,
+    /// The credential, signed with `slot`.
+    pub credential: NewCredential,
+}
+
 /// What a batch enrolment did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchOutcome {

@@ -111,9 +111,12 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
+            // The writer gets a 64 MiB page cache (SQLite's default is 2 MiB): inserts land at
+            // random places in the id and id-number indexes, and with a million citizens a small
+            // cache turns each insert into page reads. Readers keep the default.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(opts.clone())
+                .connect_with(opts.clone().pragma("cache_size", "-65536"))
                 .await?;
             sqlx::migrate!("../../migrations/sqlite")
                 .run(&write)
@@ -294,33 +297,7 @@ impl Store {
         let total = citizens.len();
         writing!(self, |p| {
             let mut tx = p.begin().await?;
-            let mut fresh = Vec::with_capacity(citizens.len());
-            let mut seen = std::collections::HashSet::with_capacity(citizens.len());
-            for chunk in citizens.chunks(500) {
-                let placeholders: Vec<String> =
-                    (1..=chunk.len()).map(|i| format!("${i}")).collect();
-                let sql = format!(
-                    "SELECT id_number FROM citizens WHERE id_number IN ({})",
-                    placeholders.join(",")
-                );
-                let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                for c in chunk {
-                    q = q.bind(c.citizen.id_number.as_str());
-                }
-                let existing: std::collections::HashSet<String> = q
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .into_iter()
-                    .map(|(s,)| s)
-                    .collect();
-                for c in chunk {
-                    let n = c.citizen.id_number.as_str();
-                    // Duplicates inside one batch count as already enrolled too.
-                    if !existing.contains(n) && seen.insert(n.to_owned()) {
-                        fresh.push(c.clone());
-                    }
-                }
-            }
+            let fresh = not_enrolled!(&mut *tx, citizens)?;
             let slots = allocate!(backend, &mut tx, fresh.len(), list_size, now)?;
             let work: Vec<(NewCitizen, StatusSlot)> = fresh.into_iter().zip(slots).collect();
             let creds = sign(&work).map_err(StoreError::Rejected)?;
@@ -329,58 +306,72 @@ impl Store {
                     "signer returned the wrong number of credentials".into(),
                 ));
             }
-            // Multi-row INSERTs: one statement per table per chunk instead of three per citizen,
-            // which is what lets a million citizens go in at signing speed.
-            let rows: Vec<(String, &NewCitizen, StatusSlot, &NewCredential)> = work
-                .iter()
-                .zip(&creds)
-                .map(|((c, slot), cred)| (random_id(), c, *slot, cred))
+            let rows: Vec<IssuedRow> = work
+                .into_iter()
+                .zip(creds)
+                .map(|((citizen, slot), credential)| IssuedRow {
+                    citizen,
+                    slot,
+                    credential,
+                })
                 .collect();
-            for chunk in rows.chunks(BULK_ROWS) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO citizens (id, id_number, claims, created_at) ",
-                );
-                q.push_values(chunk, |mut b, (id, c, _, _)| {
-                    b.push_bind(id.as_str())
-                        .push_bind(c.citizen.id_number.as_str())
-                        .push_bind(citizen_to_json(&c.citizen))
-                        .push_bind(now);
-                });
-                q.build().execute(&mut *tx).await?;
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO credentials (id, citizen_id, kid, status_list, status_index, payload, issued_at, expires_at) ",
-                );
-                q.push_values(chunk, |mut b, (citizen_id, _, slot, cred)| {
-                    b.push_bind(cred.id.as_str())
-                        .push_bind(citizen_id.as_str())
-                        .push_bind(cred.kid.as_str())
-                        .push_bind(slot.list)
-                        .push_bind(i64::from(slot.index))
-                        .push_bind(cred.payload.as_str())
-                        .push_bind(cred.issued_at)
-                        .push_bind(cred.expires_at);
-                });
-                q.build().execute(&mut *tx).await?;
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO audit_log (at, actor, action, subject, detail) ",
-                );
-                q.push_values(chunk, |mut b, (_, _, slot, cred)| {
-                    b.push_bind(now)
-                        .push_bind(actor)
-                        .push_bind("credential.issue")
-                        .push_bind(cred.id.as_str())
-                        .push_bind(format!(
-                            r#"{{"status_list":{},"status_index":{},"kid":"{}"}}"#,
-                            slot.list, slot.index, cred.kid
-                        ));
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            insert_issued_rows!(&mut tx, &rows, actor, now)?;
             tx.commit().await?;
             Ok(BatchOutcome {
-                issued: work.len(),
-                skipped: total - work.len(),
+                issued: rows.len(),
+                skipped: total - rows.len(),
             })
+        })
+    }
+
+    /// The citizens of `citizens` whose id number is not enrolled yet, first occurrence only, in
+    /// order. The first step of pipelined bulk issuance: [`Store::not_enrolled`], then
+    /// [`Store::reserve_slots`], sign, then [`Store::insert_issued`].
+    pub async fn not_enrolled(
+        &self,
+        citizens: Vec<NewCitizen>,
+    ) -> Result<Vec<NewCitizen>, StoreError> {
+        reading!(self, |p| {
+            let mut conn = p.acquire().await?;
+            not_enrolled!(&mut *conn, citizens)
+        })
+    }
+
+    /// Spends `count` status-list slots in a transaction of their own and returns them.
+    ///
+    /// Unlike [`Store::enrol_and_issue`], the slots are committed before any credential uses
+    /// them, so that signing can proceed while the previous batch is written. A crash between
+    /// this and [`Store::insert_issued`] leaves the slots unused: never handed out again, and
+    /// referenced by no credential, which costs a few bits of a status list and nothing else.
+    pub async fn reserve_slots(
+        &self,
+        count: usize,
+        list_size: u32,
+        now: i64,
+    ) -> Result<Vec<StatusSlot>, StoreError> {
+        let backend = self.backend();
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            let slots = allocate!(backend, &mut tx, count, list_size, now)?;
+            tx.commit().await?;
+            Ok(slots)
+        })
+    }
+
+    /// Stores citizens with their signed credentials (on slots from [`Store::reserve_slots`])
+    /// and the audit entries, all in one transaction. `Conflict` (and nothing stored) if one of
+    /// the id numbers was enrolled since [`Store::not_enrolled`] looked.
+    pub async fn insert_issued(
+        &self,
+        rows: &[IssuedRow],
+        actor: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        writing!(self, |p| {
+            let mut tx = p.begin().await?;
+            insert_issued_rows!(&mut tx, rows, actor, now)?;
+            tx.commit().await?;
+            Ok(rows.len())
         })
     }
 
@@ -804,6 +795,106 @@ impl Store {
 /// Allocates `count` status slots inside the caller's transaction, opening new lists of
 /// `list_size` entries when the newest one is full. A macro because the transaction type
 /// differs per back end.
+/// Filters a batch down to citizens not enrolled yet (and not repeated in the batch), with
+/// one `IN (…)` query per 500 id numbers on the given connection or transaction.
+macro_rules! not_enrolled {
+    ($conn:expr, $citizens:expr) => {{
+        let citizens: Vec<NewCitizen> = $citizens;
+        let mut fresh = Vec::with_capacity(citizens.len());
+        let mut seen = std::collections::HashSet::with_capacity(citizens.len());
+        let mut failure: Option<StoreError> = None;
+        for chunk in citizens.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id_number FROM citizens WHERE id_number IN ({})",
+                placeholders.join(",")
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(&sql);
+            for c in chunk {
+                q = q.bind(c.citizen.id_number.as_str());
+            }
+            let existing: std::collections::HashSet<String> = match q.fetch_all($conn).await {
+                Ok(rows) => rows.into_iter().map(|(s,)| s).collect(),
+                Err(e) => {
+                    failure = Some(e.into());
+                    break;
+                }
+            };
+            for c in chunk {
+                let n = c.citizen.id_number.as_str();
+                // Duplicates inside one batch count as already enrolled too.
+                if !existing.contains(n) && seen.insert(n.to_owned()) {
+                    fresh.push(c.clone());
+                }
+            }
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(fresh),
+        }
+    }};
+}
+use not_enrolled;
+
+/// Multi-row INSERTs of citizens, credentials and audit entries: one statement per table per
+/// [`BULK_ROWS`] rows instead of three per citizen, which is what lets a million citizens go in
+/// at signing speed.
+macro_rules! insert_issued_rows {
+    ($tx:expr, $rows:expr, $actor:expr, $now:expr) => {{
+        let rows: &[IssuedRow] = $rows;
+        let actor: &str = $actor;
+        let now: i64 = $now;
+        let ids: Vec<String> = rows.iter().map(|_| random_id()).collect();
+        let res = async {
+            for (chunk, ids) in rows.chunks(BULK_ROWS).zip(ids.chunks(BULK_ROWS)) {
+                let pairs: Vec<(&String, &IssuedRow)> = ids.iter().zip(chunk).collect();
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO citizens (id, id_number, claims, created_at) ",
+                );
+                q.push_values(&pairs, |mut b, (id, r)| {
+                    b.push_bind(id.as_str())
+                        .push_bind(r.citizen.citizen.id_number.as_str())
+                        .push_bind(citizen_to_json(&r.citizen.citizen))
+                        .push_bind(now);
+                });
+                q.build().execute(&mut **$tx).await?;
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO credentials (id, citizen_id, kid, status_list, status_index, payload, issued_at, expires_at) ",
+                );
+                q.push_values(&pairs, |mut b, (id, r)| {
+                    b.push_bind(r.credential.id.as_str())
+                        .push_bind(id.as_str())
+                        .push_bind(r.credential.kid.as_str())
+                        .push_bind(r.slot.list)
+                        .push_bind(i64::from(r.slot.index))
+                        .push_bind(r.credential.payload.as_str())
+                        .push_bind(r.credential.issued_at)
+                        .push_bind(r.credential.expires_at);
+                });
+                q.build().execute(&mut **$tx).await?;
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO audit_log (at, actor, action, subject, detail) ",
+                );
+                q.push_values(&pairs, |mut b, (_, r)| {
+                    b.push_bind(now)
+                        .push_bind(actor)
+                        .push_bind("credential.issue")
+                        .push_bind(r.credential.id.as_str())
+                        .push_bind(format!(
+                            r#"{{"status_list":{},"status_index":{},"kid":"{}"}}"#,
+                            r.slot.list, r.slot.index, r.credential.kid
+                        ));
+                });
+                q.build().execute(&mut **$tx).await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        res.map_err(StoreError::from)
+    }};
+}
+use insert_issued_rows;
+
 macro_rules! allocate {
     ($backend:expr, $tx:expr, $count:expr, $list_size:expr, $now:expr) => {{
         let mut slots: Vec<StatusSlot> = Vec::with_capacity($count);

@@ -39,6 +39,7 @@ both!(
     failed_signing_writes_nothing_and_consumes_no_index,
     status_changes_follow_the_rules_and_are_audited,
     batch_enrolment_skips_the_already_enrolled,
+    pipelined_bulk_issuance_reserves_then_inserts,
     officers_clients_keys_and_records,
     audit_and_verifications_are_append_only,
     concurrent_issuance_never_reuses_an_index,
@@ -467,4 +468,60 @@ async fn concurrent_issuance_never_reuses_an_index(store: Store) {
     all.dedup();
     assert_eq!(all.len(), n, "an index was handed out twice");
     assert_eq!(n, 40);
+}
+
+async fn pipelined_bulk_issuance_reserves_then_inserts(store: Store) {
+    let key = IssuerKey::generate();
+    let batch: Vec<NewCitizen> = (0..40)
+        .map(|i| citizen(&format!("{:012}", 7000 + i), "Lý Thường Kiệt"))
+        .collect();
+    store
+        .insert_citizen(&batch[0], "officer", NOW)
+        .await
+        .unwrap();
+    let mut with_dup = batch.clone();
+    with_dup.push(batch[5].clone());
+    let fresh = store.not_enrolled(with_dup).await.unwrap();
+    assert_eq!(
+        fresh.len(),
+        39,
+        "the enrolled one and the repeat are left out"
+    );
+    // Reserved slots are spent even if never used: a second reservation gets new ones.
+    let wasted = store.reserve_slots(3, 16, NOW).await.unwrap();
+    let slots = store.reserve_slots(fresh.len(), 16, NOW).await.unwrap();
+    assert_eq!(slots.len(), 39);
+    let mut all: Vec<(i64, u32)> = wasted
+        .iter()
+        .chain(&slots)
+        .map(|s| (s.list, s.index))
+        .collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        42,
+        "no slot handed out twice, across lists of 16"
+    );
+    let rows: Vec<IssuedRow> = fresh
+        .into_iter()
+        .zip(slots)
+        .map(|(c, slot)| IssuedRow {
+            credential: signer(&key, &c, slot).unwrap(),
+            citizen: c,
+            slot,
+        })
+        .collect();
+    assert_eq!(store.insert_issued(&rows, "bulk", NOW).await.unwrap(), 39);
+    let census = store.census().await.unwrap();
+    assert_eq!((census.citizens, census.credentials), (40, 39));
+    assert_eq!(census.citizens_without_credential, 1);
+    // Inserting the same rows again conflicts and stores nothing more.
+    assert!(matches!(
+        store.insert_issued(&rows, "bulk", NOW).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.census().await.unwrap().credentials, 39);
+    let audit = store.audit_of(&rows[0].credential.id).await.unwrap();
+    assert_eq!(audit.len(), 1);
 }
