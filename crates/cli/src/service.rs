@@ -269,7 +269,7 @@ pub struct BulkArgs {
     public_url: String,
     #[arg(long, env = "QRID_STATUS_LIST_SIZE", default_value_t = 65_536)]
     status_list_size: u32,
-    #[arg(long, default_value_t = 3650)]
+    #[arg(long, default_value_t = 3650, value_parser = clap::value_parser!(u32).range(1..=36_500))]
     valid_days: u32,
     /// Citizens per transaction. Larger batches write each index page fewer times (random
     /// ids touch pages all over the indexes): 10000 runs ~35% faster than 2000 on SQLite.
@@ -282,6 +282,12 @@ pub struct BulkArgs {
 
 pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     let key = qrid_server::state::load_issuer_key(&args.key_dir)?;
+    if key.kid().to_string() == qrid_server::config::DEV_KID.trim() {
+        eprintln!(
+            "qrid: WARNING: signing with the DEVELOPMENT key in {} — not for real credentials",
+            args.key_dir.display()
+        );
+    }
     let is_csv = args
         .input
         .extension()
