@@ -51,9 +51,20 @@ pub struct ServeArgs {
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    // Log lines are formatted on the request's thread but written by a thread of their own,
+    // through a buffer flushed whenever the queue runs dry: one write(2) per burst instead of
+    // one per request. Not lossy: a full queue makes requests wait rather than drop lines, and
+    // the guard flushes what is left when serve returns.
+    let (writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(64 * 1024)
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     tracing_subscriber::fmt()
         .json()
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
