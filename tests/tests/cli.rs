@@ -4,16 +4,7 @@ use qrid_e2e::{parts, qrid, zbar_read, zbarimg};
 use serde_json::Value;
 use std::path::Path;
 
-const CLAIMS: &str = r#"{
-  "id_number": "001099012345",
-  "full_name": "Nguyễn Thị Minh Khai",
-  "date_of_birth": "1990-01-15",
-  "sex": "F",
-  "nationality": "VN",
-  "place_of_origin": "Xã Đông Hội, Huyện Đông Anh, Thành phố Hà Nội",
-  "place_of_residence": "Số 12 Ngõ 34 Phố Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội",
-  "photo_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-}"#;
+const CLAIMS: &str = qrid_e2e::CITIZEN_JSON;
 
 struct Setup {
     dir: tempfile::TempDir,

@@ -146,6 +146,20 @@ pub fn json_rejection(r: axum::extract::rejection::JsonRejection) -> Problem {
     }
 }
 
+/// Converts a JSON error of a body parsed by hand into the same problems as [`json_rejection`]:
+/// not JSON at all → 400 `malformed_json`; JSON of the wrong shape → 422 `invalid_body`.
+pub fn json_error(e: serde_json::Error) -> Problem {
+    if e.is_syntax() || e.is_eof() {
+        Problem::bad_request("malformed_json", e.to_string())
+    } else {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.to_string(),
+        )
+    }
+}
+
 /// Converts a raw body rejection (too large, or the client went away) to a problem.
 pub fn bytes_rejection(r: axum::extract::rejection::BytesRejection) -> Problem {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -2,7 +2,7 @@
 //! problem+json.
 
 use crate::auth::{login, Client, Officer};
-use crate::problem::{bytes_rejection, json_rejection, too_large, Problem};
+use crate::problem::{bytes_rejection, json_error, json_rejection, too_large, Problem};
 use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
@@ -142,17 +142,7 @@ pub async fn issue(
     let req: IssueRequest = if body.iter().all(u8::is_ascii_whitespace) {
         IssueRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            if e.is_syntax() || e.is_eof() {
-                Problem::bad_request("malformed_json", e.to_string())
-            } else {
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    e.to_string(),
-                )
-            }
-        })?
+        serde_json::from_slice(&body).map_err(json_error)?
     };
     let days = req.valid_days.unwrap_or(state.config.credential_days);
     if !(1..=36_500).contains(&days) {
@@ -476,17 +466,7 @@ pub async fn verify(
         let bytes = axum::body::to_bytes(req.into_body(), state.config.max_json_body)
             .await
             .map_err(|_| too_large())?;
-        let VerifyRequest { payload } = serde_json::from_slice(&bytes).map_err(|e| {
-            if e.is_syntax() || e.is_eof() {
-                Problem::bad_request("malformed_json", e.to_string())
-            } else {
-                Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    e.to_string(),
-                )
-            }
-        })?;
+        let VerifyRequest { payload } = serde_json::from_slice(&bytes).map_err(json_error)?;
         vec![payload]
     };
     let mut verdicts = Vec::with_capacity(payloads.len());
