@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// Production mode: refuses development keys and missing settings.
     #[arg(long, env = "QRID_PRODUCTION")]
     production: bool,
+    /// Tolerated clock difference with credential issuers, seconds [default 300].
+    #[arg(long, env = "QRID_CLOCK_SKEW")]
+    clock_skew: Option<i64>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -77,6 +80,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         public_url: args.public_url,
         status_list_size: args.status_list_size,
         credential_days: None,
+        clock_skew: args.clock_skew,
         // Secrets come from the environment or the file, never from a flag others can see in ps.
         token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
         production: args.production.then_some(true),

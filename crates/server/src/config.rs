@@ -68,6 +68,8 @@ pub struct Settings {
     pub token_secret: Option<String>,
     /// See [`Config::production`].
     pub production: Option<bool>,
+    /// See [`Config::clock_skew`] (seconds, 0 to 3600).
+    pub clock_skew: Option<i64>,
 }
 
 impl Settings {
@@ -83,6 +85,7 @@ impl Settings {
             credential_days: self.credential_days.or(other.credential_days),
             token_secret: self.token_secret.or(other.token_secret),
             production: self.production.or(other.production),
+            clock_skew: self.clock_skew.or(other.clock_skew),
         }
     }
 
@@ -160,6 +163,10 @@ impl Config {
         if !(8..=(1 << 24)).contains(&status_list_size) {
             bail!("status_list_size must be between 8 and 16777216");
         }
+        let clock_skew = s.clock_skew.unwrap_or(300);
+        if !(0..=3600).contains(&clock_skew) {
+            bail!("clock_skew must be between 0 and 3600 seconds");
+        }
         let credential_days = s.credential_days.unwrap_or(3650);
         if !(1..=36_500).contains(&credential_days) {
             bail!("credential_days must be between 1 and 36500");
@@ -177,7 +184,7 @@ impl Config {
             credential_days,
             token_secret,
             token_ttl: 15 * 60,
-            clock_skew: 300,
+            clock_skew,
             production,
             max_json_body: 64 * 1024,
             max_image_body: 10 * 1024 * 1024,
@@ -189,5 +196,54 @@ impl Config {
     /// The URI of status list `n`, as credentials reference it.
     pub fn status_list_uri(&self, n: i64) -> String {
         format!("{}/v1/status-lists/{n}", self.public_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_embedded_development_setup() {
+        let c = Config::load(Settings::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite:data/qrid.db");
+        assert_eq!(c.clock_skew, 300);
+        assert!(!c.production);
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_bad_values_are_refused() {
+        let file: Settings =
+            toml::from_str("clock_skew = 60\nlisten = \"127.0.0.1:9000\"").unwrap();
+        let flags = Settings {
+            listen: Some("127.0.0.1:9001".into()),
+            ..Settings::default()
+        };
+        let c = Config::load(flags.or(file)).unwrap();
+        assert_eq!((c.listen.port(), c.clock_skew), (9001, 60));
+        for bad in [
+            "clock_skew = -1",
+            "clock_skew = 7200",
+            "credential_days = 0",
+            "no_such_key = 1",
+        ] {
+            let parsed: Result<Settings, _> = toml::from_str(bad);
+            assert!(
+                parsed.map_or(true, |s| Config::load(s).is_err()),
+                "{bad} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn production_refuses_missing_settings() {
+        let err = Config::load(Settings {
+            production: Some(true),
+            ..Settings::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("production mode needs"), "{err}");
     }
 }
