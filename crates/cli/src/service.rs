@@ -2,9 +2,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use qrid_credential::{CitizenInput, Credential, CredentialId, IssuerKey, StatusIndex, StatusRef};
+use qrid_credential::{CitizenInput, IssuerKey};
+use qrid_server::state::{sign_credential, IssueTerms};
 use qrid_server::{Config, Settings};
-use qrid_store::{IssuedRow, NewCitizen, NewCredential, Role, Store};
+use qrid_store::{IssuedRow, NewCitizen, Role, Store};
 use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -405,39 +406,21 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         skipped += total - fresh.len();
         let at = now();
         let slots = rt.block_on(store.reserve_slots(fresh.len(), args.status_list_size, at))?;
-        let days = i64::from(args.valid_days);
+        let terms = IssueTerms {
+            issuer: &args.issuer,
+            public_url: &public_url,
+            issued_at: at,
+            valid_days: args.valid_days,
+        };
         let rows: Result<Vec<IssuedRow>, String> = {
             use rayon::prelude::*;
             fresh
                 .into_par_iter()
                 .zip(slots)
                 .map(|(c, slot)| {
-                    let status = StatusRef::new(
-                        &format!("{public_url}/v1/status-lists/{}", slot.list),
-                        StatusIndex(slot.index),
-                    )
-                    .map_err(|e| e.to_string())?;
-                    let cred = Credential {
-                        issuer: args.issuer.clone(),
-                        issued_at: at,
-                        expires_at: at + days * 86_400,
-                        not_before: None,
-                        id: CredentialId::random(),
-                        citizen: c.citizen.clone(),
-                        status: Some(status),
-                        holder: None,
-                    };
-                    let payload = cred
-                        .sign(key.signing_key(), key.kid())
-                        .map_err(|e| e.to_string())?;
+                    let credential = sign_credential(&key, terms, c.citizen.clone(), slot, None)?;
                     Ok(IssuedRow {
-                        credential: NewCredential {
-                            id: cred.id.to_string(),
-                            kid: key.kid().to_string(),
-                            payload,
-                            issued_at: at,
-                            expires_at: cred.expires_at,
-                        },
+                        credential,
                         citizen: c,
                         slot,
                     })

@@ -195,8 +195,14 @@ impl Config {
 
     /// The URI of status list `n`, as credentials reference it.
     pub fn status_list_uri(&self, n: i64) -> String {
-        format!("{}/v1/status-lists/{n}", self.public_url)
+        status_list_uri(&self.public_url, n)
     }
+}
+
+/// The URI of status list `n` of the service at `public_url` (no trailing `/`): what credentials
+/// reference and what `GET /v1/status-lists/{n}` serves.
+pub fn status_list_uri(public_url: &str, n: i64) -> String {
+    format!("{public_url}/v1/status-lists/{n}")
 }
 
 #[cfg(test)]

@@ -10,10 +10,8 @@ use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qrid_credential::{
-    CitizenInput, Credential, CredentialId, HolderKey, Jwk, StatusIndex, StatusRef,
-};
-use qrid_store::{CredentialStatus, NewCitizen, NewCredential, Role, Verification};
+use qrid_credential::{CitizenInput, HolderKey, Jwk, StatusRef};
+use qrid_store::{CredentialStatus, NewCitizen, Role, Verification};
 use qrid_verifier::{Reason, Verdict};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -170,40 +168,25 @@ pub async fn issue(
         .ok_or_else(|| Problem::not_found("citizen"))?
         .citizen;
     let keys = state.keys();
-    let iss = state.config.issuer.clone();
     let config = &state.config;
-    let at = now();
+    let terms = crate::state::IssueTerms {
+        issuer: &config.issuer,
+        public_url: &config.public_url,
+        issued_at: now(),
+        valid_days: days,
+    };
     let mut attempt = 0;
     let rec = loop {
         let citizen = citizen.clone();
-        let keys = keys.clone();
         let r = state
             .store
-            .issue_credential(&id, config.status_list_size, &o.sub, at, |slot| {
-                let status =
-                    StatusRef::new(&config.status_list_uri(slot.list), StatusIndex(slot.index))
-                        .map_err(|e| e.to_string())?;
-                let cred = Credential {
-                    issuer: iss.clone(),
-                    issued_at: at,
-                    expires_at: at + i64::from(days) * 86_400,
-                    not_before: None,
-                    id: CredentialId::random(),
-                    citizen,
-                    status: Some(status),
-                    holder,
-                };
-                let payload = cred
-                    .sign(keys.current.signing_key(), keys.current.kid())
-                    .map_err(|e| e.to_string())?;
-                Ok(NewCredential {
-                    id: cred.id.to_string(),
-                    kid: keys.current.kid().to_string(),
-                    payload,
-                    issued_at: cred.issued_at,
-                    expires_at: cred.expires_at,
-                })
-            })
+            .issue_credential(
+                &id,
+                config.status_list_size,
+                &o.sub,
+                terms.issued_at,
+                |slot| crate::state::sign_credential(&keys.current, terms, citizen, slot, holder),
+            )
             .await;
         match r {
             // Two nodes racing to open a new status list: one retries.

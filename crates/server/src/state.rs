@@ -3,8 +3,11 @@
 use crate::config::Config;
 use crate::metrics::Metrics;
 use anyhow::{bail, Context, Result};
-use qrid_credential::{IssuerKey, Jwk, Jwks, Status, StatusBits, StatusList, StatusListToken};
-use qrid_store::{CredentialStatus, Store, Verification};
+use qrid_credential::{
+    Citizen, Credential, CredentialId, HolderKey, IssuerKey, Jwk, Jwks, Status, StatusBits,
+    StatusIndex, StatusList, StatusListToken, StatusRef,
+};
+use qrid_store::{CredentialStatus, NewCredential, StatusSlot, Store, Verification};
 use qrid_verifier::{Policy, StatusCache, TrustStore, Verifier};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -321,4 +324,53 @@ async fn flush(store: &Store, batch: &mut Vec<Verification>) {
         "verifications could not be recorded after 5 attempts"
     );
     batch.clear();
+}
+
+/// The terms every credential of one issuance shares.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueTerms<'a> {
+    /// The `iss` claim.
+    pub issuer: &'a str,
+    /// The service's public URL: the status reference names its list there.
+    pub public_url: &'a str,
+    /// `iat`, Unix seconds.
+    pub issued_at: i64,
+    /// Days until `exp`.
+    pub valid_days: u32,
+}
+
+/// Builds and signs the credential of `citizen` on status slot `slot`, as the issuance API and
+/// `qrid bulk-issue` both store it. The error is a message for `StoreError::Rejected`.
+pub fn sign_credential(
+    key: &IssuerKey,
+    terms: IssueTerms<'_>,
+    citizen: Citizen,
+    slot: StatusSlot,
+    holder: Option<HolderKey>,
+) -> Result<NewCredential, String> {
+    let status = StatusRef::new(
+        &crate::config::status_list_uri(terms.public_url, slot.list),
+        StatusIndex(slot.index),
+    )
+    .map_err(|e| e.to_string())?;
+    let cred = Credential {
+        issuer: terms.issuer.to_owned(),
+        issued_at: terms.issued_at,
+        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
+        not_before: None,
+        id: CredentialId::random(),
+        citizen,
+        status: Some(status),
+        holder,
+    };
+    let payload = cred
+        .sign(key.signing_key(), key.kid())
+        .map_err(|e| e.to_string())?;
+    Ok(NewCredential {
+        id: cred.id.to_string(),
+        kid: key.kid().to_string(),
+        payload,
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    })
 }
