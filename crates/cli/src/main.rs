@@ -7,6 +7,7 @@ mod input;
 mod keys;
 mod offline;
 mod service;
+mod wallet;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -53,6 +54,9 @@ enum Command {
     /// Enrol and issue from a CSV or JSONL file straight into the database; re-runs skip
     /// citizens already enrolled.
     BulkIssue(service::BulkArgs),
+    /// A reference wallet: holder key, credential, login answers.
+    #[command(subcommand)]
+    Wallet(wallet::WalletCommand),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
         Command::Client(c) => service::client(c),
         Command::Key(c) => service::key(c),
         Command::BulkIssue(a) => service::bulk_issue(a),
+        Command::Wallet(c) => wallet::wallet(c),
     };
     match result {
         Ok(code) => code,

@@ -180,19 +180,69 @@ async fn connect(url: &str) -> Result<Store> {
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints client_id and client_secret once (only a digest is stored).
-    Create {
-        #[arg(long)]
-        name: String,
-        #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
-        database_url: String,
-    },
+    /// Portal services that log citizens in (OpenID Connect) also give their redirect URIs.
+    Create(ClientArgs),
+}
+
+#[derive(Args)]
+pub struct ClientArgs {
+    /// The name citizens see on the login page and in their wallet.
+    #[arg(long)]
+    name: String,
+    #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
+    database_url: String,
+    /// An exact redirect URI (repeatable). Without one the client can only call /v1/verify.
+    #[arg(long = "redirect-uri")]
+    redirect_uris: Vec<String>,
+    /// A scope the client may ask for (repeatable): openid, profile, address, national_id.
+    /// Default: openid profile.
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// ID token signing algorithm: RS256, ES256 or EdDSA.
+    #[arg(long, default_value = "RS256")]
+    id_token_alg: String,
+    /// Sector for pairwise subjects (default: the host of the first redirect URI). Portals of
+    /// one sector see the same `sub` for a citizen; other portals cannot match it.
+    #[arg(long)]
+    sector: Option<String>,
+    /// Token endpoint authentication: client_secret_basic, client_secret_post, private_key_jwt.
+    #[arg(long, default_value = "client_secret_basic")]
+    token_auth_method: String,
+    /// The client's public JWKS file (for private_key_jwt).
+    #[arg(long)]
+    jwks: Option<std::path::PathBuf>,
 }
 
 pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
-    let ClientCommand::Create { name, database_url } = cmd;
+    let ClientCommand::Create(args) = cmd;
+    let ClientArgs {
+        name, database_url, ..
+    } = &args;
     if name.trim().is_empty() || name.chars().count() > 200 {
         bail!("name must be 1 to 200 characters");
     }
+    use qrid_server::oidc::client::ClientSettings;
+    let jwks = match &args.jwks {
+        Some(p) => Some(
+            serde_json::from_slice(&crate::input::read_file(p, 64 * 1024, "client JWKS")?)
+                .context("client JWKS")?,
+        ),
+        None => None,
+    };
+    let settings = ClientSettings {
+        redirect_uris: args.redirect_uris.clone(),
+        scopes: if args.scopes.is_empty() {
+            vec!["openid".into(), "profile".into()]
+        } else {
+            args.scopes.clone()
+        },
+        id_token_signed_response_alg: args.id_token_alg.parse().map_err(anyhow::Error::msg)?,
+        sector: args.sector.clone(),
+        token_endpoint_auth_method: args.token_auth_method.parse().map_err(anyhow::Error::msg)?,
+        jwks,
+    };
+    settings.validate().map_err(anyhow::Error::msg)?;
+    let settings = serde_json::to_string(&settings)?;
     let mut id = [0u8; 8];
     let mut secret = zeroize::Zeroizing::new([0u8; 32]);
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
@@ -204,9 +254,9 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
     );
     let digest = qrid_server::auth::secret_digest(&secret);
     runtime()?.block_on(async {
-        let store = connect(&database_url).await?;
+        let store = connect(database_url).await?;
         store
-            .create_client(&client_id, name.trim(), &digest, "{}", "cli", now())
+            .create_client(&client_id, name.trim(), &digest, &settings, "cli", now())
             .await?;
         store.close().await;
         anyhow::Ok(())

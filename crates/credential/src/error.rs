@@ -56,6 +56,9 @@ pub enum Error {
     /// The signer refused or failed to sign (a hardware key that is unplugged, say).
     #[error("the signer failed to produce a signature")]
     Signing,
+    /// No key of the trust list has the message's `kid`.
+    #[error("no trusted key has this kid")]
+    UnknownKey,
     /// A key could not be read or is not an Ed25519 key.
     #[error("invalid key: {0}")]
     Key(String),
@@ -76,6 +79,7 @@ impl Error {
             Error::BadClaims(_) => "bad_claims",
             Error::StatusList(_) => "bad_status_list",
             Error::Signing => "signing_failed",
+            Error::UnknownKey => "unknown_key",
             Error::Key(_) => "bad_key",
         }
     }

@@ -34,6 +34,7 @@ mod credential;
 mod date;
 mod error;
 mod keys;
+mod login;
 pub mod payload;
 mod statuslist;
 
@@ -49,6 +50,7 @@ pub use credential::{
 pub use date::{Date, DAY};
 pub use error::{ClaimError, Error};
 pub use keys::{IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, SHORT_KID_LEN};
+pub use login::{LoginRequest, VerifiedLoginRequest, LOGIN_TYP, MAX_LOGIN_REQUEST_CHARS};
 pub use statuslist::{
     Status, StatusBits, StatusList, StatusListToken, MAX_LIST_BYTES, MAX_TOKEN_BYTES,
 };

@@ -161,13 +161,13 @@ pub async fn login(
     Ok((token, exp))
 }
 
-fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
+pub(crate) fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
     let m = state.login_failures.lock().ok()?;
     let (_, until) = m.get(username)?;
     until.checked_duration_since(Instant::now())
 }
 
-fn note_failure(state: &AppState, username: &str) {
+pub(crate) fn note_failure(state: &AppState, username: &str) {
     if let Ok(mut m) = state.login_failures.lock() {
         // Bound the table: a flood of random usernames must not grow it without limit.
         if m.len() > 100_000 {
@@ -223,7 +223,7 @@ pub fn secret_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

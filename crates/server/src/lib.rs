@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 mod metrics;
+pub mod oidc;
 pub mod problem;
 mod routes;
 pub mod state;
@@ -60,6 +61,14 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/v1/status-lists/{n}", get(routes::status_list))
         .route("/v1/verify", post(routes::verify).layer(image_limit))
+        .route("/.well-known/openid-configuration", get(oidc::discovery))
+        .route("/oidc/jwks.json", get(oidc::jwks))
+        .route("/authorize", get(oidc::authorize))
+        .route("/login/wait.js", get(oidc::wait_js))
+        .route("/login/{tx}/status", get(oidc::status))
+        .route("/login/response", post(oidc::response).layer(json_limit))
+        .route("/token", post(oidc::token).layer(json_limit))
+        .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::fallback)

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use qrid_credential::{CitizenInput, HolderKey, Jwk, StatusRef};
 use qrid_store::{CredentialStatus, NewCitizen, Role, Verification};
-use qrid_verifier::{Reason, Verdict};
+use qrid_verifier::{Reason, Verdict, Verified};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering::Relaxed;
@@ -478,47 +478,20 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Val
         Ok(v) => v,
         Err(e) => return Ok(e.to_json()),
     };
-    // The library checked signature, claims and time; status comes live from our own lists.
     let verdict = match verdict {
-        Verdict::Valid(v) => match own_list(v.credential.status.as_ref()) {
-            Some((n, idx)) => match state.status_of(n, idx).await? {
-                Some(qrid_credential::Status::Valid) => {
+        Verdict::Valid(v) => {
+            let own = own_list(v.credential.status.as_ref()).is_some();
+            match with_live_status(state, v).await? {
+                Verdict::Valid(v) => {
                     let mut j = Verdict::Valid(v).to_json();
-                    j["status"] = "valid".into();
+                    if own {
+                        j["status"] = "valid".into();
+                    }
                     (true, j)
                 }
-                Some(qrid_credential::Status::Invalid) => (
-                    false,
-                    Verdict::Invalid(Reason::Revoked {
-                        credential: Box::new(v.credential),
-                    })
-                    .to_json(),
-                ),
-                Some(qrid_credential::Status::Suspended) => (
-                    false,
-                    Verdict::Invalid(Reason::Suspended {
-                        credential: Box::new(v.credential),
-                    })
-                    .to_json(),
-                ),
-                Some(qrid_credential::Status::Other(value)) => (
-                    false,
-                    Verdict::Invalid(Reason::UnknownStatus {
-                        value,
-                        credential: Box::new(v.credential),
-                    })
-                    .to_json(),
-                ),
-                None => (
-                    false,
-                    Verdict::Invalid(Reason::StatusIndexOutOfRange {
-                        credential: Box::new(v.credential),
-                    })
-                    .to_json(),
-                ),
-            },
-            None => (true, Verdict::Valid(v).to_json()),
-        },
+                invalid => (false, invalid.to_json()),
+            }
+        }
         invalid => (false, invalid.to_json()),
     };
     let (valid, json) = verdict;
@@ -549,6 +522,26 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Val
         })
         .await;
     Ok(json)
+}
+
+/// Applies this service's live status to a credential the library found valid: the library
+/// checked signature, claims and time; status comes from our own lists, not a cached copy.
+pub(crate) async fn with_live_status(state: &AppState, v: Verified) -> Result<Verdict, Problem> {
+    let Some((n, idx)) = own_list(v.credential.status.as_ref()) else {
+        return Ok(Verdict::Valid(v));
+    };
+    let status = state.status_of(n, idx).await?;
+    if let Some(qrid_credential::Status::Valid) = status {
+        return Ok(Verdict::Valid(v));
+    }
+    let credential = Box::new(v.credential);
+    Ok(Verdict::Invalid(match status {
+        Some(qrid_credential::Status::Invalid) => Reason::Revoked { credential },
+        Some(qrid_credential::Status::Suspended) => Reason::Suspended { credential },
+        Some(qrid_credential::Status::Other(value)) => Reason::UnknownStatus { value, credential },
+        // Valid returned above; no entry at that index.
+        _ => Reason::StatusIndexOutOfRange { credential },
+    }))
 }
 
 /// The list number and index if the status reference points at one of this service's lists.

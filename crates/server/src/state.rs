@@ -63,6 +63,8 @@ pub struct AppState {
     /// Verified clients by id: (secret digest, when it was loaded).
     pub clients: Mutex<HashMap<String, ([u8; 32], Instant)>>,
     recorder: mpsc::Sender<Verification>,
+    /// ID token keys and the pairwise secret.
+    pub oidc: crate::oidc::keys::OidcKeys,
     /// Counters for /metrics.
     pub metrics: Metrics,
 }
@@ -76,6 +78,7 @@ impl AppState {
         store: Store,
     ) -> Result<(Arc<AppState>, tokio::task::JoinHandle<()>)> {
         let keys = load_keys(&config, &store).await?;
+        let oidc = crate::oidc::keys::OidcKeys::load(&config.key_dir, config.production)?;
         let verifier = Verifier::new(
             keys.trust.clone(),
             StatusCache::default(),
@@ -97,6 +100,7 @@ impl AppState {
             login_failures: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
             recorder: tx,
+            oidc,
             metrics: Metrics::default(),
         });
         Ok((state, recorder))

@@ -24,7 +24,7 @@ pub mod testing;
 pub use error::StoreError;
 pub use model::{
     AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialRecord,
-    CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, NewCitizen, NewCredential,
-    OfficerRecord, Role, StatusSlot, Verification,
+    CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, LoginStatus, LoginTx, NewCitizen,
+    NewCredential, NewLoginTx, OfficerRecord, Redemption, Role, StatusSlot, Verification,
 };
 pub use store::{Backend, Store};

@@ -289,3 +289,83 @@ pub struct AuditEntry {
     /// JSON details without personal data.
     pub detail: String,
 }
+
+/// Where a login transaction stands (docs/login.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginStatus {
+    /// Waiting for the wallet.
+    Pending,
+    /// The wallet's answer was accepted; the browser has not collected the code yet.
+    Authenticated,
+    /// The code went to the browser.
+    Complete,
+    /// Too many refused answers.
+    Failed,
+}
+
+impl LoginStatus {
+    pub(crate) fn from_code(c: i64) -> Option<LoginStatus> {
+        Some(match c {
+            0 => LoginStatus::Pending,
+            1 => LoginStatus::Authenticated,
+            2 => LoginStatus::Complete,
+            3 => LoginStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// A new login transaction, as `/authorize` opens it.
+#[derive(Debug, Clone)]
+pub struct NewLoginTx {
+    /// Random id (hex).
+    pub id: String,
+    /// The client that asked.
+    pub client_id: String,
+    /// The registered redirect URI it asked with.
+    pub redirect_uri: String,
+    /// Space-separated scopes granted.
+    pub scope: String,
+    /// The client's `state`.
+    pub state: Option<String>,
+    /// The client's `nonce`.
+    pub nonce: Option<String>,
+    /// PKCE S256 challenge.
+    pub code_challenge: String,
+    /// SHA-256 (hex) of the browser-binding cookie.
+    pub browser_sha256: String,
+    /// SHA-256 (hex) of the signed login request payload.
+    pub request_sha256: String,
+    /// Opened at.
+    pub created_at: i64,
+    /// Closes at.
+    pub expires_at: i64,
+}
+
+/// A login transaction as stored.
+#[derive(Debug, Clone)]
+pub struct LoginTx {
+    /// What `/authorize` recorded.
+    pub new: NewLoginTx,
+    /// Where it stands.
+    pub status: LoginStatus,
+    /// Refused wallet answers so far.
+    pub failures: i64,
+    /// Who logged in, once authenticated.
+    pub citizen_id: Option<String>,
+    /// With which credential.
+    pub credential_id: Option<String>,
+    /// When the wallet's answer was accepted.
+    pub auth_time: Option<i64>,
+}
+
+/// What redeeming an authorization code found.
+#[derive(Debug, Clone)]
+pub enum Redemption {
+    /// First use: the token was stored; here is the login.
+    Redeemed(Box<LoginTx>),
+    /// The code was used before: every token issued from it is now revoked.
+    Replayed,
+    /// No such code, or it has expired.
+    Unknown,
+}
