@@ -43,6 +43,7 @@ both!(
     officers_clients_keys_and_records,
     audit_and_verifications_are_append_only,
     concurrent_issuance_never_reuses_an_index,
+    login_transactions_codes_and_tokens_are_single_use,
 );
 
 fn citizen(id_number: &str, name: &str) -> NewCitizen {
@@ -524,4 +525,186 @@ async fn pipelined_bulk_issuance_reserves_then_inserts(store: Store) {
     assert_eq!(store.census().await.unwrap().credentials, 39);
     let audit = store.audit_of(&rows[0].credential.id).await.unwrap();
     assert_eq!(audit.len(), 1);
+}
+
+fn new_login(id: &str, client_id: &str, at: i64) -> NewLoginTx {
+    NewLoginTx {
+        id: id.into(),
+        client_id: client_id.into(),
+        redirect_uri: "https://portal.example/cb".into(),
+        scope: "openid profile".into(),
+        state: Some("s".into()),
+        nonce: None,
+        code_challenge: "c".repeat(43),
+        browser_sha256: "b".repeat(64),
+        request_sha256: "r".repeat(64),
+        created_at: at,
+        expires_at: at + 300,
+    }
+}
+
+async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
+    store
+        .create_client("c1", "Portal", &[0u8; 32], "{}", "admin", NOW)
+        .await
+        .unwrap();
+    let citizen = store
+        .insert_citizen(&citizen("001099000001", "Lê Văn Tám"), "o", NOW)
+        .await
+        .unwrap();
+    let tx = "0123456789abcdef0123456789abcdef";
+    store
+        .create_login_tx(&new_login(tx, "c1", NOW))
+        .await
+        .unwrap();
+    let t = store.login_tx(tx).await.unwrap().unwrap();
+    assert_eq!(t.status, LoginStatus::Pending);
+    assert_eq!(t.new.state.as_deref(), Some("s"));
+
+    // The code cannot be collected before the wallet answered.
+    assert!(!store
+        .complete_login(tx, &"b".repeat(64), "code1", NOW + 60)
+        .await
+        .unwrap());
+    // An expired transaction cannot be answered.
+    let late = store
+        .authenticate_login(tx, &citizen.id, "cred1", NOW + 301)
+        .await;
+    assert_eq!(late.unwrap_err().kind(), "invalid_state");
+    // The first answer is accepted and recorded in the access record; a second is refused.
+    store
+        .authenticate_login(tx, &citizen.id, "cred1", NOW + 5)
+        .await
+        .unwrap();
+    let again = store
+        .authenticate_login(tx, &citizen.id, "cred1", NOW + 6)
+        .await;
+    assert_eq!(again.unwrap_err().kind(), "invalid_state");
+    let record = store.verifications_of("cred1").await.unwrap();
+    assert_eq!(record.len(), 1);
+    assert_eq!(
+        (record[0].outcome.as_str(), record[0].client_id.as_str()),
+        ("login", "c1")
+    );
+
+    // Only the browser that opened it collects the code, once.
+    assert!(!store
+        .complete_login(tx, &"x".repeat(64), "code1", NOW + 66)
+        .await
+        .unwrap());
+    assert!(store
+        .complete_login(tx, &"b".repeat(64), "code1", NOW + 66)
+        .await
+        .unwrap());
+    assert!(!store
+        .complete_login(tx, &"b".repeat(64), "code2", NOW + 66)
+        .await
+        .unwrap());
+    assert!(matches!(
+        store.code_login("code2", NOW + 7).await.unwrap(),
+        Redemption::Unknown
+    ));
+
+    // Redeem once; the token works; a replay revokes it.
+    match store.code_login("code1", NOW + 7).await.unwrap() {
+        Redemption::Redeemed(t) => assert_eq!(t.citizen_id.as_deref(), Some(citizen.id.as_str())),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        store
+            .redeem_code("code1", "tok1", NOW + 600, NOW + 8)
+            .await
+            .unwrap(),
+        Redemption::Redeemed(_)
+    ));
+    assert!(store.token_login("tok1", NOW + 9).await.unwrap().is_some());
+    assert!(
+        store
+            .token_login("tok1", NOW + 601)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    assert!(matches!(
+        store
+            .redeem_code("code1", "tok2", NOW + 600, NOW + 9)
+            .await
+            .unwrap(),
+        Redemption::Replayed
+    ));
+    assert!(
+        store.token_login("tok1", NOW + 10).await.unwrap().is_none(),
+        "revoked"
+    );
+    assert!(
+        store.token_login("tok2", NOW + 10).await.unwrap().is_none(),
+        "never stored"
+    );
+    assert!(matches!(
+        store.code_login("code1", NOW + 10).await.unwrap(),
+        Redemption::Replayed
+    ));
+
+    // An expired code is unknown.
+    let tx2 = "fedcba9876543210fedcba9876543210";
+    store
+        .create_login_tx(&new_login(tx2, "c1", NOW))
+        .await
+        .unwrap();
+    store
+        .authenticate_login(tx2, &citizen.id, "cred1", NOW + 1)
+        .await
+        .unwrap();
+    assert!(store
+        .complete_login(tx2, &"b".repeat(64), "code3", NOW + 61)
+        .await
+        .unwrap());
+    assert!(matches!(
+        store.code_login("code3", NOW + 62).await.unwrap(),
+        Redemption::Unknown
+    ));
+    assert!(matches!(
+        store
+            .redeem_code("code3", "tok3", NOW + 600, NOW + 62)
+            .await
+            .unwrap(),
+        Redemption::Unknown
+    ));
+
+    // Failures: the fifth refused answer fails the transaction.
+    let tx3 = "00000000000000000000000000000003";
+    store
+        .create_login_tx(&new_login(tx3, "c1", NOW))
+        .await
+        .unwrap();
+    for i in 1..=5 {
+        assert_eq!(store.fail_login(tx3, 5).await.unwrap(), i == 5);
+    }
+    assert_eq!(
+        store.login_tx(tx3).await.unwrap().unwrap().status,
+        LoginStatus::Failed
+    );
+    assert_eq!(
+        store
+            .authenticate_login(tx3, &citizen.id, "cred1", NOW + 1)
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_state"
+    );
+
+    // A client assertion's jti is accepted once.
+    assert!(store
+        .use_client_assertion("c1", "j1", NOW + 60, NOW)
+        .await
+        .unwrap());
+    assert!(!store
+        .use_client_assertion("c1", "j1", NOW + 60, NOW + 1)
+        .await
+        .unwrap());
+    assert!(store
+        .use_client_assertion("c2", "j1", NOW + 60, NOW + 1)
+        .await
+        .unwrap());
 }
