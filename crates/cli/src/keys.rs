@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 #[derive(Args)]
 pub struct KeygenArgs {
-    /// Directory to write issuer.key.pem and jwks.json into (created if missing).
+    /// Directory to write issuer.key.pem and jwks.json into (created if missing), and, unless
+    /// they exist, the login keys (oidc-rs256.pem, oidc-es256.pem, oidc-ed25519.pem) and
+    /// pairwise.key.
     #[arg(long)]
     out: PathBuf,
     /// Replace an existing key (the old one is gone for good).
@@ -34,6 +36,21 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
         key_path.display(),
         key.kid()
     );
+    use qrid_server::oidc::keys as oidc;
+    if [
+        oidc::RS256_FILE,
+        oidc::ES256_FILE,
+        oidc::EDDSA_FILE,
+        oidc::PAIRWISE_FILE,
+    ]
+    .iter()
+    .all(|f| !args.out.join(f).exists())
+    {
+        oidc::generate(&args.out, &write_private)?;
+        eprintln!("qrid: wrote the ID token keys and pairwise.key (OpenID Connect login)");
+    } else {
+        eprintln!("qrid: kept the existing ID token keys and pairwise.key");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

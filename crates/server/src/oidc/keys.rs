@@ -126,6 +126,44 @@ impl OidcKeys {
     }
 }
 
+/// Writes fresh ID token keys and a pairwise secret into `dir` (each file mode 0600 through
+/// `write_private`), refusing to overwrite any. What `qrid keygen` runs for a real deployment.
+pub fn generate(dir: &Path, write_private: &dyn Fn(&Path, &[u8]) -> Result<()>) -> Result<()> {
+    for f in [RS256_FILE, ES256_FILE, EDDSA_FILE, PAIRWISE_FILE] {
+        if dir.join(f).exists() {
+            bail!("{} exists; move it away first", dir.join(f).display());
+        }
+    }
+    let mut rng = rand_core::OsRng;
+    let rsa_pem = {
+        use rsa::pkcs8::EncodePrivateKey;
+        rsa::RsaPrivateKey::new(&mut rng, 2048)
+            .context("RSA key generation")?
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .context("RSA key encoding")?
+    };
+    let ec_pem = {
+        use p256::pkcs8::EncodePrivateKey;
+        p256::SecretKey::random(&mut rng)
+            .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+            .context("P-256 key encoding")?
+    };
+    let ed_pem = {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        ed25519_dalek::SigningKey::generate(&mut rng)
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .context("Ed25519 key encoding")?
+    };
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rng, secret.as_mut());
+    let pairwise = zeroize::Zeroizing::new(hex::encode(secret.as_ref()) + "\n");
+    write_private(&dir.join(RS256_FILE), rsa_pem.as_bytes())?;
+    write_private(&dir.join(ES256_FILE), ec_pem.as_bytes())?;
+    write_private(&dir.join(EDDSA_FILE), ed_pem.as_bytes())?;
+    write_private(&dir.join(PAIRWISE_FILE), pairwise.as_bytes())?;
+    Ok(())
+}
+
 fn thumbprint(canonical: &str) -> String {
     B64URL.encode(Sha256::digest(canonical.as_bytes()))
 }
@@ -228,6 +266,19 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../keys-dev");
         let err = OidcKeys::load(&dir, true).unwrap_err().to_string();
         assert!(err.contains("development key"), "{err}");
+    }
+
+    #[test]
+    fn generated_keys_load_in_production() {
+        let dir = std::env::temp_dir().join(format!("qrid-oidc-keys-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |p: &Path, b: &[u8]| -> Result<()> { Ok(std::fs::write(p, b)?) };
+        generate(&dir, &write).unwrap();
+        let keys = OidcKeys::load(&dir, true).unwrap();
+        assert_eq!(keys.jwks()["keys"].as_array().unwrap().len(), 3);
+        assert!(generate(&dir, &write).is_err(), "never overwrites");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
