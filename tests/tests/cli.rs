@@ -356,3 +356,68 @@ fn usage_and_input_errors() {
     let (code, _, _) = parts(&qrid(&["qr", "--out", &s.p("e.png")], Some(b"")));
     assert_eq!(code, 2);
 }
+
+/// Runs `qrid serve --production` with complete settings and the key directory `keys`; returns
+/// (exited with failure, stderr so far). A service that starts is stopped once it listens.
+fn serve_production(keys: &Path, db: &str) -> (bool, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(qrid_e2e::qrid_bin())
+        .args([
+            "serve",
+            "--production",
+            "--listen",
+            "127.0.0.1:0",
+            "--issuer",
+            "VN",
+        ])
+        .args(["--public-url", "https://id.example", "--database-url", db])
+        .arg("--key-dir")
+        .arg(keys)
+        .env("QRID_TOKEN_SECRET", "ab".repeat(32))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start qrid serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.unwrap_or_default();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("listening on") {
+            let _ = child.kill();
+            let _ = child.wait();
+            return (false, seen);
+        }
+    }
+    let status = child.wait().expect("wait for qrid serve");
+    (!status.success(), seen)
+}
+
+#[test]
+fn production_mode_refuses_every_development_key_and_starts_with_real_ones() {
+    let s = Setup::new(); // keygen: issuer key, ID token keys and pairwise secret
+    let db = format!("sqlite:{}", s.p("prod.db"));
+    let dev = qrid_e2e::repo_root().join("keys-dev");
+    let (failed, err) = serve_production(&dev, &db);
+    assert!(failed && err.contains("development"), "{err}");
+
+    // A real issuer key with a development ID token key beside it is refused too.
+    let mixed = s.dir.path().join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    for f in [
+        "issuer.key.pem",
+        "oidc-es256.pem",
+        "oidc-ed25519.pem",
+        "pairwise.key",
+    ] {
+        std::fs::copy(s.dir.path().join("keys").join(f), mixed.join(f)).unwrap();
+    }
+    std::fs::copy(dev.join("oidc-rs256.pem"), mixed.join("oidc-rs256.pem")).unwrap();
+    let (failed, err) = serve_production(&mixed, &db);
+    assert!(failed && err.contains("oidc-rs256.pem"), "{err}");
+
+    // Keys of its own: it starts.
+    let (failed, err) = serve_production(&s.dir.path().join("keys"), &db);
+    assert!(!failed && err.contains("listening on"), "{err}");
+}

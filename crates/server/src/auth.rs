@@ -161,13 +161,13 @@ pub async fn login(
     Ok((token, exp))
 }
 
-pub(crate) fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
+fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
     let m = state.login_failures.lock().ok()?;
     let (_, until) = m.get(username)?;
     until.checked_duration_since(Instant::now())
 }
 
-pub(crate) fn note_failure(state: &AppState, username: &str) {
+fn note_failure(state: &AppState, username: &str) {
     if let Ok(mut m) = state.login_failures.lock() {
         // Bound the table: a flood of random usernames must not grow it without limit.
         if m.len() > 100_000 {

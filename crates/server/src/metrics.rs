@@ -24,6 +24,14 @@ pub struct Metrics {
     pub login_failures: AtomicU64,
     /// Verifications handed to the recorder.
     pub recorder_queued: AtomicU64,
+    /// Wallet logins accepted.
+    pub wallet_logins: AtomicU64,
+    /// Wallet answers refused.
+    pub wallet_refusals: AtomicU64,
+    /// Token responses issued.
+    pub tokens_issued: AtomicU64,
+    /// Failed client authentications at the token endpoint.
+    pub token_client_failures: AtomicU64,
 }
 
 impl Metrics {
@@ -90,6 +98,30 @@ impl Metrics {
             "Verifications queued for the access record.",
             "",
             &self.recorder_queued,
+        );
+        counter(
+            "qrid_wallet_logins_total",
+            "Wallet login answers accepted.",
+            "",
+            &self.wallet_logins,
+        );
+        counter(
+            "qrid_wallet_refusals_total",
+            "Wallet login answers refused.",
+            "",
+            &self.wallet_refusals,
+        );
+        counter(
+            "qrid_oidc_tokens_issued_total",
+            "Token responses issued by /token.",
+            "",
+            &self.tokens_issued,
+        );
+        counter(
+            "qrid_oidc_client_auth_failures_total",
+            "Failed client authentications at /token.",
+            "",
+            &self.token_client_failures,
         );
         out
     }

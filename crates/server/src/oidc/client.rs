@@ -128,6 +128,11 @@ impl ClientSettings {
             if host_of(uri).is_none() {
                 return Err("a redirect URI must be an absolute http(s) URL with a host".into());
             }
+            if uri.starts_with("http://")
+                && !matches!(host_of(uri), Some("127.0.0.1" | "localhost" | "[::1]"))
+            {
+                return Err("a redirect URI must be https (plain http only on the loopback host, for development)".into());
+            }
             if uri.contains('#') {
                 return Err("a redirect URI must not have a fragment".into());
             }
@@ -206,6 +211,12 @@ mod tests {
             }
         };
         ok.validate().unwrap();
+        let mut local = ok.clone();
+        local.redirect_uris = vec![
+            "http://127.0.0.1:8000/cb".into(),
+            "http://localhost/cb".into(),
+        ];
+        local.validate().unwrap();
         assert_eq!(ok.sector().as_deref(), Some("portal.example"));
         for bad in [
             "portal.example/cb",
@@ -213,6 +224,7 @@ mod tests {
             "https:///cb",
             "https://x/cb#frag",
             "https://x/c b",
+            "http://portal.example/cb",
         ] {
             let mut c = ok.clone();
             c.redirect_uris = vec![bad.into()];

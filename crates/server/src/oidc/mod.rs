@@ -8,11 +8,12 @@ pub mod client;
 pub mod keys;
 mod page;
 
-use crate::auth::{constant_time_eq, locked_for, note_failure, secret_digest};
-use crate::problem::{json_error, Problem};
+use crate::auth::{constant_time_eq, secret_digest};
+use crate::problem::{bytes_rejection, json_error, Problem};
 use crate::routes::with_live_status;
 use crate::state::{now, AppState};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -433,7 +434,23 @@ fn refused(status: StatusCode, kind: &'static str, detail: impl Into<String>) ->
 }
 
 /// `POST /login/response`: the wallet's answer.
-pub async fn response(State(state): S, body: Bytes) -> Result<Response, Problem> {
+pub async fn response(
+    State(state): S,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the login response as application/json",
+        ));
+    }
+    let body = body.map_err(bytes_rejection)?;
     let r: LoginResponse = serde_json::from_slice(&body).map_err(json_error)?;
     tx_id_ok(&r.tx)?;
     let t = state.store.login_tx(&r.tx).await?.ok_or_else(|| {
@@ -485,6 +502,10 @@ pub async fn response(State(state): S, body: Bytes) -> Result<Response, Problem>
                 }
                 Err(e) => return Err(e.into()),
             }
+            state
+                .metrics
+                .wallet_logins
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             tracing::info!(event = "login", credential_id = %credential_id, client_id = %t.new.client_id, "wallet login accepted");
             Ok(no_store(
                 json!({"status": "accepted", "client_id": t.new.client_id}),
@@ -672,7 +693,24 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// `POST /token`
-pub async fn token(State(state): S, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(state): S,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(r) => {
+            let p = bytes_rejection(r);
+            return OAuthError {
+                status: p.status,
+                error: "invalid_request",
+                description: p.detail,
+                basic_challenge: false,
+            }
+            .into_response();
+        }
+    };
     match token_inner(&state, &headers, &body).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -803,6 +841,10 @@ async fn token_inner(
         .oidc
         .sign(settings.id_token_signed_response_alg, &claims)
         .map_err(|e| OAuthError::from(Problem::internal(&e)))?;
+    state
+        .metrics
+        .tokens_issued
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(event = "token", client_id = %client_id, "tokens issued");
     Ok(no_store(json!({
         "access_token": access_token,
@@ -884,20 +926,15 @@ async fn authenticate_client(
             true,
         ));
     };
-    let throttle_key = format!("client:{client_id}");
-    if let Some(wait) = locked_for(state, &throttle_key) {
-        return Err(OAuthError {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            error: "invalid_client",
-            description: format!(
-                "too many failed attempts for this client; try again in {} s",
-                wait.as_secs().max(1)
-            ),
-            basic_challenge: false,
-        });
-    }
+    // No lockout: client secrets and keys are 256-bit random values nobody can guess by
+    // trying, and a lockout keyed by the public client id would let anyone block a portal's
+    // logins. Failures are counted for monitoring.
     let fail = |why: &str| {
-        note_failure(state, &throttle_key);
+        state
+            .metrics
+            .token_client_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(event = "client_auth_failed", client_id = %client_id, "token endpoint client authentication failed");
         OAuthError::client(why, method == AuthMethod::ClientSecretBasic)
     };
     let Some((c, settings)) = oidc_client(state, &client_id).await? else {
