@@ -31,6 +31,9 @@ CREATE TABLE auth_codes (
     expires_at   INTEGER NOT NULL,
     redeemed_at  INTEGER
 );
+-- Pruning deletes codes and tokens by transaction: without these it scans both tables on
+-- every /authorize, holding SQLite's one writer.
+CREATE INDEX auth_codes_by_tx ON auth_codes (tx_id);
 
 -- Access tokens for /userinfo; revoked when their code is replayed.
 CREATE TABLE access_tokens (
@@ -41,6 +44,7 @@ CREATE TABLE access_tokens (
     revoked      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX access_tokens_by_code ON access_tokens (code_sha256);
+CREATE INDEX access_tokens_by_tx ON access_tokens (tx_id);
 
 -- private_key_jwt client assertions seen (client_id, jti), kept until they expire: each is
 -- accepted once.

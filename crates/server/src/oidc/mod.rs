@@ -736,7 +736,7 @@ async fn token_inner(
         .map_err(|_| OAuthError::new("invalid_request", "the body is not UTF-8"))?;
     let p = params(text).map_err(|e| OAuthError::new("invalid_request", e))?;
     let get = |k: &str| p.get(k).map(String::as_str);
-    let client_id = authenticate_client(state, headers, &p).await?;
+    let (client_id, settings) = authenticate_client(state, headers, &p).await?;
     if get("grant_type") != Some("authorization_code") {
         return Err(OAuthError::new(
             "unsupported_grant_type",
@@ -816,9 +816,6 @@ async fn token_inner(
             ))
         }
     };
-    let (_, settings) = oidc_client(state, &client_id)
-        .await?
-        .ok_or_else(|| OAuthError::client("unknown client", false))?;
     let citizen_id = t
         .citizen_id
         .as_deref()
@@ -860,7 +857,7 @@ async fn authenticate_client(
     state: &Arc<AppState>,
     headers: &HeaderMap,
     p: &HashMap<String, String>,
-) -> Result<String, OAuthError> {
+) -> Result<(String, ClientSettings), OAuthError> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -959,7 +956,7 @@ async fn authenticate_client(
         }
         (_, None) => return Err(fail("client authentication failed")),
     }
-    Ok(client_id)
+    Ok((client_id, settings))
 }
 
 async fn check_assertion(
