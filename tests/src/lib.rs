@@ -1,5 +1,9 @@
 //! Helpers for the end-to-end tests: find (and build once) the real `qrid` binary, run it,
-//! and find the independent QR reader.
+//! and find the independent QR reader. [`service`] runs the service itself; [`login`] is the
+//! citizen's side of a login with a QR credential.
+
+pub mod login;
+pub mod service;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,6 +47,25 @@ pub fn qrid_bin() -> &'static Path {
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-q", "-p", "qrid-cli", "--bin", "qrid"])
             .current_dir(repo_root());
+        // Build with the environment of a plain `cargo build`, not the one `cargo test` gives
+        // this process: some build scripts (ring's) track CARGO_MANIFEST_DIR, and a different
+        // value would rebuild the binary's whole dependency tree here and again at the next
+        // `cargo build`.
+        for (key, _) in std::env::vars_os() {
+            let k = key.to_string_lossy();
+            if k.starts_with("CARGO_PKG_")
+                || matches!(
+                    k.as_ref(),
+                    "CARGO_MANIFEST_DIR"
+                        | "CARGO_MANIFEST_PATH"
+                        | "CARGO_CRATE_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                        | "CARGO_TARGET_TMPDIR"
+                )
+            {
+                cmd.env_remove(&key);
+            }
+        }
         if release {
             cmd.arg("--release");
         }

@@ -15,12 +15,19 @@ pub struct KeygenArgs {
     /// Replace an existing key (the old one is gone for good).
     #[arg(long)]
     force: bool,
+    /// Only add the login keys (ID token keys, pairwise.key) to a directory that has an
+    /// issuer key already; existing files are kept.
+    #[arg(long, conflicts_with = "force")]
+    login_keys: bool,
 }
 
 pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let key_path = args.out.join("issuer.key.pem");
+    if args.login_keys {
+        return login_keys(&args.out);
+    }
     if key_path.exists() && !args.force {
         bail!("{} exists; pass --force to replace it", key_path.display());
     }
@@ -36,17 +43,21 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
         key_path.display(),
         key.kid()
     );
+    login_keys(&args.out)
+}
+
+/// Writes the login keys unless some already exist (they are never overwritten: a new
+/// pairwise key would change every citizen's `sub` at every portal).
+fn login_keys(dir: &Path) -> Result<ExitCode> {
     use qrid_server::oidc::keys as oidc;
-    if [
+    let files = [
         oidc::RS256_FILE,
         oidc::ES256_FILE,
         oidc::EDDSA_FILE,
         oidc::PAIRWISE_FILE,
-    ]
-    .iter()
-    .all(|f| !args.out.join(f).exists())
-    {
-        oidc::generate(&args.out, &write_private)?;
+    ];
+    if files.iter().all(|f| !dir.join(f).exists()) {
+        oidc::generate(dir, &write_private)?;
         eprintln!("qrid: wrote the ID token keys and pairwise.key (OpenID Connect login)");
     } else {
         eprintln!("qrid: kept the existing ID token keys and pairwise.key");

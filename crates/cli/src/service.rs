@@ -242,6 +242,8 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
         jwks,
     };
     settings.validate().map_err(anyhow::Error::msg)?;
+    let private_key_jwt =
+        settings.token_endpoint_auth_method == qrid_server::oidc::client::AuthMethod::PrivateKeyJwt;
     let settings = serde_json::to_string(&settings)?;
     let mut id = [0u8; 8];
     let mut secret = zeroize::Zeroizing::new([0u8; 32]);
@@ -261,11 +263,17 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
         store.close().await;
         anyhow::Ok(())
     })?;
-    println!(
-        "{}",
-        serde_json::json!({"client_id": client_id, "client_secret": secret.as_str()})
-    );
-    eprintln!("qrid: store the secret now; it cannot be shown again");
+    if private_key_jwt {
+        // The client proves itself with its key; a secret it could also send would only be a
+        // second, weaker credential (and two methods in one request are refused).
+        println!("{}", serde_json::json!({"client_id": client_id}));
+    } else {
+        println!(
+            "{}",
+            serde_json::json!({"client_id": client_id, "client_secret": secret.as_str()})
+        );
+        eprintln!("qrid: store the secret now; it cannot be shown again");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -53,8 +53,14 @@ impl OidcKeys {
     pub fn load(dir: &Path, production: bool) -> Result<OidcKeys> {
         let read = |name: &str| -> Result<zeroize::Zeroizing<String>> {
             let path = dir.join(name);
-            let meta = std::fs::metadata(&path)
-                .with_context(|| format!("OpenID Connect key {}", path.display()))?;
+            let meta = std::fs::metadata(&path).with_context(|| {
+                format!(
+                    "login key {} is missing; `qrid keygen --out {} --login-keys` adds the \
+                     login keys beside an existing issuer key",
+                    path.display(),
+                    dir.display()
+                )
+            })?;
             if meta.len() > 64 * 1024 {
                 bail!("{} is larger than 64 KiB", path.display());
             }
