@@ -12,7 +12,7 @@ use base64::Engine;
 use clap::{Args, Subcommand};
 use qrid_credential::{open, Credential, HolderKey, IssuerKey, Jwks, LoginRequest};
 use signature::Signer;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -209,7 +209,8 @@ fn login(a: LoginArgs) -> Result<ExitCode> {
         eprint!("Answer with your identity? [y/N] ");
         std::io::stderr().flush()?;
         let mut line = String::new();
-        std::io::stdin().lock().take_line(&mut line)?;
+        // One short answer; a pasted novel is not read whole.
+        std::io::stdin().lock().take(64).read_line(&mut line)?;
         if !matches!(line.trim(), "y" | "Y" | "yes") {
             eprintln!("qrid: declined; nothing was sent");
             return Ok(ExitCode::from(1));
@@ -249,17 +250,5 @@ fn login(a: LoginArgs) -> Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
         Err(e) => bail!("cannot reach {}: {e}", r.response_uri),
-    }
-}
-
-/// Reads one line of at most 64 bytes.
-trait TakeLine {
-    fn take_line(&mut self, out: &mut String) -> std::io::Result<()>;
-}
-
-impl<R: BufRead> TakeLine for R {
-    fn take_line(&mut self, out: &mut String) -> std::io::Result<()> {
-        use std::io::Read;
-        self.take(64).read_line(out).map(|_| ())
     }
 }

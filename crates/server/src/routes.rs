@@ -480,11 +480,11 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Val
     };
     let verdict = match verdict {
         Verdict::Valid(v) => {
-            let own = own_list(v.credential.status.as_ref()).is_some();
-            match with_live_status(state, v).await? {
+            let own = own_list(v.credential.status.as_ref());
+            match apply_status(state, v, own).await? {
                 Verdict::Valid(v) => {
                     let mut j = Verdict::Valid(v).to_json();
-                    if own {
+                    if own.is_some() {
                         j["status"] = "valid".into();
                     }
                     (true, j)
@@ -527,7 +527,17 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Val
 /// Applies this service's live status to a credential the library found valid: the library
 /// checked signature, claims and time; status comes from our own lists, not a cached copy.
 pub(crate) async fn with_live_status(state: &AppState, v: Verified) -> Result<Verdict, Problem> {
-    let Some((n, idx)) = own_list(v.credential.status.as_ref()) else {
+    let own = own_list(v.credential.status.as_ref());
+    apply_status(state, v, own).await
+}
+
+/// [`with_live_status`] with the credential's own list (list number, index) already found.
+async fn apply_status(
+    state: &AppState,
+    v: Verified,
+    own: Option<(i64, u32)>,
+) -> Result<Verdict, Problem> {
+    let Some((n, idx)) = own else {
         return Ok(Verdict::Valid(v));
     };
     let status = state.status_of(n, idx).await?;

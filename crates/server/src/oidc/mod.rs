@@ -429,10 +429,6 @@ struct LoginResponse {
     signature: String,
 }
 
-fn refused(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
-    Problem::new(status, kind, detail)
-}
-
 /// `POST /login/response`: the wallet's answer.
 pub async fn response(
     State(state): S,
@@ -454,7 +450,7 @@ pub async fn response(
     let r: LoginResponse = serde_json::from_slice(&body).map_err(json_error)?;
     tx_id_ok(&r.tx)?;
     let t = state.store.login_tx(&r.tx).await?.ok_or_else(|| {
-        refused(
+        Problem::new(
             StatusCode::NOT_FOUND,
             "login_unknown",
             "no such login transaction",
@@ -463,7 +459,7 @@ pub async fn response(
     let at = now();
     match t.status {
         LoginStatus::Pending if at > t.new.expires_at => {
-            return Err(refused(
+            return Err(Problem::new(
                 StatusCode::GONE,
                 "login_expired",
                 "the login transaction has expired",
@@ -471,14 +467,14 @@ pub async fn response(
         }
         LoginStatus::Pending => {}
         LoginStatus::Failed => {
-            return Err(refused(
+            return Err(Problem::new(
                 StatusCode::CONFLICT,
                 "login_failed",
                 "the login transaction failed after repeated refused answers",
             ))
         }
         LoginStatus::Authenticated | LoginStatus::Complete => {
-            return Err(refused(
+            return Err(Problem::new(
                 StatusCode::CONFLICT,
                 "login_used",
                 "the login transaction has already been answered",
@@ -494,7 +490,7 @@ pub async fn response(
             {
                 Ok(()) => {}
                 Err(qrid_store::StoreError::InvalidState(_)) => {
-                    return Err(refused(
+                    return Err(Problem::new(
                         StatusCode::CONFLICT,
                         "login_used",
                         "the login transaction has already been answered",
@@ -536,7 +532,7 @@ async fn check_response(
     at: i64,
 ) -> Result<(String, String), Problem> {
     let verdict = state.verifier().verify(&r.credential, at).map_err(|e| {
-        refused(
+        Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "credential_invalid",
             format!("the credential could not be checked: {}", e.kind()),
@@ -549,7 +545,7 @@ async fn check_response(
     let v = match verdict {
         Verdict::Valid(v) => v,
         Verdict::Invalid(reason) => {
-            return Err(refused(
+            return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "credential_invalid",
                 format!("the credential is not valid: {}", reason.kind()),
@@ -557,7 +553,7 @@ async fn check_response(
         }
     };
     let Some(HolderKey(holder)) = v.credential.holder else {
-        return Err(refused(
+        return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "holder_key_missing",
             "the credential is not bound to a holder key (no cnf); it cannot log in",
@@ -568,7 +564,7 @@ async fn check_response(
         .ok()
         .and_then(|b| Signature::from_slice(&b).ok())
         .ok_or_else(|| {
-            refused(
+            Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "holder_signature_invalid",
                 "the signature is not a base64url Ed25519 signature",
@@ -581,7 +577,7 @@ async fn check_response(
     holder
         .verify_strict(&LoginRequest::response_message_for_digest(&digest), &sig)
         .map_err(|_| {
-            refused(
+            Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "holder_signature_invalid",
                 "the holder signature does not verify with the key bound in the credential",
@@ -593,7 +589,7 @@ async fn check_response(
         .get_credential(&credential_id)
         .await?
         .ok_or_else(|| {
-            refused(
+            Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "credential_invalid",
                 "the credential is not one this service issued",
@@ -749,22 +745,7 @@ async fn token_inner(
     }
     let code_hash = sha256_hex(code);
     let at = now();
-    let t = match state.store.code_login(&code_hash, at).await? {
-        Redemption::Redeemed(t) => t,
-        Redemption::Replayed => {
-            tracing::warn!(event = "code_replayed", client_id = %client_id, "an authorization code was presented again; its tokens are revoked");
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "the code has already been used; the tokens issued with it are revoked",
-            ));
-        }
-        Redemption::Unknown => {
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "the code is unknown or has expired",
-            ))
-        }
-    };
+    let t = redeemed(state.store.code_login(&code_hash, at).await?, &client_id)?;
     if t.new.client_id != client_id {
         return Err(OAuthError::new(
             "invalid_grant",
@@ -797,25 +778,13 @@ async fn token_inner(
         ));
     }
     let access_token = random_b64(32);
-    let t = match state
-        .store
-        .redeem_code(&code_hash, &sha256_hex(&access_token), at + TOKEN_TTL, at)
-        .await?
-    {
-        Redemption::Redeemed(t) => t,
-        Redemption::Replayed => {
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "the code has already been used; the tokens issued with it are revoked",
-            ))
-        }
-        Redemption::Unknown => {
-            return Err(OAuthError::new(
-                "invalid_grant",
-                "the code is unknown or has expired",
-            ))
-        }
-    };
+    let t = redeemed(
+        state
+            .store
+            .redeem_code(&code_hash, &sha256_hex(&access_token), at + TOKEN_TTL, at)
+            .await?,
+        &client_id,
+    )?;
     let citizen_id = t
         .citizen_id
         .as_deref()
@@ -850,6 +819,24 @@ async fn token_inner(
         "id_token": id_token,
         "scope": t.new.scope,
     })))
+}
+
+/// The login behind a code, or the `invalid_grant` that says why there is none.
+fn redeemed(r: Redemption, client_id: &str) -> Result<Box<LoginTx>, OAuthError> {
+    match r {
+        Redemption::Redeemed(t) => Ok(t),
+        Redemption::Replayed => {
+            tracing::warn!(event = "code_replayed", client_id = %client_id, "an authorization code was presented again; its tokens are revoked");
+            Err(OAuthError::new(
+                "invalid_grant",
+                "the code has already been used; the tokens issued with it are revoked",
+            ))
+        }
+        Redemption::Unknown => Err(OAuthError::new(
+            "invalid_grant",
+            "the code is unknown or has expired",
+        )),
+    }
 }
 
 /// Authenticates the client by exactly one method, which must be the one it registered.
