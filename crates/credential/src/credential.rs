@@ -20,6 +20,8 @@ use std::str::FromStr;
 pub mod key {
     /// iss
     pub const ISS: i64 = 1;
+    /// sub
+    pub const SUB: i64 = 2;
     /// exp
     pub const EXP: i64 = 4;
     /// nbf
@@ -209,12 +211,7 @@ impl Credential {
         claims.push((int(key::IAT), int(self.issued_at)));
         claims.push((int(key::CTI), Value::Bytes(self.id.0.to_vec())));
         if let Some(HolderKey(k)) = &self.holder {
-            let cose_key = Value::Map(vec![
-                (int(1), int(1)),  // kty: OKP
-                (int(-1), int(6)), // crv: Ed25519
-                (int(-2), Value::Bytes(k.as_bytes().to_vec())),
-            ]);
-            claims.push((int(key::CNF), Value::Map(vec![(int(1), cose_key)])));
+            claims.push((int(key::CNF), encode_cnf(k)));
         }
         let c = &self.citizen;
         let mut id = vec![
@@ -248,14 +245,7 @@ impl Credential {
         }
         claims.push((int(key::CLAIM169), Value::Map(id)));
         if let Some(s) = &self.status {
-            let status_list = Value::Map(vec![
-                (Value::Text("idx".into()), Value::Integer(s.index.0.into())),
-                (Value::Text("uri".into()), Value::Text(s.uri.clone())),
-            ]);
-            claims.push((
-                int(key::STATUS),
-                Value::Map(vec![(Value::Text("status_list".into()), status_list)]),
-            ));
+            claims.push((int(key::STATUS), encode_status(s)));
         }
         cbor::encode(&Value::Map(claims))
     }
@@ -460,7 +450,27 @@ fn parse_citizen(m: &[(Value, Value)]) -> Result<Citizen, ClaimError> {
     })
 }
 
-fn parse_status(v: &Value) -> Result<StatusRef, ClaimError> {
+/// `cnf` (RFC 8747) holding an Ed25519 COSE_Key.
+pub(crate) fn encode_cnf(k: &VerifyingKey) -> Value {
+    let int = |i: i64| Value::Integer(i.into());
+    let cose_key = Value::Map(vec![
+        (int(1), int(1)),  // kty: OKP
+        (int(-1), int(6)), // crv: Ed25519
+        (int(-2), Value::Bytes(k.as_bytes().to_vec())),
+    ]);
+    Value::Map(vec![(int(1), cose_key)])
+}
+
+/// The Token Status List reference claim.
+pub(crate) fn encode_status(s: &StatusRef) -> Value {
+    let status_list = Value::Map(vec![
+        (Value::Text("idx".into()), Value::Integer(s.index.0.into())),
+        (Value::Text("uri".into()), Value::Text(s.uri.clone())),
+    ]);
+    Value::Map(vec![(Value::Text("status_list".into()), status_list)])
+}
+
+pub(crate) fn parse_status(v: &Value) -> Result<StatusRef, ClaimError> {
     let wrong = ClaimError::WrongType {
         field: "status",
         expected: "{\"status_list\": {\"idx\": uint, \"uri\": text}}",
@@ -482,7 +492,7 @@ fn parse_status(v: &Value) -> Result<StatusRef, ClaimError> {
     StatusRef::new(uri, StatusIndex(idx))
 }
 
-fn parse_cnf(v: &Value) -> Result<HolderKey, ClaimError> {
+pub(crate) fn parse_cnf(v: &Value) -> Result<HolderKey, ClaimError> {
     let bad = ClaimError::Invalid {
         field: "cnf",
         problem: "must hold an Ed25519 COSE_Key (kty 1, crv 6, x)",

@@ -80,6 +80,37 @@ impl fmt::Display for Date {
     }
 }
 
+/// `YYYY-MM-DDThh:mm:ssZ` (RFC 3339, UTC, whole seconds) for a Unix second, if its year lies in
+/// 1800..=9999: the form of JAdES `sigT`.
+pub fn format_utc(secs: i64) -> Option<String> {
+    let date = Date::from_unix(secs)?;
+    let s = secs.rem_euclid(DAY);
+    Some(format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    ))
+}
+
+/// Parses exactly the form [`format_utc`] writes (no fractions, no offsets other than `Z`).
+pub fn parse_utc(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+        return None;
+    }
+    let date = Date::parse_iso(text.get(..10)?)?;
+    let (h, m, s) = (
+        i64::from(digits(&b[11..13])?),
+        i64::from(digits(&b[14..16])?),
+        i64::from(digits(&b[17..19])?),
+    );
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(date.unix_start() + h * 3600 + m * 60 + s)
+}
+
 fn digits(b: &[u8]) -> Option<u16> {
     b.iter().try_fold(0u16, |acc, &c| {
         c.is_ascii_digit().then(|| acc * 10 + u16::from(c - b'0'))
@@ -153,7 +184,36 @@ mod tests {
         assert_eq!(Date::parse_compact("1990011"), None);
     }
 
+    #[test]
+    fn utc_timestamps() {
+        assert_eq!(format_utc(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            format_utc(1_764_633_600 + 3_723).as_deref(),
+            Some("2025-12-02T01:02:03Z")
+        );
+        assert_eq!(
+            parse_utc("2025-12-02T01:02:03Z"),
+            Some(1_764_633_600 + 3_723)
+        );
+        for bad in [
+            "2025-12-02T24:00:00Z",
+            "2025-12-02T01:02:03+07:00",
+            "2025-12-02 01:02:03Z",
+            "2025-02-30T01:02:03Z",
+            "2025-12-02T01:02:03.5Z",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn utc_round_trip(secs in -5_000_000_000i64..200_000_000_000) {
+            if let Some(t) = format_utc(secs) {
+                prop_assert_eq!(parse_utc(&t), Some(secs));
+            }
+        }
+
         #[test]
         fn unix_round_trip(days in -50_000i64..2_900_000) {
             if let Some(d) = Date::from_unix(days * DAY + 12_345) {

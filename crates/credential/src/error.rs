@@ -62,6 +62,11 @@ pub enum Error {
     /// A key could not be read or is not an Ed25519 key.
     #[error("invalid key: {0}")]
     Key(String),
+    /// A document signature (JWS) is malformed: not three base64url parts with an empty
+    /// payload, a header that is not the JSON of docs/signature-format.md, an unknown
+    /// critical parameter, an algorithm other than EdDSA.
+    #[error("malformed document signature: {0}")]
+    SignatureFormat(String),
 }
 
 impl Error {
@@ -81,6 +86,7 @@ impl Error {
             Error::Signing => "signing_failed",
             Error::UnknownKey => "unknown_key",
             Error::Key(_) => "bad_key",
+            Error::SignatureFormat(_) => "malformed_signature",
         }
     }
 }

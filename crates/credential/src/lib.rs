@@ -3,7 +3,9 @@
 //! The qrid identity credential format, as specified in `docs/credential-format.md`: a MOSIP
 //! Claim 169 identity map inside a CWT (RFC 8392), signed as a COSE_Sign1 (RFC 9052) with Ed25519,
 //! zlib-compressed when that makes it smaller, and base45-encoded (RFC 9285) for a QR code in
-//! alphanumeric mode. Also the IETF Token Status List codec that revocation uses.
+//! alphanumeric mode. Also the IETF Token Status List codec that revocation uses, and the
+//! document-signature formats ([`docsig`] JWS, [`SignerCredential`], [`Stamp`]) of
+//! docs/signature-format.md.
 //!
 //! This crate is pure: no I/O, no clock, no async. Time and keys come in as arguments; signing
 //! goes through [`signature::Signer`] so that a hardware key can replace a file key.
@@ -32,10 +34,13 @@ mod claims;
 mod cose;
 mod credential;
 mod date;
+pub mod docsig;
 mod error;
 mod keys;
 mod login;
 pub mod payload;
+mod signer;
+mod stamp;
 mod statuslist;
 
 pub use claims::{
@@ -47,10 +52,12 @@ pub use credential::{
     claim169, key as cwt_key, open, Credential, CredentialId, HolderKey, StatusIndex, StatusRef,
     ISSUER_MAX, STATUS_URI_MAX,
 };
-pub use date::{Date, DAY};
+pub use date::{format_utc, parse_utc, Date, DAY};
 pub use error::{ClaimError, Error};
 pub use keys::{IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, SHORT_KID_LEN};
 pub use login::{LoginRequest, VerifiedLoginRequest, LOGIN_TYP, MAX_LOGIN_REQUEST_CHARS};
+pub use signer::{Official, SignerCredential, SIGNER_TEXT_MAX, SIGNER_TYP, SUBJECT_MAX};
+pub use stamp::{Stamp, MAX_STAMP_CHARS, STAMP_TYP};
 pub use statuslist::{
     Status, StatusBits, StatusList, StatusListToken, MAX_LIST_BYTES, MAX_TOKEN_BYTES,
 };

@@ -33,10 +33,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod signature;
 mod status;
 mod trust;
 mod verdict;
 
+pub use signature::{
+    judge, SigReason, SignatureCheck, SignatureError, SignatureFailure, SignatureVerdict, Signer,
+    SignerStatus, Standing,
+};
 pub use status::{CachedStatusList, StatusCache};
 pub use trust::{KeyLookup, TrustStore, TrustedKey};
 pub use verdict::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
