@@ -111,6 +111,11 @@ impl From<qrid_store::StoreError> for Problem {
             E::InvalidState(_) => {
                 Problem::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
             }
+            E::Invalid(_) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                e.to_string(),
+            ),
             _ => Problem::internal(&e),
         }
     }

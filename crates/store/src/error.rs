@@ -16,6 +16,10 @@ pub enum StoreError {
     /// The operation is not allowed in the row's current state.
     #[error("{0}")]
     InvalidState(&'static str),
+    /// An argument is malformed (a digest that is not SHA-256 hex, a session with no documents,
+    /// …); nothing was written.
+    #[error("{0}")]
+    Invalid(&'static str),
     /// A stored row does not parse (schema drift or manual edits).
     #[error("stored {0} is malformed")]
     Corrupt(&'static str),
@@ -38,6 +42,7 @@ impl StoreError {
             StoreError::NotFound(_) => "not_found",
             StoreError::Conflict(_) => "conflict",
             StoreError::InvalidState(_) => "invalid_state",
+            StoreError::Invalid(_) => "invalid_input",
             StoreError::Corrupt(_) => "corrupt_row",
             StoreError::Rejected(_) => "rejected",
             StoreError::Migrate(_) => "migration_failed",

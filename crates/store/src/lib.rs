@@ -11,7 +11,14 @@
 //!   bulk issuance (`reserve_slots`), where a crash can leave reserved indices unused, never
 //!   reused;
 //! - a citizen and the credentials issued with it in one call land together or not at all;
-//! - `audit_log` and `verifications` are append-only (database triggers refuse UPDATE/DELETE).
+//! - identity credentials (`credentials`) and signer credentials (`signer_credentials`) share
+//!   the status lists and the one allocator, so their indices never collide;
+//! - `audit_log`, `verifications` and `signatures` are append-only (database triggers refuse
+//!   UPDATE/DELETE);
+//! - secrets reach the store only hashed (passwords, session tokens) or sealed by the caller
+//!   (TOTP secrets, signing keys), and never go into the audit log;
+//! - a TOTP time step is accepted once per official, and only above the last one accepted;
+//!   a signing session's document count only goes down, one use at a time.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,8 +30,10 @@ pub mod testing;
 
 pub use error::StoreError;
 pub use model::{
-    AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialRecord,
-    CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, LoginStatus, LoginTx, NewCitizen,
-    NewCredential, NewLoginTx, OfficerRecord, Redemption, Role, StatusSlot, Verification,
+    AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialKind,
+    CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, LoginStatus, LoginTx,
+    NewCitizen, NewCredential, NewLoginTx, NewOfficial, NewSignature, OfficerRecord,
+    OfficialRecord, Redemption, Role, SignatureRecord, SignerCredentialRecord, StatusChange,
+    StatusSlot, Verification,
 };
 pub use store::{Backend, Store};

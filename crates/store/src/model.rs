@@ -134,6 +134,8 @@ pub struct CredentialRecord {
     pub status: CredentialStatus,
     /// Why the status last changed.
     pub status_reason: Option<String>,
+    /// When the status last changed (Unix seconds); `None` while it never has.
+    pub status_changed_at: Option<i64>,
     /// The QR payload.
     pub payload: String,
     /// Unix seconds.
@@ -369,3 +371,158 @@ pub enum Redemption {
     /// No such code, or it has expired.
     Unknown,
 }
+
+/// An official to create. The store never sees a plaintext secret: the caller hashes the
+/// password and seals (encrypts) the TOTP secret and the signing key before calling.
+#[derive(Clone)]
+pub struct NewOfficial {
+    /// Login name (unique).
+    pub username: String,
+    /// Full name, as shown on signatures.
+    pub full_name: String,
+    /// Title (position).
+    pub title: String,
+    /// Agency the official signs for.
+    pub agency: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// The TOTP secret, encrypted by the caller under a key-encryption key.
+    pub totp_sealed: Vec<u8>,
+    /// The Ed25519 signing key, encrypted by the caller under a key-encryption key.
+    pub key_sealed: Vec<u8>,
+    /// The Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// RFC 7638 thumbprint of `public_key`.
+    pub kid: String,
+}
+
+impl fmt::Debug for NewOfficial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NewOfficial({}, {})", self.username, self.kid)
+    }
+}
+
+/// A stored official (someone who signs documents with a key the service holds).
+#[derive(Clone)]
+pub struct OfficialRecord {
+    /// Opaque id (16 hex digits).
+    pub id: String,
+    /// Login name.
+    pub username: String,
+    /// Full name.
+    pub full_name: String,
+    /// Title (position).
+    pub title: String,
+    /// Agency.
+    pub agency: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// The sealed TOTP secret.
+    pub totp_sealed: Vec<u8>,
+    /// The highest TOTP time step accepted so far (0: none).
+    pub totp_last_step: i64,
+    /// The sealed Ed25519 signing key.
+    pub key_sealed: Vec<u8>,
+    /// The Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// RFC 7638 thumbprint of `public_key`.
+    pub kid: String,
+    /// Disabled officials cannot open signing sessions.
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl fmt::Debug for OfficialRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OfficialRecord({}, {})", self.id, self.username)
+    }
+}
+
+/// A stored signer credential: the issuer's certification of an official's key. Its status
+/// lives in the same status lists as identity credentials.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignerCredentialRecord {
+    /// The cti, hex.
+    pub id: String,
+    /// The official it certifies.
+    pub official_id: String,
+    /// The issuer key's thumbprint.
+    pub kid: String,
+    /// Status list number.
+    pub status_list: i64,
+    /// Index in the status list.
+    pub status_index: i64,
+    /// Current status.
+    pub status: CredentialStatus,
+    /// Why the status last changed.
+    pub status_reason: Option<String>,
+    /// When the status last changed (Unix seconds); `None` while it never has. A signature
+    /// made before a revocation's time stays attributable; one made after it does not.
+    pub status_changed_at: Option<i64>,
+    /// The signed credential.
+    pub payload: String,
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Which table a credential lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialKind {
+    /// A citizen's identity credential (`credentials`).
+    Identity,
+    /// An official's signer credential (`signer_credentials`).
+    Signer,
+}
+
+/// What [`crate::Store::set_status`] changed, for either kind of credential.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusChange {
+    /// The credential's id (cti, hex).
+    pub id: String,
+    /// Identity or signer credential.
+    pub kind: CredentialKind,
+    /// The citizen id (identity) or official id (signer) it was issued to.
+    pub holder_id: String,
+    /// Status list number (whose cached copies are now stale).
+    pub status_list: i64,
+    /// Index in the status list.
+    pub status_index: i64,
+    /// The status before the change.
+    pub previous: CredentialStatus,
+    /// The new status.
+    pub status: CredentialStatus,
+    /// The reason given.
+    pub status_reason: Option<String>,
+    /// When it changed (Unix seconds).
+    pub status_changed_at: i64,
+}
+
+/// A signature to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSignature {
+    /// Opaque id (chosen by the caller; unique).
+    pub id: String,
+    /// The official who signed.
+    pub official_id: String,
+    /// The signer credential that certified the key at signing time.
+    pub signer_credential_id: String,
+    /// SHA-256 of the document, 64 lowercase hex digits.
+    pub digest: String,
+    /// The document's name, as given.
+    pub document_name: String,
+    /// The document's media type.
+    pub media_type: String,
+    /// Unix seconds.
+    pub signed_at: i64,
+    /// The detached JWS.
+    pub jws: String,
+    /// The QR stamp payload for the printed copy.
+    pub stamp: String,
+}
+
+/// A stored signature (signatures are never changed or deleted).
+pub type SignatureRecord = NewSignature;

@@ -44,6 +44,12 @@ both!(
     audit_and_verifications_are_append_only,
     concurrent_issuance_never_reuses_an_index,
     login_transactions_codes_and_tokens_are_single_use,
+    officials_are_created_with_a_signer_credential,
+    failed_certification_writes_nothing_and_consumes_no_index,
+    totp_steps_are_accepted_once_and_only_increasing,
+    signing_sessions_are_limited_in_count_and_time_and_bound_to_the_official,
+    signatures_are_append_only_and_listed_newest_first,
+    signer_credentials_share_the_status_api_and_lists,
 );
 
 fn citizen(id_number: &str, name: &str) -> NewCitizen {
@@ -707,4 +713,695 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         .use_client_assertion("c2", "j1", NOW + 60, NOW + 1)
         .await
         .unwrap());
+}
+
+const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+
+fn new_official(username: &str) -> NewOfficial {
+    NewOfficial {
+        username: username.into(),
+        full_name: "Nguyễn Thị Minh Khai".into(),
+        title: "Chủ tịch".into(),
+        agency: "UBND Phường Bến Nghé".into(),
+        password_hash: PHC.into(),
+        totp_sealed: b"sealed-totp-secret".to_vec(),
+        key_sealed: b"sealed-signing-key".to_vec(),
+        public_key: [9u8; 32],
+        kid: format!("kid-of-{username}"),
+    }
+}
+
+/// A certify closure: the store does not parse payloads, so a plain string will do.
+fn certify(official_id: &str, slot: StatusSlot) -> Result<NewCredential, String> {
+    Ok(NewCredential {
+        id: qrid_credential::CredentialId::random().to_string(),
+        kid: "issuer-kid".into(),
+        payload: format!("SIGNER:{official_id}:{}:{}", slot.list, slot.index),
+        issued_at: NOW,
+        expires_at: NOW + 86_400 * 365,
+    })
+}
+
+fn certify_at(at: i64) -> impl FnOnce(&str, StatusSlot) -> Result<NewCredential, String> {
+    move |official_id, slot| {
+        let mut c = certify(official_id, slot)?;
+        c.issued_at = at;
+        Ok(c)
+    }
+}
+
+fn hex64(n: u64) -> String {
+    format!("{n:064x}")
+}
+
+async fn officials_are_created_with_a_signer_credential(store: Store) {
+    let key = IssuerKey::generate();
+    // Identity and signer credentials interleave on the same lists (of 3 entries).
+    let c = store
+        .insert_citizen(&citizen("000000000031", "Phan Bội Châu"), "t", NOW)
+        .await
+        .unwrap();
+    let mut slots = Vec::new();
+    let issue = |store: Store, id: String| {
+        let key = &key;
+        async move {
+            store
+                .issue_credential(&id, 3, "t", NOW, |slot| {
+                    signer(key, &citizen("000000000031", "x"), slot)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    let i1 = issue(store.clone(), c.id.clone()).await;
+    slots.push((i1.status_list, i1.status_index));
+    let (o, sc) = store
+        .create_official(&new_official("khai"), 3, "admin", NOW, certify)
+        .await
+        .unwrap();
+    slots.push((sc.status_list, sc.status_index));
+    let i2 = issue(store.clone(), c.id.clone()).await;
+    slots.push((i2.status_list, i2.status_index));
+    let (o2, sc2) = store
+        .create_official(&new_official("tam"), 3, "admin", NOW, certify)
+        .await
+        .unwrap();
+    slots.push((sc2.status_list, sc2.status_index));
+    assert_eq!(
+        slots,
+        [(1, 0), (1, 1), (1, 2), (2, 0)],
+        "one allocator for both kinds"
+    );
+    assert_eq!(o.id.len(), 16);
+    assert_ne!(o.id, o2.id);
+    assert_eq!(sc.official_id, o.id);
+    assert_eq!(sc.status, CredentialStatus::Valid);
+    assert_eq!(sc.status_changed_at, None);
+    assert!(sc.payload.starts_with(&format!("SIGNER:{}:", o.id)));
+
+    // The username is unique; a refused creation leaves no trace and spends no slot.
+    let e = store
+        .create_official(&new_official("khai"), 3, "admin", NOW, certify)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict("official")), "{e:?}");
+    let i3 = issue(store.clone(), c.id.clone()).await;
+    assert_eq!((i3.status_list, i3.status_index), (2, 1));
+
+    // Lookups give back what was stored; Debug shows no secret.
+    let back = store.official_by_username("khai").await.unwrap().unwrap();
+    assert_eq!(back.id, o.id);
+    assert_eq!(back.full_name, "Nguyễn Thị Minh Khai");
+    assert_eq!(back.agency, "UBND Phường Bến Nghé");
+    assert_eq!(back.password_hash, PHC);
+    assert_eq!(back.totp_sealed, b"sealed-totp-secret");
+    assert_eq!(back.key_sealed, b"sealed-signing-key");
+    assert_eq!(back.public_key, [9u8; 32]);
+    assert_eq!(back.kid, "kid-of-khai");
+    assert_eq!(back.totp_last_step, 0);
+    assert!(!back.disabled);
+    assert_eq!(back.created_at, NOW);
+    let debug = format!("{back:?} {:?}", new_official("khai"));
+    assert!(
+        !debug.contains("argon2") && !debug.contains("sealed"),
+        "{debug}"
+    );
+    assert_eq!(
+        store.official(&o.id).await.unwrap().unwrap().username,
+        "khai"
+    );
+    assert!(store.official("0000000000000000").await.unwrap().is_none());
+    assert!(store
+        .official_by_username("nobody")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Audited, with the username and no secret.
+    let audit = store.audit_of(&o.id).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "official.create");
+    assert_eq!(audit[0].actor, "admin");
+    assert!(audit[0].detail.contains("khai"));
+    assert!(!audit[0].detail.contains("argon2") && !audit[0].detail.contains("sealed"));
+    let audit = store.audit_of(&sc.id).await.unwrap();
+    assert_eq!(
+        audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+        ["signer_credential.issue"]
+    );
+
+    // A further credential becomes the current one.
+    assert_eq!(
+        store
+            .current_signer_credential(&o.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        sc.id
+    );
+    let again = store
+        .certify_official(&o.id, 3, "admin", NOW + 100, certify_at(NOW + 100))
+        .await
+        .unwrap();
+    assert_eq!((again.status_list, again.status_index), (2, 2));
+    let current = store
+        .current_signer_credential(&o.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(current.id, again.id);
+    assert_eq!(
+        store
+            .signer_credential(&sc.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .official_id,
+        o.id
+    );
+    assert!(store.signer_credential("nope").await.unwrap().is_none());
+    assert!(store
+        .current_signer_credential("0000000000000000")
+        .await
+        .unwrap()
+        .is_none());
+    let e = store
+        .certify_official("0000000000000000", 3, "admin", NOW, certify)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "not_found");
+    // An id already naming an identity credential is refused (one id, one credential).
+    let e = store
+        .certify_official(&o.id, 3, "admin", NOW, |official_id, slot| {
+            let mut c = certify(official_id, slot)?;
+            c.id = i1.id.clone();
+            Ok(c)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "conflict");
+}
+
+async fn failed_certification_writes_nothing_and_consumes_no_index(store: Store) {
+    let e = store
+        .create_official(&new_official("lan"), 10, "admin", NOW, |_, _| {
+            Err("HSM unplugged".into())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "rejected");
+    assert!(store.official_by_username("lan").await.unwrap().is_none());
+    let (o, sc) = store
+        .create_official(&new_official("lan"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    assert_eq!(
+        (sc.status_list, sc.status_index),
+        (1, 0),
+        "the rolled-back allocation must not have consumed index 0"
+    );
+    let e = store
+        .certify_official(&o.id, 10, "admin", NOW, |_, _| Err("no".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "rejected");
+    assert_eq!(
+        store
+            .current_signer_credential(&o.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        sc.id
+    );
+    let next = store
+        .certify_official(&o.id, 10, "admin", NOW + 1, certify_at(NOW + 1))
+        .await
+        .unwrap();
+    assert_eq!((next.status_list, next.status_index), (1, 1));
+    // Malformed input is refused before anything is written.
+    let mut bad = new_official("empty");
+    bad.totp_sealed.clear();
+    assert_eq!(
+        store
+            .create_official(&bad, 10, "admin", NOW, certify)
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_input"
+    );
+}
+
+async fn totp_steps_are_accepted_once_and_only_increasing(store: Store) {
+    let (o, _) = store
+        .create_official(&new_official("hoa"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    let step = NOW / 30;
+    assert!(store.accept_totp_step(&o.id, step).await.unwrap());
+    assert!(
+        !store.accept_totp_step(&o.id, step).await.unwrap(),
+        "replay"
+    );
+    assert!(
+        !store.accept_totp_step(&o.id, step - 1).await.unwrap(),
+        "older step after a newer one"
+    );
+    assert!(store.accept_totp_step(&o.id, step + 1).await.unwrap());
+    assert_eq!(
+        store.official(&o.id).await.unwrap().unwrap().totp_last_step,
+        step + 1
+    );
+    assert!(!store
+        .accept_totp_step("0000000000000000", step + 5)
+        .await
+        .unwrap());
+
+    // Concurrent attempts at one step: exactly one wins.
+    for round in 2..5 {
+        let mut tasks = Vec::new();
+        for _ in 0..12 {
+            let store = store.clone();
+            let id = o.id.clone();
+            tasks.push(tokio::spawn(async move {
+                store.accept_totp_step(&id, step + round).await.unwrap()
+            }));
+        }
+        let mut wins = 0;
+        for t in tasks {
+            wins += usize::from(t.await.unwrap());
+        }
+        assert_eq!(wins, 1, "round {round}");
+    }
+}
+
+async fn signing_sessions_are_limited_in_count_and_time_and_bound_to_the_official(store: Store) {
+    let (a, _) = store
+        .create_official(&new_official("an"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    let (b, _) = store
+        .create_official(&new_official("binh"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    let t1 = hex64(1);
+    store
+        .open_signing_session(&t1, &a.id, 2, NOW + 600, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .use_signing_session(&t1, &b.id, NOW + 1)
+            .await
+            .unwrap(),
+        None,
+        "another official's session"
+    );
+    assert_eq!(
+        store
+            .use_signing_session(&t1, &a.id, NOW + 1)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .use_signing_session(&t1, &a.id, NOW + 2)
+            .await
+            .unwrap(),
+        Some(0)
+    );
+    assert_eq!(
+        store
+            .use_signing_session(&t1, &a.id, NOW + 3)
+            .await
+            .unwrap(),
+        None,
+        "used up"
+    );
+    assert_eq!(
+        store
+            .use_signing_session(&hex64(99), &a.id, NOW)
+            .await
+            .unwrap(),
+        None,
+        "unknown"
+    );
+
+    // Time-limited: usable strictly before expires_at.
+    let t2 = hex64(2);
+    store
+        .open_signing_session(&t2, &a.id, 5, NOW + 600, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .use_signing_session(&t2, &a.id, NOW + 600)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .use_signing_session(&t2, &a.id, NOW + 599)
+            .await
+            .unwrap(),
+        Some(4)
+    );
+
+    // Concurrent uses never overspend.
+    let t3 = hex64(3);
+    store
+        .open_signing_session(&t3, &a.id, 3, NOW + 600, NOW)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let store = store.clone();
+        let (t, id) = (t3.clone(), a.id.clone());
+        tasks.push(tokio::spawn(async move {
+            store.use_signing_session(&t, &id, NOW + 1).await.unwrap()
+        }));
+    }
+    let mut left = Vec::new();
+    for t in tasks {
+        left.extend(t.await.unwrap());
+    }
+    left.sort();
+    assert_eq!(left, [0, 1, 2]);
+
+    // Refusals.
+    assert_eq!(
+        store
+            .open_signing_session(&t1, &a.id, 2, NOW + 600, NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "conflict"
+    );
+    for (token, docs, exp) in [
+        ("not-hex", 1, NOW + 1),
+        (&hex64(0xabc).to_uppercase()[..], 1, NOW + 1),
+        (&hex64(4)[..], 0, NOW + 1),
+        (&hex64(4)[..], 1, NOW),
+    ] {
+        assert_eq!(
+            store
+                .open_signing_session(token, &a.id, docs, exp, NOW)
+                .await
+                .unwrap_err()
+                .kind(),
+            "invalid_input",
+            "{token} {docs} {exp}"
+        );
+    }
+    assert_eq!(
+        store
+            .open_signing_session(&hex64(5), "0000000000000000", 1, NOW + 60, NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "not_found"
+    );
+
+    // Audited without the token or its digest.
+    let audit = store.audit_of(&a.id).await.unwrap();
+    let opens: Vec<&AuditEntry> = audit
+        .iter()
+        .filter(|e| e.action == "signing_session.open")
+        .collect();
+    assert_eq!(opens.len(), 3);
+    assert_eq!(opens[0].actor, "an");
+    for e in &opens {
+        assert!(!e.detail.contains(&t1) && !e.detail.contains(&t2) && !e.detail.contains(&t3));
+    }
+
+    // Opening a session prunes those expired more than a day ago: t1 (expired at NOW + 600)
+    // is gone by NOW + 87_001, so its digest can be opened again instead of conflicting.
+    store
+        .open_signing_session(&hex64(6), &b.id, 1, NOW + 90_000, NOW + 87_001)
+        .await
+        .unwrap();
+    store
+        .open_signing_session(&t1, &a.id, 1, NOW + 90_000, NOW + 87_001)
+        .await
+        .unwrap();
+}
+
+fn new_signature(id: &str, official: &str, cred: &str, at: i64) -> NewSignature {
+    NewSignature {
+        id: id.into(),
+        official_id: official.into(),
+        signer_credential_id: cred.into(),
+        digest: hex64(at as u64),
+        document_name: "quyết định.pdf".into(),
+        media_type: "application/pdf".into(),
+        signed_at: at,
+        jws: format!("jws-{id}"),
+        stamp: format!("SG:{id}"),
+    }
+}
+
+async fn signatures_are_append_only_and_listed_newest_first(store: Store) {
+    let (a, ca) = store
+        .create_official(&new_official("an"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    let (b, cb) = store
+        .create_official(&new_official("binh"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    for i in 0..7 {
+        store
+            .record_signature(
+                &new_signature(&format!("sig{i}"), &a.id, &ca.id, NOW + i),
+                "an",
+                NOW + i,
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .record_signature(&new_signature("other", &b.id, &cb.id, NOW), "binh", NOW)
+        .await
+        .unwrap();
+    let one = store.signature("sig3").await.unwrap().unwrap();
+    assert_eq!(one, new_signature("sig3", &a.id, &ca.id, NOW + 3));
+    assert!(store.signature("nope").await.unwrap().is_none());
+
+    let ids = |v: Vec<SignatureRecord>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let page1 = store.signatures_of(&a.id, 3, None).await.unwrap();
+    let cursor = page1.last().unwrap().signed_at;
+    assert_eq!(ids(page1), ["sig6", "sig5", "sig4"]);
+    let page2 = store.signatures_of(&a.id, 3, Some(cursor)).await.unwrap();
+    let cursor = page2.last().unwrap().signed_at;
+    assert_eq!(ids(page2), ["sig3", "sig2", "sig1"]);
+    let page3 = store.signatures_of(&a.id, 3, Some(cursor)).await.unwrap();
+    assert_eq!(ids(page3), ["sig0"]);
+    assert_eq!(
+        store.signatures_of(&a.id, 0, None).await.unwrap().len(),
+        1,
+        "limit clamped to at least 1"
+    );
+    assert_eq!(
+        store.signatures_of(&a.id, 5000, None).await.unwrap().len(),
+        7
+    );
+    assert_eq!(
+        ids(store.signatures_of(&b.id, 10, None).await.unwrap()),
+        ["other"]
+    );
+
+    // Audited in the same transaction.
+    let audit = store.audit_of("sig3").await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "signature.create");
+    assert!(audit[0].detail.contains(&a.id) && audit[0].detail.contains(&ca.id));
+    assert!(audit[0].detail.contains(&hex64((NOW + 3) as u64)));
+
+    // Refusals: taken id, bad digest, another official's credential, unknown credential.
+    let e = store
+        .record_signature(&new_signature("sig3", &a.id, &ca.id, NOW), "an", NOW)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "conflict");
+    let mut bad = new_signature("bad", &a.id, &ca.id, NOW);
+    bad.digest = "abc".into();
+    assert_eq!(
+        store
+            .record_signature(&bad, "an", NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_input"
+    );
+    assert_eq!(
+        store
+            .record_signature(&new_signature("x1", &a.id, &cb.id, NOW), "an", NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_state"
+    );
+    assert_eq!(
+        store
+            .record_signature(&new_signature("x2", &a.id, "nope", NOW), "an", NOW)
+            .await
+            .unwrap_err()
+            .kind(),
+        "not_found"
+    );
+    assert!(store.signature("x1").await.unwrap().is_none());
+    assert!(store.audit_of("x1").await.unwrap().is_empty());
+
+    // Append-only.
+    for delete in [false, true] {
+        let e = store
+            .try_tamper_signature("sig3", delete)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), "database", "{e}");
+        assert!(format!("{e:?}").contains("append-only"), "{e:?}");
+    }
+    assert_eq!(store.signature("sig3").await.unwrap().unwrap(), one);
+}
+
+async fn signer_credentials_share_the_status_api_and_lists(store: Store) {
+    let key = IssuerKey::generate();
+    let c = store
+        .insert_citizen(&citizen("000000000061", "Võ Thị Sáu"), "t", NOW)
+        .await
+        .unwrap();
+    let ident = store
+        .issue_credential(&c.id, 10, "officer1", NOW, |slot| {
+            signer(&key, &citizen("000000000061", "x"), slot)
+        })
+        .await
+        .unwrap();
+    let (o, sc) = store
+        .create_official(&new_official("sau"), 10, "admin", NOW, certify)
+        .await
+        .unwrap();
+    assert_eq!(ident.status_list, sc.status_list);
+
+    let ch = store
+        .set_status(
+            &sc.id,
+            CredentialStatus::Suspended,
+            "key check",
+            "admin",
+            NOW + 5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ch.kind, CredentialKind::Signer);
+    assert_eq!(ch.holder_id, o.id);
+    assert_eq!(
+        (ch.previous, ch.status),
+        (CredentialStatus::Valid, CredentialStatus::Suspended)
+    );
+    let ch = store
+        .set_status(
+            &sc.id,
+            CredentialStatus::Revoked,
+            "key compromised",
+            "admin",
+            NOW + 10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ch.status_list, sc.status_list);
+    assert_eq!(ch.status_changed_at, NOW + 10);
+    let back = store.signer_credential(&sc.id).await.unwrap().unwrap();
+    assert_eq!(back.status, CredentialStatus::Revoked);
+    assert_eq!(back.status_reason.as_deref(), Some("key compromised"));
+    assert_eq!(back.status_changed_at, Some(NOW + 10));
+    assert_eq!(
+        store
+            .set_status(&sc.id, CredentialStatus::Valid, "oops", "admin", NOW + 11)
+            .await
+            .unwrap_err()
+            .kind(),
+        "invalid_state"
+    );
+    // The identity credential is untouched until changed itself, then both are listed.
+    let (_, entries) = store.status_list(sc.status_list).await.unwrap().unwrap();
+    assert_eq!(
+        entries,
+        [(sc.status_index as u32, CredentialStatus::Revoked)]
+    );
+    let ch = store
+        .set_status(
+            &ident.id,
+            CredentialStatus::Suspended,
+            "lost",
+            "officer1",
+            NOW + 12,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ch.kind, CredentialKind::Identity);
+    assert_eq!(ch.holder_id, c.id);
+    assert_eq!(
+        store
+            .get_credential(&ident.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status_changed_at,
+        Some(NOW + 12)
+    );
+    let (size, mut entries) = store.status_list(sc.status_list).await.unwrap().unwrap();
+    entries.sort_by_key(|e| e.0);
+    assert_eq!(size, 10);
+    assert_eq!(
+        entries,
+        [
+            (ident.status_index as u32, CredentialStatus::Suspended),
+            (sc.status_index as u32, CredentialStatus::Revoked),
+        ]
+    );
+    let actions: Vec<String> = store
+        .audit_of(&sc.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "signer_credential.issue",
+            "credential.suspend",
+            "credential.revoke"
+        ]
+    );
+    let audit = store.audit_of(&sc.id).await.unwrap();
+    assert!(
+        audit[2].detail.contains("\"kind\":\"signer\""),
+        "{}",
+        audit[2].detail
+    );
+    // The revoked credential stays the current one (the caller decides); a new one replaces it.
+    assert_eq!(
+        store
+            .current_signer_credential(&o.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        sc.id
+    );
+    let fresh = store
+        .certify_official(&o.id, 10, "admin", NOW + 20, certify_at(NOW + 20))
+        .await
+        .unwrap();
+    let cur = store
+        .current_signer_credential(&o.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur.id, fresh.id);
+    assert_eq!(cur.status, CredentialStatus::Valid);
 }
