@@ -207,6 +207,44 @@ impl SignedMessage {
     }
 }
 
+/// Opens the QR text of one of our prefixed kinds (login request, signature stamp): at most
+/// `max` characters, `prefix`, base45 COSE_Sign1 with `typ`, signed by a key of `trust` (each
+/// key the `kid` prefix names is tried; the signature decides).
+pub(crate) fn open_prefixed(
+    text: &str,
+    prefix: &str,
+    typ: &str,
+    max: usize,
+    what: &'static str,
+    trust: &crate::keys::Jwks,
+) -> Result<SignedMessage, Error> {
+    let text = text.trim();
+    if text.len() > max {
+        return Err(Error::TooLarge { what, limit: max });
+    }
+    let body = text
+        .strip_prefix(prefix)
+        .ok_or_else(|| structure(format!("a {what} starts with {prefix}")))?;
+    let msg = SignedMessage::parse(&crate::base45::decode(body)?)?;
+    if msg.typ() != Some(typ) {
+        return Err(structure(format!("typ header says this is not a {what}")));
+    }
+    let mut candidates = trust
+        .keys
+        .iter()
+        .filter(|k| k.kid.matches(msg.kid()))
+        .peekable();
+    if candidates.peek().is_none() {
+        return Err(Error::UnknownKey);
+    }
+    for k in candidates {
+        if msg.verify(&k.verifying_key()?).is_ok() {
+            return Ok(msg);
+        }
+    }
+    Err(Error::BadSignature)
+}
+
 fn structure(msg: String) -> Error {
     Error::CoseStructure(msg)
 }

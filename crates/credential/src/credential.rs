@@ -266,22 +266,7 @@ impl Credential {
         let not_before = get_int(&claims, key::NBF)
             .map(|v| int(Some(v), "nbf"))
             .transpose()?;
-        let id = match get_int(&claims, key::CTI) {
-            Some(Value::Bytes(b)) => {
-                CredentialId(b.as_slice().try_into().map_err(|_| ClaimError::Invalid {
-                    field: "cti",
-                    problem: "must be 8 bytes",
-                })?)
-            }
-            Some(_) => {
-                return Err(ClaimError::WrongType {
-                    field: "cti",
-                    expected: "a byte string",
-                }
-                .into())
-            }
-            None => return Err(ClaimError::Missing("cti").into()),
-        };
+        let id = parse_cti(get_int(&claims, key::CTI))?;
         let holder = get_int(&claims, key::CNF).map(parse_cnf).transpose()?;
         let status = get_int(&claims, key::STATUS)
             .map(parse_status)
@@ -359,7 +344,27 @@ pub fn open(payload_text: &str) -> Result<SignedMessage, Error> {
     Ok(msg)
 }
 
-fn text<'a>(v: Option<&'a Value>, field: &'static str) -> Result<&'a str, ClaimError> {
+/// `cti`: 8 bytes.
+pub(crate) fn parse_cti(v: Option<&Value>) -> Result<CredentialId, ClaimError> {
+    match v {
+        Some(Value::Bytes(b)) => {
+            b.as_slice()
+                .try_into()
+                .map(CredentialId)
+                .map_err(|_| ClaimError::Invalid {
+                    field: "cti",
+                    problem: "must be 8 bytes",
+                })
+        }
+        Some(_) => Err(ClaimError::WrongType {
+            field: "cti",
+            expected: "a byte string",
+        }),
+        None => Err(ClaimError::Missing("cti")),
+    }
+}
+
+pub(crate) fn text<'a>(v: Option<&'a Value>, field: &'static str) -> Result<&'a str, ClaimError> {
     match v {
         Some(Value::Text(s)) => Ok(s),
         Some(_) => Err(ClaimError::WrongType {
@@ -370,7 +375,7 @@ fn text<'a>(v: Option<&'a Value>, field: &'static str) -> Result<&'a str, ClaimE
     }
 }
 
-fn int(v: Option<&Value>, field: &'static str) -> Result<i64, ClaimError> {
+pub(crate) fn int(v: Option<&Value>, field: &'static str) -> Result<i64, ClaimError> {
     match v {
         Some(v) => as_i64(v).ok_or(ClaimError::WrongType {
             field,

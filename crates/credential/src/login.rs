@@ -7,7 +7,7 @@
 //! [`LoginRequest::response_message`], which binds it to every field of the request.
 
 use crate::cbor;
-use crate::cose::{self, SignedMessage};
+use crate::cose;
 use crate::error::Error;
 use crate::keys::{Jwks, Kid};
 use crate::payload::prefix::LOGIN_REQUEST;
@@ -91,29 +91,14 @@ impl LoginRequest {
     /// `typ`, an unknown key, oversize fields. Does not look at the clock: see
     /// [`LoginRequest::is_expired`].
     pub fn verify(text: &str, trust: &Jwks) -> Result<VerifiedLoginRequest, Error> {
-        let text = text.trim();
-        if text.len() > MAX_LOGIN_REQUEST_CHARS {
-            return Err(Error::TooLarge {
-                what: "login request",
-                limit: MAX_LOGIN_REQUEST_CHARS,
-            });
-        }
-        let body = text.strip_prefix(LOGIN_REQUEST).ok_or_else(|| {
-            Error::CoseStructure(format!("a login request starts with {LOGIN_REQUEST}"))
-        })?;
-        let bytes = crate::base45::decode(body)?;
-        let msg = SignedMessage::parse(&bytes)?;
-        if msg.typ() != Some(LOGIN_TYP) {
-            return Err(Error::CoseStructure(
-                "typ header says this is not a login request".into(),
-            ));
-        }
-        let key = trust
-            .keys
-            .iter()
-            .find(|k| k.kid.matches(msg.kid()))
-            .ok_or(Error::UnknownKey)?;
-        msg.verify(&key.verifying_key()?)?;
+        let msg = cose::open_prefixed(
+            text,
+            LOGIN_REQUEST,
+            LOGIN_TYP,
+            MAX_LOGIN_REQUEST_CHARS,
+            "login request",
+            trust,
+        )?;
         let request = LoginRequest::from_cbor(msg.payload())?;
         Ok(VerifiedLoginRequest {
             request,

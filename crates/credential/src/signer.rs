@@ -6,12 +6,12 @@
 //! [`SignerCredential::open`] refuses an identity credential. The signing key is in `cnf`
 //! (RFC 8747); the status reference is the same Token Status List claim, in the same lists.
 
-use crate::cbor::{self, as_i64, get_int, get_text};
+use crate::cbor::{self, get_int, get_text};
 use crate::claims::Text;
 use crate::cose::{self, SignedMessage};
 use crate::credential::{
-    encode_cnf, encode_status, key, parse_cnf, parse_status, CredentialId, HolderKey, StatusRef,
-    ISSUER_MAX,
+    encode_cnf, encode_status, int, key, parse_cnf, parse_cti, parse_status, text, CredentialId,
+    HolderKey, StatusRef, ISSUER_MAX,
 };
 use crate::error::{ClaimError, Error};
 use crate::keys::Kid;
@@ -138,41 +138,7 @@ impl SignerCredential {
             }
             .into());
         };
-        let text = |k: i64, field: &'static str| -> Result<String, ClaimError> {
-            match get_int(&claims, k) {
-                Some(Value::Text(s)) => Ok(s.clone()),
-                Some(_) => Err(ClaimError::WrongType {
-                    field,
-                    expected: "a text string",
-                }),
-                None => Err(ClaimError::Missing(field)),
-            }
-        };
-        let int = |k: i64, field: &'static str| -> Result<i64, ClaimError> {
-            match get_int(&claims, k) {
-                Some(v) => as_i64(v).ok_or(ClaimError::WrongType {
-                    field,
-                    expected: "an integer",
-                }),
-                None => Err(ClaimError::Missing(field)),
-            }
-        };
-        let id = match get_int(&claims, key::CTI) {
-            Some(Value::Bytes(b)) => {
-                CredentialId(b.as_slice().try_into().map_err(|_| ClaimError::Invalid {
-                    field: "cti",
-                    problem: "must be 8 bytes",
-                })?)
-            }
-            Some(_) => {
-                return Err(ClaimError::WrongType {
-                    field: "cti",
-                    expected: "a byte string",
-                }
-                .into())
-            }
-            None => return Err(ClaimError::Missing("cti").into()),
-        };
+        let id = parse_cti(get_int(&claims, key::CTI))?;
         let HolderKey(key) =
             parse_cnf(get_int(&claims, key::CNF).ok_or(ClaimError::Missing("cnf"))?)?;
         let status = get_int(&claims, key::STATUS)
@@ -185,22 +151,13 @@ impl SignerCredential {
             }
             .into());
         };
-        let field = |k: &'static str| -> Result<&str, ClaimError> {
-            match get_text(o, k) {
-                Some(Value::Text(s)) => Ok(s),
-                Some(_) => Err(ClaimError::WrongType {
-                    field: k,
-                    expected: "a text string",
-                }),
-                None => Err(ClaimError::Missing(k)),
-            }
-        };
+        let field = |k: &'static str| text(get_text(o, k), k);
         let official = Official::new(field("name")?, field("title")?, field("agency")?)?;
         let c = SignerCredential {
-            issuer: text(key::ISS, "iss")?,
-            subject: text(key::SUB, "sub")?,
-            issued_at: int(key::IAT, "iat")?,
-            expires_at: int(key::EXP, "exp")?,
+            issuer: text(get_int(&claims, key::ISS), "iss")?.to_owned(),
+            subject: text(get_int(&claims, key::SUB), "sub")?.to_owned(),
+            issued_at: int(get_int(&claims, key::IAT), "iat")?,
+            expires_at: int(get_int(&claims, key::EXP), "exp")?,
             id,
             official,
             key,
@@ -230,25 +187,6 @@ impl SignerCredential {
             ));
         }
         Ok(msg)
-    }
-
-    /// The claims as JSON for verdicts and API answers.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({
-            "credential_id": self.id.to_string(),
-            "official_id": self.subject,
-            "name": self.official.name.as_str(),
-            "title": self.official.title.as_str(),
-            "agency": self.official.agency.as_str(),
-            "issuer": self.issuer,
-            "issued_at": self.issued_at,
-            "expires_at": self.expires_at,
-            "signer_kid": Kid::thumbprint(&self.key).to_string(),
-        });
-        if let Some(s) = &self.status {
-            v["status_list"] = serde_json::json!({"uri": s.uri, "idx": s.index.0});
-        }
-        v
     }
 }
 

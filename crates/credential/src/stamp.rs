@@ -8,7 +8,7 @@
 
 use crate::cbor;
 use crate::claims::Text;
-use crate::cose::{self, SignedMessage};
+use crate::cose;
 use crate::error::Error;
 use crate::keys::{Jwks, Kid};
 use crate::payload::prefix::SIGNATURE_STAMP;
@@ -83,26 +83,14 @@ impl Stamp {
 
     /// Parses QR text and checks the issuer signature against `trust`.
     pub fn verify(text: &str, trust: &Jwks) -> Result<Stamp, Error> {
-        let text = text.trim();
-        if text.len() > MAX_STAMP_CHARS {
-            return Err(Error::TooLarge {
-                what: "signature stamp",
-                limit: MAX_STAMP_CHARS,
-            });
-        }
-        let body = text
-            .strip_prefix(SIGNATURE_STAMP)
-            .ok_or_else(|| bad("a signature stamp starts with QS1:"))?;
-        let msg = SignedMessage::parse(&crate::base45::decode(body)?)?;
-        if msg.typ() != Some(STAMP_TYP) {
-            return Err(bad("typ header says this is not a signature stamp"));
-        }
-        let key = trust
-            .keys
-            .iter()
-            .find(|k| k.kid.matches(msg.kid()))
-            .ok_or(Error::UnknownKey)?;
-        msg.verify(&key.verifying_key()?)?;
+        let msg = cose::open_prefixed(
+            text,
+            SIGNATURE_STAMP,
+            STAMP_TYP,
+            MAX_STAMP_CHARS,
+            "signature stamp",
+            trust,
+        )?;
         Stamp::from_cbor(msg.payload())
     }
 
