@@ -8,15 +8,15 @@ use std::process::ExitCode;
 #[derive(Args)]
 pub struct KeygenArgs {
     /// Directory to write issuer.key.pem and jwks.json into (created if missing), and, unless
-    /// they exist, the login keys (oidc-rs256.pem, oidc-es256.pem, oidc-ed25519.pem) and
-    /// pairwise.key.
+    /// they exist, the login keys (oidc-rs256.pem, oidc-es256.pem, oidc-ed25519.pem),
+    /// pairwise.key and kek.key (the key-encryption key of officials' secrets).
     #[arg(long)]
     out: PathBuf,
     /// Replace an existing key (the old one is gone for good).
     #[arg(long)]
     force: bool,
-    /// Only add the login keys (ID token keys, pairwise.key) to a directory that has an
-    /// issuer key already; existing files are kept.
+    /// Only add the login keys (ID token keys, pairwise.key) and kek.key to a directory that
+    /// has an issuer key already; existing files are kept.
     #[arg(long, conflicts_with = "force")]
     login_keys: bool,
 }
@@ -61,6 +61,12 @@ fn login_keys(dir: &Path) -> Result<ExitCode> {
         eprintln!("qrid: wrote the ID token keys and pairwise.key (OpenID Connect login)");
     } else {
         eprintln!("qrid: kept the existing ID token keys and pairwise.key");
+    }
+    // Never replaced: a new KEK would make every official's sealed key unreadable.
+    if qrid_server::custody::generate(dir, &write_private)? {
+        eprintln!("qrid: wrote kek.key (seals officials' signing keys and TOTP secrets)");
+    } else {
+        eprintln!("qrid: kept the existing kek.key");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,10 @@
 mod csv;
 mod input;
 mod keys;
+mod official;
 mod offline;
 mod service;
+mod signature;
 mod wallet;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +47,12 @@ enum Command {
     /// Manage officers (the people who enrol and issue).
     #[command(subcommand)]
     Officer(service::OfficerCommand),
+    /// Manage officials (the people who sign documents with keys the service holds).
+    #[command(subcommand)]
+    Official(official::OfficialCommand),
+    /// Verify a document signature offline: who signed, when, whether the file matches, and
+    /// whether the signer credential was valid then and is now.
+    VerifySignature(signature::VerifySignatureArgs),
     /// Manage registered clients (portal services and counters calling /v1/verify).
     #[command(subcommand)]
     Client(service::ClientCommand),
@@ -69,6 +77,8 @@ fn main() -> ExitCode {
         Command::StatusList(a) => offline::status_list(a),
         Command::Serve(a) => service::serve(a),
         Command::Officer(c) => service::officer(c),
+        Command::Official(c) => official::official(c),
+        Command::VerifySignature(a) => signature::verify_signature(a),
         Command::Client(c) => service::client(c),
         Command::Key(c) => service::key(c),
         Command::BulkIssue(a) => service::bulk_issue(a),

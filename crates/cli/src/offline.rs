@@ -10,7 +10,7 @@ use qrid_credential::{
 };
 use qrid_verifier::{Policy, StatusCache, TrustStore, Verifier};
 use std::io::{BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Lines processed per parallel batch: large enough to keep every core busy, small enough that
@@ -161,6 +161,38 @@ pub fn qr(args: QrArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A verifier over the trust list file and the status list tokens (checked against it at
+/// `now`); status is required when any list is given.
+pub(crate) fn load_verifier(
+    trust: &Path,
+    status: &[PathBuf],
+    now: i64,
+    skew: i64,
+    max_status_age: i64,
+) -> Result<Verifier> {
+    let jwks = Jwks::from_json(&read_file(
+        trust,
+        qrid_credential::MAX_JWKS_BYTES as u64,
+        "trust list",
+    )?)
+    .with_context(|| format!("trust list {}", trust.display()))?;
+    let trust_store =
+        TrustStore::from_jwks(&jwks).with_context(|| format!("trust list {}", trust.display()))?;
+    let mut cache = StatusCache::default();
+    for path in status {
+        let bytes = read_file(path, qrid_credential::MAX_TOKEN_BYTES as u64, "status list")?;
+        cache
+            .insert_token(&bytes, &trust_store, now)
+            .with_context(|| format!("status list {} refused", path.display()))?;
+    }
+    let policy = Policy {
+        clock_skew: skew,
+        max_status_age,
+        require_status: !status.is_empty(),
+    };
+    Ok(Verifier::new(trust_store, cache, policy))
+}
+
 #[derive(Args)]
 pub struct VerifyArgs {
     /// Trusted issuer keys (JWKS file, e.g. keys-dev/jwks.json or the issuer's /.well-known/jwks.json).
@@ -189,27 +221,13 @@ pub struct VerifyArgs {
 
 pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
     let now = args.at.unwrap_or_else(now);
-    let jwks = Jwks::from_json(&read_file(
+    let verifier = load_verifier(
         &args.trust,
-        qrid_credential::MAX_JWKS_BYTES as u64,
-        "trust list",
-    )?)
-    .with_context(|| format!("trust list {}", args.trust.display()))?;
-    let trust = TrustStore::from_jwks(&jwks)
-        .with_context(|| format!("trust list {}", args.trust.display()))?;
-    let mut cache = StatusCache::default();
-    for path in &args.status {
-        let bytes = read_file(path, qrid_credential::MAX_TOKEN_BYTES as u64, "status list")?;
-        cache
-            .insert_token(&bytes, &trust, now)
-            .with_context(|| format!("status list {} refused", path.display()))?;
-    }
-    let policy = Policy {
-        clock_skew: args.skew,
-        max_status_age: args.max_status_age,
-        require_status: !args.status.is_empty(),
-    };
-    let verifier = Verifier::new(trust, cache, policy);
+        &args.status,
+        now,
+        args.skew,
+        args.max_status_age,
+    )?;
     let check = |payload: &str| -> (bool, String) {
         let json = match verifier.verify(payload, now) {
             Ok(v) => (v.is_valid(), v.to_json()),

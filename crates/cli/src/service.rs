@@ -14,14 +14,14 @@ fn now() -> i64 {
     qrid_server::state::now()
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
 }
 
-const DEFAULT_DB: &str = "sqlite:data/qrid.db";
+pub(crate) const DEFAULT_DB: &str = "sqlite:data/qrid.db";
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -117,7 +117,7 @@ pub enum OfficerCommand {
 }
 
 /// Reads one line (a password or secret) from stdin, at most 1 KiB.
-fn read_secret_line() -> Result<zeroize::Zeroizing<String>> {
+pub(crate) fn read_secret_line() -> Result<zeroize::Zeroizing<String>> {
     let mut buf = zeroize::Zeroizing::new(String::new());
     std::io::stdin()
         .lock()
@@ -138,12 +138,7 @@ pub fn officer(cmd: OfficerCommand) -> Result<ExitCode> {
         database_url,
     } = cmd;
     let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    if username.is_empty()
-        || username.len() > 64
-        || !username
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-    {
+    if !valid_username(&username) {
         bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
     }
     let password = read_secret_line()?;
@@ -164,7 +159,17 @@ pub fn officer(cmd: OfficerCommand) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn connect(url: &str) -> Result<Store> {
+/// A login name: 1 to 64 letters, digits, '.', '_' or '-' (never ':', which the throttling
+/// tables use to tell officers from officials).
+pub(crate) fn valid_username(username: &str) -> bool {
+    !username.is_empty()
+        && username.len() <= 64
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+pub(crate) async fn connect(url: &str) -> Result<Store> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent() {
             if !dir.as_os_str().is_empty() {

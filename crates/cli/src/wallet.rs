@@ -36,6 +36,23 @@ pub enum WalletCommand {
     /// Answer a login request (a QR image or its text): check it, show who asks for what,
     /// and on consent sign the challenge and send the credential.
     Login(LoginArgs),
+    /// Sign a document with the holder key: a detached signature (JWS) whose signer
+    /// credential is this wallet's identity credential, written to FILE.sig (or --out).
+    Sign(SignArgs),
+}
+
+#[derive(Args)]
+pub struct SignArgs {
+    #[arg(long)]
+    dir: PathBuf,
+    /// The document's media type [default: from its extension].
+    #[arg(long)]
+    media_type: Option<String>,
+    /// Where to write the signature [default: FILE.sig].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// The document to sign.
+    file: PathBuf,
 }
 
 #[derive(Args)]
@@ -75,6 +92,7 @@ pub fn wallet(cmd: WalletCommand) -> Result<ExitCode> {
         WalletCommand::Init { dir } => init(&dir),
         WalletCommand::Import(a) => import(a),
         WalletCommand::Login(a) => login(a),
+        WalletCommand::Sign(a) => sign(a),
     }
 }
 
@@ -161,14 +179,60 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn load_credential(dir: &Path) -> Result<String> {
+    Ok(
+        String::from_utf8(read_file(&dir.join(CREDENTIAL), 8192, "credential")?)
+            .context("credential file is not text")?
+            .trim()
+            .to_owned(),
+    )
+}
+
+fn sign(a: SignArgs) -> Result<ExitCode> {
+    use qrid_credential::docsig::{DocumentRef, SignatureHeader};
+    let key =
+        load_key(&a.dir.join(KEY)).context("this directory has no wallet (qrid wallet init)")?;
+    let credential = load_credential(&a.dir).context("import a credential first")?;
+    let digest = crate::signature::hash_file(&a.file)?;
+    let name = a
+        .file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the document's file name is not UTF-8")?;
+    let media_type = a
+        .media_type
+        .as_deref()
+        .unwrap_or_else(|| crate::signature::media_type_of(&a.file));
+    let document = DocumentRef::new(digest, name, media_type)?;
+    // The signing time is the wallet's own clock: verifiers treat it as the holder's claim.
+    let jws = SignatureHeader {
+        kid: key.kid().clone(),
+        signing_time: now(),
+        document,
+        credential,
+        signature_id: None,
+    }
+    .sign(key.signing_key())?;
+    let out = a.out.unwrap_or_else(|| {
+        let mut p = a.file.clone().into_os_string();
+        p.push(".sig");
+        PathBuf::from(p)
+    });
+    std::fs::write(&out, format!("{jws}\n"))
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!(
+        "qrid: signed {name} (sha256 {}) into {}",
+        hex::encode(digest),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn login(a: LoginArgs) -> Result<ExitCode> {
     let key =
         load_key(&a.dir.join(KEY)).context("this directory has no wallet (qrid wallet init)")?;
     let trust = load_trust(&a.dir.join(TRUST)).context("import a credential first")?;
-    let credential = String::from_utf8(read_file(&a.dir.join(CREDENTIAL), 8192, "credential")?)
-        .context("credential file is not text")?
-        .trim()
-        .to_owned();
+    let credential = load_credential(&a.dir)?;
     let text = match (&a.request, &a.image) {
         (Some(r), _) => r.trim().to_owned(),
         (None, Some(img)) => read_image(img)?

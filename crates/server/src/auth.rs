@@ -97,24 +97,8 @@ pub async fn login(
     let hash = officer
         .as_ref()
         .filter(|o| !o.disabled)
-        .map(|o| o.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_owned());
-    let password = zeroize::Zeroizing::new(password.to_owned());
-    let permit = state
-        .hash_permits
-        .acquire()
-        .await
-        .map_err(|e| Problem::internal(&e))?;
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))?;
-    drop(permit);
+        .map(|o| o.password_hash.clone());
+    let ok = verify_password(state, hash, password).await?;
     let officer = match officer {
         Some(o) if ok && !o.disabled => o,
         _ => {
@@ -161,13 +145,44 @@ pub async fn login(
     Ok((token, exp))
 }
 
-fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
+/// Checks `password` against an argon2id `hash` on a blocking thread, at most
+/// `max_concurrent_hashes` at once. `None` (no such user) is checked against a dummy hash, so
+/// that it takes as long as a wrong password.
+pub(crate) async fn verify_password(
+    state: &AppState,
+    hash: Option<String>,
+    password: &str,
+) -> Result<bool, Problem> {
+    let known = hash.is_some();
+    let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
+    let password = zeroize::Zeroizing::new(password.to_owned());
+    let permit = state
+        .hash_permits
+        .acquire()
+        .await
+        .map_err(|e| Problem::internal(&e))?;
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .map_err(|e| Problem::internal(&e))?;
+    drop(permit);
+    Ok(ok && known)
+}
+
+/// How long `key` (a username, or `totp:<official id>`) is still locked out, if it is.
+pub(crate) fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
     let m = state.login_failures.lock().ok()?;
     let (_, until) = m.get(username)?;
     until.checked_duration_since(Instant::now())
 }
 
-fn note_failure(state: &AppState, username: &str) {
+/// Counts a failure for `key`; from the fifth on, locks it out for a doubling time.
+pub(crate) fn note_failure(state: &AppState, username: &str) {
     if let Ok(mut m) = state.login_failures.lock() {
         // Bound the table: a flood of random usernames must not grow it without limit.
         if m.len() > 100_000 {

@@ -8,11 +8,15 @@
 
 pub mod auth;
 pub mod config;
+pub mod custody;
 mod metrics;
+pub mod officials;
 pub mod oidc;
 pub mod problem;
 mod routes;
+mod signing;
 pub mod state;
+pub mod totp;
 
 pub use config::{Config, Settings};
 pub use state::AppState;
@@ -32,6 +36,9 @@ use std::time::{Duration, Instant};
 pub fn app(state: Arc<AppState>) -> Router {
     let json_limit = DefaultBodyLimit::max(state.config.max_json_body);
     let image_limit = DefaultBodyLimit::max(state.config.max_image_body);
+    // A document part of up to 100 MiB plus the multipart framing and text parts; the
+    // handlers count the document's own bytes.
+    let document_limit = DefaultBodyLimit::max(signing::MAX_DOCUMENT as usize + 1024 * 1024);
     Router::new()
         .route("/v1/auth/token", post(routes::token).layer(json_limit))
         .route("/v1/citizens", post(routes::enrol).layer(json_limit))
@@ -61,6 +68,22 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/v1/status-lists/{n}", get(routes::status_list))
         .route("/v1/verify", post(routes::verify).layer(image_limit))
+        .route(
+            "/v1/officials/token",
+            post(signing::token).layer(json_limit),
+        )
+        .route("/v1/officials/me/signatures", get(signing::mine))
+        .route(
+            "/v1/signing-sessions",
+            post(signing::open_session).layer(json_limit),
+        )
+        .route("/v1/signatures", post(signing::sign).layer(document_limit))
+        .route(
+            "/v1/signatures/verify",
+            post(signing::verify).layer(document_limit),
+        )
+        .route("/v1/signatures/{id}", get(signing::get))
+        .route("/v1/signatures/{id}/{file}", get(signing::stamp))
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oidc/jwks.json", get(oidc::jwks))
         .route("/authorize", get(oidc::authorize))
@@ -108,7 +131,14 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
     // data, while a query string could carry anything a client put there.
     let path = req.uri().path().to_owned();
     let started = Instant::now();
-    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    // Uploads of documents to sign or verify (up to 100 MiB) get ten minutes; everything else
+    // the configured timeout.
+    let secs = if path.starts_with("/v1/signatures") && method == axum::http::Method::POST {
+        state.config.request_timeout_secs.max(600)
+    } else {
+        state.config.request_timeout_secs
+    };
+    let timeout = Duration::from_secs(secs);
     let mut resp = match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => Problem::new(

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub tokens_issued: AtomicU64,
     /// Failed client authentications at the token endpoint.
     pub token_client_failures: AtomicU64,
+    /// Documents signed.
+    pub signatures: AtomicU64,
 }
 
 impl Metrics {
@@ -122,6 +124,12 @@ impl Metrics {
             "Failed client authentications at /token.",
             "",
             &self.token_client_failures,
+        );
+        counter(
+            "qrid_signatures_total",
+            "Documents signed by officials.",
+            "",
+            &self.signatures,
         );
         out
     }

@@ -559,7 +559,7 @@ async fn apply_status(
 /// Only credentials signed by this service's own keys get here, so a reference of the form
 /// `…/v1/status-lists/N` is ours whatever host it names: the public URL may have changed since
 /// issuance (a new domain, a development port), and the list must still be consulted.
-fn own_list(status: Option<&StatusRef>) -> Option<(i64, u32)> {
+pub(crate) fn own_list(status: Option<&StatusRef>) -> Option<(i64, u32)> {
     let s = status?;
     let (_, n) = s.uri.rsplit_once("/v1/status-lists/")?;
     let n: i64 = n.parse().ok().filter(|n| *n > 0)?;

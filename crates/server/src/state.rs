@@ -65,6 +65,8 @@ pub struct AppState {
     recorder: mpsc::Sender<Verification>,
     /// ID token keys and the pairwise secret.
     pub oidc: crate::oidc::keys::OidcKeys,
+    /// Seals and opens officials' signing keys and TOTP secrets.
+    pub kek: crate::custody::Kek,
     /// Counters for /metrics.
     pub metrics: Metrics,
 }
@@ -79,6 +81,7 @@ impl AppState {
     ) -> Result<(Arc<AppState>, tokio::task::JoinHandle<()>)> {
         let keys = load_keys(&config, &store).await?;
         let oidc = crate::oidc::keys::OidcKeys::load(&config.key_dir, config.production)?;
+        let kek = crate::custody::Kek::load(&config.key_dir, config.production)?;
         let verifier = Verifier::new(
             keys.trust.clone(),
             StatusCache::default(),
@@ -101,6 +104,7 @@ impl AppState {
             clients: Mutex::new(HashMap::new()),
             recorder: tx,
             oidc,
+            kek,
             metrics: Metrics::default(),
         });
         Ok((state, recorder))

@@ -94,6 +94,11 @@ impl<K: KeyLookup> Verifier<K> {
         &mut self.status
     }
 
+    /// The policy it verifies under.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// The key lookup.
     pub fn keys(&self) -> &K {
         &self.keys

@@ -1,0 +1,165 @@
+//! `qrid official create`: an official who signs documents, with a signing key generated and
+//! sealed here (it never leaves the service's database in the clear), a signer credential
+//! signed by the issuer key, and TOTP enrolment shown once.
+
+use crate::service::{connect, read_secret_line, runtime, valid_username, DEFAULT_DB};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use qrid_credential::Official;
+use qrid_server::officials::{provision, sign_signer_credential, SignerTerms, SIGNER_DAYS};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum OfficialCommand {
+    /// Create an official: password on standard input; prints the TOTP enrolment (an
+    /// otpauth:// URI and its QR) once, and the official's id, key id and signer credential.
+    Create(CreateArgs),
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Login name: 1 to 64 letters, digits, '.', '_' or '-'.
+    #[arg(long)]
+    username: String,
+    /// The name signatures show.
+    #[arg(long)]
+    full_name: String,
+    /// Title (position), e.g. "Chairman of the People's Committee".
+    #[arg(long)]
+    title: String,
+    /// The agency the official signs for.
+    #[arg(long)]
+    agency: String,
+    #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
+    database_url: String,
+    /// Directory with issuer.key.pem (certifies the official's key) and kek.key (seals it).
+    #[arg(long, env = "QRID_KEY_DIR", default_value = "keys-dev")]
+    key_dir: PathBuf,
+    #[arg(long, env = "QRID_ISSUER", default_value = "VN")]
+    issuer: String,
+    /// Must be the service's public URL: the signer credential references its status lists.
+    #[arg(long, env = "QRID_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    #[arg(long, env = "QRID_STATUS_LIST_SIZE", default_value_t = 65_536)]
+    status_list_size: u32,
+    /// Days the signer credential is valid.
+    #[arg(long, default_value_t = SIGNER_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    valid_days: u32,
+    /// Also write the TOTP enrolment QR as a PNG here (mode 0600: it holds the secret).
+    #[arg(long)]
+    totp_qr: Option<PathBuf>,
+    /// Production: refuse the development keys.
+    #[arg(long, env = "QRID_PRODUCTION")]
+    production: bool,
+}
+
+pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
+    let OfficialCommand::Create(a) = cmd;
+    if !valid_username(&a.username) {
+        bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
+    }
+    let details =
+        Official::new(&a.full_name, &a.title, &a.agency).context("full name, title and agency")?;
+    let password = read_secret_line()?;
+    if password.chars().count() < 12 {
+        bail!("password must be at least 12 characters");
+    }
+    let issuer_key = qrid_server::state::load_issuer_key(&a.key_dir)?;
+    let is_dev = issuer_key.kid().to_string() == qrid_server::config::DEV_KID.trim();
+    if is_dev && a.production {
+        bail!("production mode refuses the development issuer key");
+    }
+    let kek = qrid_server::custody::Kek::load(&a.key_dir, a.production)?;
+    if is_dev || kek.is_development() {
+        eprintln!("qrid: WARNING: development keys: this official's signatures prove nothing");
+    }
+    let provisioned = provision(
+        &kek,
+        &a.username,
+        &details,
+        &password,
+        &format!("qrid {}", a.issuer),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot provision the official: {e}"))?;
+    let public_url = a.public_url.trim_end_matches('/').to_owned();
+    let at = qrid_server::state::now();
+    let terms = SignerTerms {
+        issuer: &a.issuer,
+        public_url: &public_url,
+        issued_at: at,
+        valid_days: a.valid_days,
+    };
+    let new = &provisioned.official;
+    let (record, credential) = runtime()?.block_on(async {
+        let store = connect(&a.database_url).await?;
+        qrid_server::state::register_key(&store, &issuer_key).await?;
+        let r = store
+            .create_official(new, a.status_list_size, "cli", at, |id, slot| {
+                sign_signer_credential(&issuer_key, terms, id, new, slot)
+            })
+            .await;
+        store.close().await;
+        r.map_err(|e| match e {
+            qrid_store::StoreError::Conflict(_) => {
+                anyhow::anyhow!("an official named {} exists already", a.username)
+            }
+            e => e.into(),
+        })
+    })?;
+    if let Some(path) = &a.totp_qr {
+        let png = qrid_qr::render(
+            &provisioned.otpauth_uri,
+            qrid_qr::Ecc::M,
+            6,
+            qrid_qr::Format::Png,
+        )?;
+        crate::keys::write_private(path, &png)?;
+    }
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "qrid: official {} created (id {}, key {}); scan this with an authenticator app now, it is not shown again:",
+        record.username, record.id, record.kid
+    )?;
+    if let Ok(symbol) = qrid_qr::Symbol::encode(&provisioned.otpauth_uri, qrid_qr::Ecc::L) {
+        writeln!(err, "{}", terminal_qr(&symbol))?;
+    }
+    drop(err);
+    println!(
+        "{}",
+        serde_json::json!({
+            "official_id": record.id, "username": record.username, "kid": record.kid,
+            "signer_credential_id": credential.id, "signer_credential_expires_at": credential.expires_at,
+            "otpauth_uri": provisioned.otpauth_uri.as_str(),
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The symbol in Unicode half blocks, two rows of modules per line, with a quiet zone. Light
+/// modules are drawn as blocks and dark ones as blanks, so that on the usual dark terminal the
+/// code shows dark on light, as scanners expect.
+fn terminal_qr(s: &qrid_qr::Symbol) -> String {
+    let n = s.modules() as isize;
+    let q = 2isize;
+    let dark = |x: isize, y: isize| {
+        x >= 0 && y >= 0 && x < n && y < n && s.is_dark(x as usize, y as usize)
+    };
+    let mut out = String::new();
+    let mut y = -q;
+    while y < n + q {
+        for x in -q..n + q {
+            out.push(match (dark(x, y), dark(x, y + 1)) {
+                (false, false) => '█',
+                (false, true) => '▀',
+                (true, false) => '▄',
+                (true, true) => ' ',
+            });
+        }
+        out.push('\n');
+        y += 2;
+    }
+    out
+}

@@ -1,0 +1,441 @@
+//! Officials: provisioning (a signing key and a TOTP secret generated here and sealed under the
+//! KEK, a signer credential signed by the issuer), sign-in with password and TOTP, and the
+//! sole-control check every signing request passes (a fresh TOTP code, or a signing session
+//! opened with one).
+
+use crate::auth::{hash_password, verify_password};
+use crate::custody::{binding, Kek, Purpose};
+use crate::problem::Problem;
+use crate::state::{now, AppState};
+use crate::totp;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use qrid_credential::{
+    CredentialId, IssuerKey, Kid, Official, SignerCredential, SigningKey, StatusIndex, StatusRef,
+};
+use qrid_store::{CredentialStatus, NewCredential, NewOfficial, OfficialRecord, StatusSlot};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The `iss` of official bearer tokens; officer routes (issuer `qrid-officer`) refuse them.
+const TOKEN_ISSUER: &str = "qrid-official";
+/// Lifetime of an official's bearer token, seconds.
+pub const TOKEN_TTL: i64 = 15 * 60;
+/// Most documents a signing session may cover.
+pub const MAX_SESSION_DOCUMENTS: i64 = 100;
+/// Longest signing session, minutes.
+pub const MAX_SESSION_MINUTES: i64 = 60;
+/// Default validity of a signer credential, days.
+pub const SIGNER_DAYS: u32 = 730;
+
+/// A new official's row, ready for `Store::create_official`, and the TOTP enrolment URI that
+/// is shown once.
+pub struct Provisioned {
+    /// The row: password hash, sealed key and sealed TOTP secret, public key, kid.
+    pub official: NewOfficial,
+    /// `otpauth://…` holding the TOTP secret: show it once, never store or log it.
+    pub otpauth_uri: Zeroizing<String>,
+}
+
+/// Generates an official's signing key and TOTP secret and seals both under `kek`; hashes the
+/// password with argon2id (slow: call off the async runtime). The private key exists in the
+/// clear only in this function's memory, and is zeroised when it returns.
+pub fn provision(
+    kek: &Kek,
+    username: &str,
+    official: &Official,
+    password: &str,
+    totp_issuer: &str,
+) -> Result<Provisioned, String> {
+    let password_hash = hash_password(password)?;
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let public = key.verifying_key();
+    let kid = Kid::thumbprint(&public).to_string();
+    let bound = binding(username, &kid);
+    let secret = totp::generate_secret();
+    let key_bytes = Zeroizing::new(key.to_bytes());
+    Ok(Provisioned {
+        official: NewOfficial {
+            username: username.to_owned(),
+            full_name: official.name.as_str().to_owned(),
+            title: official.title.as_str().to_owned(),
+            agency: official.agency.as_str().to_owned(),
+            password_hash,
+            totp_sealed: kek.seal(Purpose::TotpSecret, &bound, &secret),
+            key_sealed: kek.seal(Purpose::SigningKey, &bound, key_bytes.as_ref()),
+            public_key: public.to_bytes(),
+            kid,
+        },
+        otpauth_uri: totp::otpauth_uri(totp_issuer, username, &secret),
+    })
+}
+
+/// The terms of a signer credential.
+#[derive(Debug, Clone, Copy)]
+pub struct SignerTerms<'a> {
+    /// The `iss` claim.
+    pub issuer: &'a str,
+    /// The service's public URL (the status reference names its list there).
+    pub public_url: &'a str,
+    /// `iat`, Unix seconds.
+    pub issued_at: i64,
+    /// Days until `exp`.
+    pub valid_days: u32,
+}
+
+/// Signs the signer credential of official `official_id` (whose details and key are in `o`)
+/// on status slot `slot`, as `Store::create_official` and `certify_official` store it.
+pub fn sign_signer_credential(
+    key: &IssuerKey,
+    terms: SignerTerms<'_>,
+    official_id: &str,
+    o: &NewOfficial,
+    slot: StatusSlot,
+) -> Result<NewCredential, String> {
+    let status = StatusRef::new(
+        &crate::config::status_list_uri(terms.public_url, slot.list),
+        StatusIndex(slot.index),
+    )
+    .map_err(|e| e.to_string())?;
+    let cred = SignerCredential {
+        issuer: terms.issuer.to_owned(),
+        subject: official_id.to_owned(),
+        issued_at: terms.issued_at,
+        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
+        id: CredentialId::random(),
+        official: Official::new(&o.full_name, &o.title, &o.agency).map_err(|e| e.to_string())?,
+        key: qrid_credential::VerifyingKey::from_bytes(&o.public_key).map_err(|e| e.to_string())?,
+        status: Some(status),
+    };
+    let payload = cred
+        .sign(key.signing_key(), key.kid())
+        .map_err(|e| e.to_string())?;
+    Ok(NewCredential {
+        id: cred.id.to_string(),
+        kid: key.kid().to_string(),
+        payload,
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    })
+}
+
+/// Opens an official's sealed signing key; checks that it is the key the row says.
+pub fn signing_key(kek: &Kek, o: &OfficialRecord) -> Result<SigningKey, Problem> {
+    let bytes = kek
+        .open(
+            Purpose::SigningKey,
+            &binding(&o.username, &o.kid),
+            &o.key_sealed,
+        )
+        .map_err(|e| Problem::internal(&format!("official {}: {}", o.id, e.kind())))?;
+    let arr: Zeroizing<[u8; 32]> = Zeroizing::new(
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Problem::internal(&format!("official {}: key length", o.id)))?,
+    );
+    let key = SigningKey::from_bytes(&arr);
+    if key.verifying_key().to_bytes() != o.public_key {
+        return Err(Problem::internal(&format!(
+            "official {}: sealed key is not the public key",
+            o.id
+        )));
+    }
+    Ok(key)
+}
+
+/// Claims of an official's bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OfficialClaims {
+    /// The official's id.
+    pub sub: String,
+    /// Always `official`.
+    pub role: String,
+    /// Username, for the audit trail.
+    pub username: String,
+    /// Issued at.
+    pub iat: i64,
+    /// Expiry.
+    pub exp: i64,
+    /// `qrid-official`.
+    pub iss: String,
+    /// Token id.
+    pub jti: String,
+}
+
+/// An authenticated official, from `Authorization: Bearer …` (a token of
+/// `POST /v1/officials/token`).
+pub struct OfficialAuth(pub OfficialClaims);
+
+impl FromRequestParts<Arc<AppState>> for OfficialAuth {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Problem> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Problem::unauthorized(
+                    "an official's bearer token is required (POST /v1/officials/token)",
+                )
+            })?;
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[TOKEN_ISSUER]);
+        v.leeway = 5;
+        v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
+        let data = jsonwebtoken::decode::<OfficialClaims>(
+            token,
+            &DecodingKey::from_secret(&state.config.token_secret),
+            &v,
+        )
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                Problem::unauthorized("the token has expired")
+            }
+            _ => Problem::unauthorized("the token is not an official's valid token"),
+        })?;
+        if data.claims.role != "official" {
+            return Err(Problem::unauthorized("the token is not an official's"));
+        }
+        Ok(OfficialAuth(data.claims))
+    }
+}
+
+fn throttled(state: &AppState, key: &str) -> Result<(), Problem> {
+    if let Some(wait) = crate::auth::locked_for(state, key) {
+        let secs = wait.as_secs().max(1);
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed attempts; try again in {secs} s"),
+        )
+        .with_retry_after(secs));
+    }
+    Ok(())
+}
+
+/// Checks a TOTP code of official `o` and uses it up: right for the current step (±1), and
+/// of a step after the last one accepted. Failures count towards the official's lockout.
+pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<(), Problem> {
+    let key = format!("totp:{}", o.id);
+    throttled(state, &key)?;
+    let secret = state
+        .kek
+        .open(
+            Purpose::TotpSecret,
+            &binding(&o.username, &o.kid),
+            &o.totp_sealed,
+        )
+        .map_err(|e| Problem::internal(&format!("official {}: {}", o.id, e.kind())))?;
+    let result = match totp::matching_step(&secret, code.trim(), now()) {
+        Ok(step) => {
+            if state.store.accept_totp_step(&o.id, step).await? {
+                Ok(())
+            } else {
+                Err(totp::TotpError::Reused)
+            }
+        }
+        Err(e) => Err(e),
+    };
+    result.map_err(|e| {
+        crate::auth::note_failure(state, &key);
+        tracing::info!(event = "totp_refused", official = %o.id, kind = e.kind(), "TOTP code refused");
+        Problem::new(StatusCode::UNAUTHORIZED, e.kind(), e.to_string())
+    })?;
+    if let Ok(mut m) = state.login_failures.lock() {
+        m.remove(&key);
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    username: String,
+    password: String,
+    totp: String,
+}
+
+/// Password, then TOTP, then a bearer token. Unknown usernames take as long as wrong
+/// passwords; the TOTP is only looked at after the password is right.
+pub async fn sign_in(
+    state: &Arc<AppState>,
+    req: &SignInRequest,
+) -> Result<(String, i64, OfficialRecord), Problem> {
+    let user_key = format!("official:{}", req.username);
+    throttled(state, &user_key)?;
+    if req.username.len() > 64 || req.password.len() > 1024 || req.totp.len() > 16 {
+        return Err(Problem::unauthorized("wrong username, password or code"));
+    }
+    let official = state.store.official_by_username(&req.username).await?;
+    let hash = official.as_ref().map(|o| o.password_hash.clone());
+    let ok = verify_password(state, hash, &req.password).await?;
+    let official = match official {
+        Some(o) if ok && !o.disabled => o,
+        _ => {
+            crate::auth::note_failure(state, &user_key);
+            state
+                .metrics
+                .login_failures
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!(event = "official_login_failed", "official sign-in failed");
+            return Err(Problem::unauthorized("wrong username, password or code"));
+        }
+    };
+    use_totp(state, &official, &req.totp).await?;
+    if let Ok(mut m) = state.login_failures.lock() {
+        m.remove(&user_key);
+    }
+    let iat = now();
+    let exp = iat + TOKEN_TTL.min(state.config.token_ttl.max(60));
+    let mut jti = [0u8; 12];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut jti);
+    let claims = OfficialClaims {
+        sub: official.id.clone(),
+        role: "official".into(),
+        username: official.username.clone(),
+        iat,
+        exp,
+        iss: TOKEN_ISSUER.into(),
+        jti: hex::encode(jti),
+    };
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(&state.config.token_secret),
+    )
+    .map_err(|e| Problem::internal(&e))?;
+    let _ = state
+        .store
+        .audit(&qrid_store::AuditEntry {
+            at: iat,
+            actor: format!("official:{}", official.username),
+            action: "official.login".into(),
+            subject: Some(official.id.clone()),
+            detail: "{}".into(),
+        })
+        .await;
+    Ok((token, exp, official))
+}
+
+/// The signed-in official's row, refused if disabled since the token was made.
+pub async fn current(state: &AppState, claims: &OfficialClaims) -> Result<OfficialRecord, Problem> {
+    match state.store.official(&claims.sub).await? {
+        Some(o) if !o.disabled => Ok(o),
+        Some(_) => Err(Problem::forbidden("this official is disabled")),
+        None => Err(Problem::unauthorized("no such official")),
+    }
+}
+
+/// The SHA-256 (hex) under which a signing session token is stored.
+pub fn session_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// How a signing request proved sole control.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SoleControl {
+    /// A fresh TOTP code (`X-TOTP`).
+    Totp,
+    /// A signing session (`X-Signing-Session`), with the documents left after this one.
+    Session {
+        /// Documents the session may still sign.
+        left: i64,
+    },
+}
+
+/// The sole-control check of a signing request: `X-Signing-Session: <token>` uses one
+/// document of a session of this official's; otherwise `X-TOTP: <code>` must be a fresh code.
+/// A bearer token alone is refused.
+pub async fn sole_control(
+    state: &AppState,
+    o: &OfficialRecord,
+    headers: &HeaderMap,
+) -> Result<SoleControl, Problem> {
+    if let Some(v) = headers.get("x-signing-session") {
+        let token = v.to_str().ok().filter(|t| t.len() <= 128).ok_or_else(|| {
+            Problem::new(
+                StatusCode::FORBIDDEN,
+                "signing_session_refused",
+                "malformed signing session token",
+            )
+        })?;
+        return match state
+            .store
+            .use_signing_session(&session_digest(token), &o.id, now())
+            .await?
+        {
+            Some(left) => Ok(SoleControl::Session { left }),
+            None => Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "signing_session_refused",
+                "the signing session is unknown, expired, used up, or not this official's",
+            )),
+        };
+    }
+    if let Some(v) = headers.get("x-totp") {
+        let code = v.to_str().map_err(|_| {
+            Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "totp_malformed",
+                "a TOTP code is six digits",
+            )
+        })?;
+        use_totp(state, o, code).await?;
+        return Ok(SoleControl::Totp);
+    }
+    Err(Problem::new(
+        StatusCode::UNAUTHORIZED,
+        "sole_control_required",
+        "signing needs a fresh TOTP code (X-TOTP) or a signing session (X-Signing-Session); a bearer token alone signs nothing",
+    ))
+}
+
+/// The official's current signer credential, refused unless it is valid now.
+pub async fn usable_signer_credential(
+    state: &AppState,
+    o: &OfficialRecord,
+    at: i64,
+) -> Result<qrid_store::SignerCredentialRecord, Problem> {
+    let c = state
+        .store
+        .current_signer_credential(&o.id)
+        .await?
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::FORBIDDEN,
+                "no_signer_credential",
+                "this official has no signer credential",
+            )
+        })?;
+    match c.status {
+        CredentialStatus::Valid => {}
+        CredentialStatus::Revoked => {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "signer_credential_revoked",
+                "the official's signer credential is revoked: no new signatures",
+            ))
+        }
+        CredentialStatus::Suspended => {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "signer_credential_suspended",
+                "the official's signer credential is suspended: no new signatures",
+            ))
+        }
+    }
+    if c.expires_at <= at {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "signer_credential_expired",
+            "the official's signer credential has expired",
+        ));
+    }
+    Ok(c)
+}

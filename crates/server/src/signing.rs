@@ -1,0 +1,588 @@
+//! Document signatures over HTTP (docs/signature-format.md, docs/api.md): officials sign in,
+//! open signing sessions and sign; anyone reads a signature record and its QR stamp;
+//! registered clients verify signatures with this service's live status.
+
+use crate::auth::Client;
+use crate::officials::{
+    self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
+    SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES,
+};
+use crate::problem::{json_error, too_large, Problem};
+use crate::routes::Body;
+use crate::state::{now, AppState};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use qrid_credential::docsig::{DocumentRef, SignatureHeader};
+use qrid_credential::{Kid, Stamp, Text};
+use qrid_store::{CredentialStatus, NewSignature, SignatureRecord};
+use qrid_verifier::{judge, SignatureVerdict, Signer, SignerStatus};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+type S = State<Arc<AppState>>;
+
+/// Largest document accepted for signing or verification, bytes.
+pub const MAX_DOCUMENT: u64 = 100 * 1024 * 1024;
+/// Largest text field of a multipart signing or verification request, bytes.
+const MAX_FIELD: usize = 32 * 1024;
+
+fn problem(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
+    Problem::new(status, kind, detail)
+}
+
+fn unprocessable(kind: &'static str, detail: impl Into<String>) -> Problem {
+    problem(StatusCode::UNPROCESSABLE_ENTITY, kind, detail)
+}
+
+// ----- sign-in and sessions -----
+
+/// `POST /v1/officials/token`: `{"username", "password", "totp"}` → a bearer token.
+pub async fn token(
+    State(state): S,
+    Body(req): Body<SignInRequest>,
+) -> Result<Json<Value>, Problem> {
+    let (token, exp, o) = officials::sign_in(&state, &req).await?;
+    tracing::info!(official = %o.id, "official signed in");
+    Ok(Json(json!({
+        "access_token": token, "token_type": "Bearer", "expires_in": exp - now(),
+        "official": {"id": o.id, "name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid},
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRequest {
+    documents: i64,
+    minutes: i64,
+}
+
+/// `POST /v1/signing-sessions` with `X-TOTP`: `{"documents", "minutes"}` → a session token
+/// that stands in for a fresh TOTP code on that many signing requests within that time.
+pub async fn open_session(
+    State(state): S,
+    OfficialAuth(claims): OfficialAuth,
+    headers: HeaderMap,
+    Body(req): Body<SessionRequest>,
+) -> Result<Response, Problem> {
+    if !(1..=MAX_SESSION_DOCUMENTS).contains(&req.documents)
+        || !(1..=MAX_SESSION_MINUTES).contains(&req.minutes)
+    {
+        return Err(unprocessable(
+            "invalid_body",
+            format!("documents must be 1 to {MAX_SESSION_DOCUMENTS} and minutes 1 to {MAX_SESSION_MINUTES}"),
+        ));
+    }
+    let o = current(&state, &claims).await?;
+    // A session is opened with a fresh code, never with another session.
+    if headers.contains_key("x-signing-session") {
+        return Err(problem(
+            StatusCode::UNAUTHORIZED,
+            "sole_control_required",
+            "a signing session is opened with a fresh TOTP code (X-TOTP)",
+        ));
+    }
+    sole_control(&state, &o, &headers).await?;
+    let mut raw = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let at = now();
+    let expires_at = at + req.minutes * 60;
+    state
+        .store
+        .open_signing_session(
+            &officials::session_digest(&token),
+            &o.id,
+            req.documents,
+            expires_at,
+            at,
+        )
+        .await?;
+    tracing::info!(official = %o.id, documents = req.documents, "signing session opened");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"session": token, "documents": req.documents, "expires_at": expires_at})),
+    )
+        .into_response())
+}
+
+// ----- signing -----
+
+/// What a signing or verification request says about its document.
+#[derive(Default)]
+struct DocumentInput {
+    digest: Option<[u8; 32]>,
+    size: Option<u64>,
+    name: Option<String>,
+    media_type: Option<String>,
+    kid: Option<String>,
+    signature: Option<String>,
+}
+
+fn parse_digest(hex_digest: &str) -> Result<[u8; 32], Problem> {
+    let bad = || {
+        unprocessable(
+            "invalid_digest",
+            "digest must be the document's SHA-256 as 64 hexadecimal digits",
+        )
+    };
+    let bytes = hex::decode(hex_digest.trim()).map_err(|_| bad())?;
+    bytes.try_into().map_err(|_| bad())
+}
+
+fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        document_too_large()
+    } else {
+        Problem::bad_request("invalid_multipart", e.body_text())
+    }
+}
+
+fn document_too_large() -> Problem {
+    problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "document_too_large",
+        format!(
+            "documents are limited to {} MiB",
+            MAX_DOCUMENT / (1024 * 1024)
+        ),
+    )
+}
+
+/// Reads a JSON body (`digest`, `name`, `media_type`, `kid`, `signature`) or a multipart body
+/// whose `document` part is hashed as it streams in, never held whole in memory.
+async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentInput, Problem> {
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    if ctype.starts_with("multipart/form-data") {
+        let mut mp = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| Problem::bad_request("invalid_multipart", e.body_text()))?;
+        let mut input = DocumentInput::default();
+        let mut fields = 0;
+        while let Some(mut field) = mp.next_field().await.map_err(multipart_problem)? {
+            fields += 1;
+            if fields > 16 {
+                return Err(Problem::bad_request("invalid_multipart", "too many parts"));
+            }
+            let name = field.name().unwrap_or("").to_owned();
+            if name == "document" {
+                if input.digest.is_some() {
+                    return Err(Problem::bad_request(
+                        "invalid_multipart",
+                        "one document per request",
+                    ));
+                }
+                if input.name.is_none() {
+                    input.name = field.file_name().map(str::to_owned);
+                }
+                if input.media_type.is_none() {
+                    input.media_type = field.content_type().map(str::to_owned);
+                }
+                let mut hasher = Sha256::new();
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(multipart_problem)? {
+                    size += chunk.len() as u64;
+                    if size > MAX_DOCUMENT {
+                        return Err(document_too_large());
+                    }
+                    hasher.update(&chunk);
+                }
+                input.digest = Some(hasher.finalize().into());
+                input.size = Some(size);
+                continue;
+            }
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(multipart_problem)? {
+                if text.len() + chunk.len() > MAX_FIELD {
+                    return Err(Problem::bad_request(
+                        "invalid_multipart",
+                        format!("the {name} part is longer than {MAX_FIELD} bytes"),
+                    ));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            let text = String::from_utf8(text).map_err(|_| {
+                Problem::bad_request("invalid_multipart", format!("the {name} part is not UTF-8"))
+            })?;
+            match name.as_str() {
+                "name" => input.name = Some(text),
+                "media_type" => input.media_type = Some(text),
+                "kid" => input.kid = Some(text),
+                "signature" => input.signature = Some(text),
+                "digest" => {
+                    if input.digest.is_some() {
+                        return Err(Problem::bad_request(
+                            "invalid_multipart",
+                            "send a document or its digest, not both",
+                        ));
+                    }
+                    input.digest = Some(parse_digest(&text)?);
+                }
+                other => {
+                    return Err(Problem::bad_request(
+                        "invalid_multipart",
+                        format!("unknown part {other:?}"),
+                    ))
+                }
+            }
+        }
+        return Ok(input);
+    }
+    if !ctype.starts_with("application/json") {
+        return Err(problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send application/json or multipart/form-data with a document part",
+        ));
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), state.config.max_json_body)
+        .await
+        .map_err(|_| too_large())?;
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Json {
+        digest: Option<String>,
+        name: Option<String>,
+        media_type: Option<String>,
+        kid: Option<String>,
+        signature: Option<String>,
+    }
+    let j: Json = serde_json::from_slice(&bytes).map_err(json_error)?;
+    Ok(DocumentInput {
+        digest: j.digest.as_deref().map(parse_digest).transpose()?,
+        size: None,
+        name: j.name,
+        media_type: j.media_type,
+        kid: j.kid,
+        signature: j.signature,
+    })
+}
+
+fn text(field: &'static str, value: &str) -> Result<Text, Problem> {
+    Text::new(field, value, 300, false).map_err(|e| unprocessable("invalid_input", e.to_string()))
+}
+
+/// `POST /v1/signatures`: signs a document (multipart `document`, streamed and hashed, up to
+/// 100 MiB) or its digest (JSON `{"digest", "name", "media_type"}`) with the signed-in
+/// official's key. Needs `X-TOTP` or `X-Signing-Session` besides the bearer token.
+pub async fn sign(
+    State(state): S,
+    OfficialAuth(claims): OfficialAuth,
+    req: Request,
+) -> Result<Response, Problem> {
+    let o = current(&state, &claims).await?;
+    // Sole control first: nobody uploads 100 MiB on a stolen bearer token alone.
+    let control = sole_control(&state, &o, req.headers()).await?;
+    let input = read_document(&state, req).await?;
+    if let Some(kid) = &input.kid {
+        if kid.trim() != o.kid {
+            tracing::warn!(official = %o.id, "signing with another official's key refused");
+            return Err(problem(
+                StatusCode::FORBIDDEN,
+                "not_your_key",
+                "officials sign only with their own key",
+            ));
+        }
+    }
+    if input.signature.is_some() {
+        return Err(Problem::bad_request(
+            "invalid_body",
+            "signature belongs in a verification request",
+        ));
+    }
+    let digest = input.digest.ok_or_else(|| {
+        unprocessable(
+            "missing_document",
+            "send a document part or the document's digest",
+        )
+    })?;
+    let name = input
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| unprocessable("missing_name", "the document needs a name"))?;
+    let media_type = input
+        .media_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    let document = DocumentRef::new(digest, name, media_type)
+        .map_err(|e| unprocessable("invalid_document", e.to_string()))?;
+    let at = now();
+    let signer_credential = usable_signer_credential(&state, &o, at).await?;
+    let key = officials::signing_key(&state.kek, &o)?;
+    let kid = Kid::thumbprint(&key.verifying_key());
+    let id = qrid_credential::CredentialId::random().to_string();
+    let jws = SignatureHeader {
+        kid,
+        signing_time: at,
+        document: document.clone(),
+        credential: signer_credential.payload.clone(),
+        signature_id: Some(id.clone()),
+    }
+    .sign(&key)
+    .map_err(|e| Problem::internal(&e))?;
+    drop(key);
+    let url = format!("{}/v1/signatures/{id}", state.config.public_url);
+    let issuer = state.keys();
+    let stamp = Stamp {
+        signature_id: id.clone(),
+        url: url.clone(),
+        digest,
+        signed_at: at,
+        signer: text("name", &o.full_name)?,
+        role: Some((text("title", &o.title)?, text("agency", &o.agency)?)),
+        document_name: document.name.clone(),
+    }
+    .sign(issuer.current.signing_key(), issuer.current.kid())
+    .map_err(|e| Problem::internal(&e))?;
+    let record = NewSignature {
+        id: id.clone(),
+        official_id: o.id.clone(),
+        signer_credential_id: signer_credential.id.clone(),
+        digest: document.digest_hex(),
+        document_name: document.name.as_str().to_owned(),
+        media_type: document.media_type.clone(),
+        signed_at: at,
+        jws: jws.clone(),
+        stamp: stamp.clone(),
+    };
+    state
+        .store
+        .record_signature(&record, &format!("official:{}", o.username), at)
+        .await?;
+    state
+        .metrics
+        .signatures
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::info!(signature = %id, official = %o.id, "document signed");
+    let mut body = json!({
+        "id": id, "jws": jws, "stamp": stamp, "signed_at": at, "url": url,
+        "stamp_png": format!("{url}/stamp.png"), "stamp_svg": format!("{url}/stamp.svg"),
+        "document": {"name": document.name.as_str(), "media_type": document.media_type, "sha256": document.digest_hex()},
+        "signer": {"name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid},
+        "signer_credential_id": signer_credential.id,
+    });
+    if let Some(size) = input.size {
+        body["document"]["size"] = size.into();
+    }
+    if let SoleControl::Session { left } = control {
+        body["session_documents_left"] = left.into();
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+// ----- records -----
+
+fn ids_ok(id: &str) -> Result<(), Problem> {
+    if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(Problem::not_found("signature"))
+    }
+}
+
+fn record_json(r: &SignatureRecord, public_url: &str) -> Value {
+    let url = format!("{public_url}/v1/signatures/{}", r.id);
+    json!({
+        "id": r.id, "signed_at": r.signed_at, "url": url,
+        "document": {"name": r.document_name, "media_type": r.media_type, "sha256": r.digest},
+        "signer_credential_id": r.signer_credential_id,
+        "jws": r.jws, "stamp": r.stamp,
+        "stamp_png": format!("{url}/stamp.png"), "stamp_svg": format!("{url}/stamp.svg"),
+    })
+}
+
+/// `GET /v1/signatures/{id}`: what a QR stamp points to. Public, like the stamp on the paper:
+/// the signer, the time, the document's name and digest, the signature itself, and the signer
+/// credential's status now.
+pub async fn get(State(state): S, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    ids_ok(&id)?;
+    let r = state
+        .store
+        .signature(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("signature"))?;
+    let mut v = record_json(&r, &state.config.public_url);
+    if let Some(o) = state.store.official(&r.official_id).await? {
+        v["signer"] =
+            json!({"name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid});
+    }
+    if let Some(c) = state
+        .store
+        .signer_credential(&r.signer_credential_id)
+        .await?
+    {
+        v["signer_credential"] = json!({
+            "id": c.id, "status": c.status, "status_changed_at": c.status_changed_at,
+            "expires_at": c.expires_at,
+        });
+    }
+    Ok(Json(v))
+}
+
+/// `GET /v1/signatures/{id}/stamp.png` and `stamp.svg`.
+pub async fn stamp(
+    State(state): S,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    ids_ok(&id)?;
+    let (format, mime) = match file.as_str() {
+        "stamp.png" => (qrid_qr::Format::Png, "image/png"),
+        "stamp.svg" => (qrid_qr::Format::Svg, "image/svg+xml"),
+        _ => return Err(Problem::not_found("resource")),
+    };
+    let r = state
+        .store
+        .signature(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("signature"))?;
+    let bytes =
+        qrid_qr::render(&r.stamp, qrid_qr::Ecc::M, 4, format).map_err(|e| Problem::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    before: Option<i64>,
+}
+
+/// `GET /v1/officials/me/signatures?limit=&before=`: the signed-in official's own signatures,
+/// newest first.
+pub async fn mine(
+    State(state): S,
+    OfficialAuth(claims): OfficialAuth,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Query(q) = q.map_err(|e| Problem::bad_request("invalid_query", e.body_text()))?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Problem::bad_request(
+            "invalid_query",
+            "limit must be 1 to 500",
+        ));
+    }
+    let o = current(&state, &claims).await?;
+    let rows = state.store.signatures_of(&o.id, limit, q.before).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.signed_at))
+        .flatten();
+    Ok(Json(json!({
+        "signatures": rows.iter().map(|r| record_json(r, &state.config.public_url)).collect::<Vec<_>>(),
+        "next_before": next,
+    })))
+}
+
+// ----- verification -----
+
+/// `POST /v1/signatures/verify` (registered clients, HTTP Basic): JSON `{"signature",
+/// "digest"}` or multipart `signature` and `document` (hashed as it streams). Answers the
+/// verdict of `qrid verify-signature`, with this service's live status and the time of any
+/// revocation, so that a signature made before its signer credential was revoked is judged
+/// valid and one made after is not.
+pub async fn verify(
+    State(state): S,
+    Client(client): Client,
+    req: Request,
+) -> Result<Response, Problem> {
+    let input = read_document(&state, req).await?;
+    let jws = input.signature.ok_or_else(|| {
+        unprocessable(
+            "missing_signature",
+            "send the signature (the JWS) to verify",
+        )
+    })?;
+    let verifier = state.verifier();
+    let at = now();
+    let verdict = match verifier.examine_signature(&jws, input.digest.as_ref()) {
+        Ok(check) => {
+            let status = live_status(&state, &check.signer).await?;
+            judge(check, status, at, verifier.policy())
+        }
+        Err(f) => SignatureVerdict::Invalid(f),
+    };
+    let kind = match &verdict {
+        SignatureVerdict::Invalid(f) => f.reason.kind(),
+        SignatureVerdict::Indeterminate { reason, .. } => reason.kind(),
+        _ => "valid",
+    };
+    tracing::info!(client = %client, outcome = kind, "signature verified");
+    Ok(verdict_response(&verdict))
+}
+
+/// A valid or indeterminate verdict is answered 200 with the verdict JSON; an invalid one
+/// 422 problem+json whose `type` names the reason, with the verdict's members alongside (who
+/// the signature claims to be from, the document, the signer credential), so that a portal
+/// that only looks at the status still refuses it.
+fn verdict_response(verdict: &SignatureVerdict) -> Response {
+    let mut body = verdict.to_json();
+    let SignatureVerdict::Invalid(f) = verdict else {
+        return Json(body).into_response();
+    };
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    body["type"] = format!("{}{}", crate::problem::TYPE_PREFIX, f.reason.kind()).into();
+    body["title"] = "Unprocessable Entity".into();
+    body["status"] = status.as_u16().into();
+    body["detail"] = format!("the signature is not valid: {}", f.reason).into();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The signer credential's status from this service's lists, with the time of the change from
+/// its database when it is not valid.
+async fn live_status(state: &AppState, signer: &Signer) -> Result<SignerStatus, Problem> {
+    let Some((n, idx)) = crate::routes::own_list(signer.status()) else {
+        return Ok(SignerStatus::Unchecked);
+    };
+    let status = state.status_of(n, idx).await?;
+    let since = || async {
+        let id = signer.credential_id().to_string();
+        let changed = match signer {
+            Signer::Official(_) => state
+                .store
+                .signer_credential(&id)
+                .await?
+                .filter(|c| c.status != CredentialStatus::Valid)
+                .and_then(|c| c.status_changed_at),
+            Signer::Citizen(_) => state
+                .store
+                .get_credential(&id)
+                .await?
+                .filter(|c| c.status != CredentialStatus::Valid)
+                .and_then(|c| c.status_changed_at),
+        };
+        Ok::<_, qrid_store::StoreError>(changed)
+    };
+    Ok(match status {
+        Some(qrid_credential::Status::Valid) => SignerStatus::Valid,
+        Some(qrid_credential::Status::Invalid) => SignerStatus::Revoked {
+            since: since().await?,
+        },
+        Some(qrid_credential::Status::Suspended) => SignerStatus::Suspended {
+            since: since().await?,
+        },
+        Some(qrid_credential::Status::Other(v)) => SignerStatus::Other(v),
+        None => SignerStatus::Other(u8::MAX),
+    })
+}
