@@ -55,6 +55,53 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Every byte the database holds, as a dump: for SQLite the database file with its WAL
+    /// and shared-memory files, for PostgreSQL the output of `pg_dump` (bytea as hex).
+    pub fn dump(&self) -> Vec<u8> {
+        let url = self.url();
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.split('?').next().unwrap_or(path);
+            let mut all = Vec::new();
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                if let Ok(b) = std::fs::read(format!("{path}{suffix}")) {
+                    all.extend_from_slice(&b);
+                }
+            }
+            assert!(!all.is_empty(), "no SQLite database at {path}");
+            all
+        } else {
+            let o = Command::new("pg_dump")
+                .args(["--no-owner", "--dbname", &url])
+                .output()
+                .expect("pg_dump is installed beside PostgreSQL");
+            assert!(
+                o.status.success(),
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            o.stdout
+        }
+    }
+
+    /// An official's stored row, read through the store.
+    pub fn official(&self, username: &str) -> qrid_store::OfficialRecord {
+        let url = self.url();
+        self.rt.block_on(async {
+            let store = qrid_store::Store::connect(&url)
+                .await
+                .expect("connect to the test database");
+            let o = store
+                .official_by_username(username)
+                .await
+                .expect("read the official")
+                .unwrap_or_else(|| panic!("no official {username}"));
+            store.close().await;
+            o
+        })
+    }
+}
+
 impl Drop for Db {
     fn drop(&mut self) {
         if let Some(db) = self.db.take() {
@@ -203,6 +250,8 @@ pub enum Body<'a> {
     Raw(&'a str, PathBuf),
     /// A multipart upload of a file as the field `image`.
     Image(PathBuf),
+    /// A multipart form: each entry is a curl `-F` argument (`name=value`, `name=@file;type=…`).
+    Form(Vec<String>),
 }
 
 /// How a request authenticates.
@@ -217,6 +266,17 @@ pub enum Auth<'a> {
 
 /// One HTTP request through curl.
 pub fn http(method: &str, url: &str, auth: Auth, body: Body) -> Resp {
+    http_with(method, url, auth, body, &[])
+}
+
+/// [`http`] with extra request headers (`X-TOTP`, `X-Signing-Session`).
+pub fn http_with(
+    method: &str,
+    url: &str,
+    auth: Auth,
+    body: Body,
+    headers: &[(&str, &str)],
+) -> Resp {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let out = dir.path().join("body");
     let head = dir.path().join("headers");
@@ -249,6 +309,14 @@ pub fn http(method: &str, url: &str, auth: Auth, body: Body) -> Resp {
         Body::Image(f) => {
             cmd.arg("-F").arg(format!("image=@{}", f.display()));
         }
+        Body::Form(fields) => {
+            for f in fields {
+                cmd.arg("-F").arg(f);
+            }
+        }
+    }
+    for (name, value) in headers {
+        cmd.args(["-H", &format!("{name}: {value}")]);
     }
     cmd.arg(url);
     let o = cmd.output().expect("curl is installed");
