@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 mod signature;
+mod signers;
 mod status;
 mod trust;
 mod verdict;
@@ -73,10 +74,16 @@ impl Default for Policy {
 }
 
 /// Verifies credentials against a key lookup, a status cache and a policy.
+///
+/// The key lookup is taken to stay the same for the verifier's life: signer credentials of
+/// document signatures that it has verified are remembered (bounded, by the SHA-256 of their
+/// text) so that the issuer's signature on each is checked once. To change the trusted keys,
+/// make a new verifier.
 pub struct Verifier<K: KeyLookup = TrustStore> {
     keys: K,
     status: StatusCache,
     policy: Policy,
+    signers: signers::SignerCache,
 }
 
 impl<K: KeyLookup> Verifier<K> {
@@ -86,6 +93,7 @@ impl<K: KeyLookup> Verifier<K> {
             keys,
             status,
             policy,
+            signers: signers::SignerCache::default(),
         }
     }
 

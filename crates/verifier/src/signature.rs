@@ -17,6 +17,7 @@
 //! its holder's claim) and the revocation time (a status list does not carry it, so an offline
 //! verifier that sees "revoked" answers `indeterminate` and the issuer's endpoint decides).
 
+use crate::signers::{Checked, SignerCache};
 use crate::{KeyLookup, Policy, Verifier, VerifyError};
 use qrid_credential::docsig::{DocumentRef, DocumentSignature};
 use qrid_credential::{
@@ -24,6 +25,7 @@ use qrid_credential::{
     StatusRef, VerifyingKey,
 };
 use serde_json::{json, Value};
+use std::sync::Arc;
 use thiserror::Error as ThisError;
 
 /// Whose signature it is.
@@ -273,7 +275,16 @@ impl<K: KeyLookup> Verifier<K> {
     ) -> Result<SignatureCheck, SignatureFailure> {
         let sig = DocumentSignature::parse(jws).map_err(SigReason::Format)?;
         let header = sig.header();
-        let (signer, signer_key, issuer_kid) = self.signer_of(&header.credential)?;
+        let key = SignerCache::key(&header.credential);
+        let checked = match self.signers.get(&key) {
+            Some(c) => c,
+            None => {
+                let c: Checked = Arc::new(self.signer_of(&header.credential)?);
+                self.signers.insert(key, c.clone());
+                c
+            }
+        };
+        let (signer, signer_key, issuer_kid) = (checked.0.clone(), checked.1, checked.2.clone());
         if Kid::thumbprint(&signer_key) != header.kid {
             return Err(SigReason::KeyMismatch.into());
         }
@@ -646,6 +657,65 @@ mod tests {
         // Without the document the signature still verifies; whether it matches is unknown.
         let v = w.verifier.verify_signature(&jws, None, T + 60).unwrap();
         assert_eq!(v.to_json()["document"]["matches"], Value::Null);
+    }
+
+    #[test]
+    fn a_signer_credential_is_checked_once_and_only_remembered_if_it_verified() {
+        let w = world();
+        let first = sign(&w.official_key, &w.official_cred, T, [1; 32]);
+        let second = sign(&w.official_key, &w.official_cred, T + 5, [2; 32]);
+        assert_eq!(
+            kind(&judged(&w, &first, SignerStatus::Valid, T + 60)),
+            "valid"
+        );
+        assert_eq!(w.verifier.signers.len(), 1);
+        // The same credential under another document: found, and the JWS is still checked.
+        let v = w
+            .verifier
+            .verify_signature(&second, Some(&[2; 32]), T + 60)
+            .unwrap();
+        assert_eq!(kind(&v), "valid");
+        assert_eq!(v.to_json()["signing_time_unix"], T + 5);
+        let thief = SigningKey::from_bytes(&[43; 32]);
+        let forged = SignatureHeader {
+            kid: Kid::thumbprint(&w.official_key.verifying_key()),
+            signing_time: T,
+            document: DocumentRef::new([1; 32], "đơn.pdf", "application/pdf").unwrap(),
+            credential: w.official_cred.clone(),
+            signature_id: None,
+        }
+        .sign(&thief)
+        .unwrap();
+        let v = w.verifier.verify_signature(&forged, None, T).unwrap();
+        assert_eq!(kind(&v), "bad_signature");
+        // A credential that fails its issuer check is not remembered.
+        let rogue = IssuerKey::generate();
+        let msg = SignerCredential::open(&w.official_cred).unwrap();
+        let c = SignerCredential::from_cbor(msg.payload()).unwrap();
+        let rogue_cred = c.sign(rogue.signing_key(), rogue.kid()).unwrap();
+        let bad = sign(&w.official_key, &rogue_cred, T, [1; 32]);
+        for _ in 0..2 {
+            let v = w.verifier.verify_signature(&bad, None, T).unwrap();
+            assert_eq!(kind(&v), "unknown_issuer_key");
+        }
+        assert_eq!(w.verifier.signers.len(), 1);
+        // The cache is bounded.
+        let cache = crate::signers::SignerCache::default();
+        let checked = cache_entry(&w);
+        for i in 0..crate::signers::SignerCache::CAPACITY + 10 {
+            cache.insert(
+                crate::signers::SignerCache::key(&i.to_string()),
+                checked.clone(),
+            );
+        }
+        assert_eq!(cache.len(), crate::signers::SignerCache::CAPACITY);
+    }
+
+    fn cache_entry(w: &World) -> Checked {
+        let msg = SignerCredential::open(&w.official_cred).unwrap();
+        let c = SignerCredential::from_cbor(msg.payload()).unwrap();
+        let key = c.key;
+        Arc::new((Signer::Official(c), key, w.issuer.kid().clone()))
     }
 
     #[test]
