@@ -6,7 +6,8 @@ use crate::service::{connect, read_secret_line, runtime, valid_username, DEFAULT
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::Official;
-use qrid_server::officials::{provision, sign_signer_credential, SignerTerms, SIGNER_DAYS};
+use qrid_server::officials::{provision, sign_signer_credential, SIGNER_DAYS};
+use qrid_server::state::IssueTerms;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,7 +86,7 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
     .map_err(|e| anyhow::anyhow!("cannot provision the official: {e}"))?;
     let public_url = a.public_url.trim_end_matches('/').to_owned();
     let at = qrid_server::state::now();
-    let terms = SignerTerms {
+    let terms = IssueTerms {
         issuer: &a.issuer,
         public_url: &public_url,
         issued_at: at,

@@ -197,6 +197,33 @@ pub(crate) fn note_failure(state: &AppState, username: &str) {
     }
 }
 
+/// Decodes and checks one of this service's HS256 bearer tokens of issuer `issuer` (officers'
+/// and officials' tokens have different issuers, so neither passes for the other). An expired
+/// token says so; any other failure gets `invalid`, never the decoder's own words.
+pub(crate) fn decode_bearer<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    token: &str,
+    issuer: &str,
+    invalid: &str,
+) -> Result<T, Problem> {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[issuer]);
+    v.leeway = 5;
+    v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
+    jsonwebtoken::decode::<T>(
+        token,
+        &DecodingKey::from_secret(&state.config.token_secret),
+        &v,
+    )
+    .map(|data| data.claims)
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+            Problem::unauthorized("the token has expired")
+        }
+        _ => Problem::unauthorized(invalid),
+    })
+}
+
 /// An authenticated officer, extracted from `Authorization: Bearer …`.
 pub struct Officer(pub OfficerClaims);
 
@@ -211,22 +238,8 @@ impl FromRequestParts<Arc<AppState>> for Officer {
         let token = value
             .strip_prefix("Bearer ")
             .ok_or_else(|| Problem::unauthorized("use Authorization: Bearer <token>"))?;
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[TOKEN_ISSUER]);
-        v.leeway = 5;
-        v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
-        let data = jsonwebtoken::decode::<OfficerClaims>(
-            token,
-            &DecodingKey::from_secret(&state.config.token_secret),
-            &v,
-        )
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                Problem::unauthorized("the token has expired")
-            }
-            _ => Problem::unauthorized("the token is not valid"),
-        })?;
-        Ok(Officer(data.claims))
+        let claims = decode_bearer(state, token, TOKEN_ISSUER, "the token is not valid")?;
+        Ok(Officer(claims))
     }
 }
 

@@ -6,12 +6,12 @@
 use crate::auth::{hash_password, verify_password};
 use crate::custody::{binding, Kek, Purpose};
 use crate::problem::Problem;
-use crate::state::{now, AppState};
+use crate::state::{now, AppState, IssueTerms};
 use crate::totp;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use qrid_credential::{
     CredentialId, IssuerKey, Kid, Official, SignerCredential, SigningKey, StatusIndex, StatusRef,
 };
@@ -74,24 +74,11 @@ pub fn provision(
     })
 }
 
-/// The terms of a signer credential.
-#[derive(Debug, Clone, Copy)]
-pub struct SignerTerms<'a> {
-    /// The `iss` claim.
-    pub issuer: &'a str,
-    /// The service's public URL (the status reference names its list there).
-    pub public_url: &'a str,
-    /// `iat`, Unix seconds.
-    pub issued_at: i64,
-    /// Days until `exp`.
-    pub valid_days: u32,
-}
-
 /// Signs the signer credential of official `official_id` (whose details and key are in `o`)
 /// on status slot `slot`, as `Store::create_official` and `certify_official` store it.
 pub fn sign_signer_credential(
     key: &IssuerKey,
-    terms: SignerTerms<'_>,
+    terms: IssueTerms<'_>,
     official_id: &str,
     o: &NewOfficial,
     slot: StatusSlot,
@@ -184,25 +171,16 @@ impl FromRequestParts<Arc<AppState>> for OfficialAuth {
                     "an official's bearer token is required (POST /v1/officials/token)",
                 )
             })?;
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[TOKEN_ISSUER]);
-        v.leeway = 5;
-        v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
-        let data = jsonwebtoken::decode::<OfficialClaims>(
+        let claims: OfficialClaims = crate::auth::decode_bearer(
+            state,
             token,
-            &DecodingKey::from_secret(&state.config.token_secret),
-            &v,
-        )
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                Problem::unauthorized("the token has expired")
-            }
-            _ => Problem::unauthorized("the token is not an official's valid token"),
-        })?;
-        if data.claims.role != "official" {
+            TOKEN_ISSUER,
+            "the token is not an official's valid token",
+        )?;
+        if claims.role != "official" {
             return Err(Problem::unauthorized("the token is not an official's"));
         }
-        Ok(OfficialAuth(data.claims))
+        Ok(OfficialAuth(claims))
     }
 }
 
