@@ -116,22 +116,15 @@ pub async fn login(
     }
     let iat = now();
     let exp = iat + state.config.token_ttl;
-    let mut jti = [0u8; 12];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut jti);
     let claims = OfficerClaims {
         sub: officer.username.clone(),
         role: officer.role.as_str().into(),
         iat,
         exp,
         iss: TOKEN_ISSUER.into(),
-        jti: hex::encode(jti),
+        jti: new_jti(),
     };
-    let token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(&state.config.token_secret),
-    )
-    .map_err(|e| Problem::internal(&e))?;
+    let token = encode_bearer(state, &claims)?;
     let _ = state
         .store
         .audit(&qrid_store::AuditEntry {
@@ -195,6 +188,26 @@ pub(crate) fn note_failure(state: &AppState, username: &str) {
             e.1 = Instant::now() + Duration::from_secs(secs).min(MAX_LOCKOUT);
         }
     }
+}
+
+/// A random token id (96 bits, hex).
+pub(crate) fn new_jti() -> String {
+    let mut jti = [0u8; 12];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut jti);
+    hex::encode(jti)
+}
+
+/// Signs bearer-token claims with the service's HS256 token secret ([`decode_bearer`] checks them).
+pub(crate) fn encode_bearer<T: serde::Serialize>(
+    state: &AppState,
+    claims: &T,
+) -> Result<String, Problem> {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(&state.config.token_secret),
+    )
+    .map_err(|e| Problem::internal(&e))
 }
 
 /// Decodes and checks one of this service's HS256 bearer tokens of issuer `issuer` (officers'

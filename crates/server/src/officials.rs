@@ -11,7 +11,6 @@ use crate::totp;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use qrid_credential::{
     CredentialId, IssuerKey, Kid, Official, SignerCredential, SigningKey, StatusIndex, StatusRef,
 };
@@ -271,8 +270,6 @@ pub async fn sign_in(
     }
     let iat = now();
     let exp = iat + TOKEN_TTL.min(state.config.token_ttl.max(60));
-    let mut jti = [0u8; 12];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut jti);
     let claims = OfficialClaims {
         sub: official.id.clone(),
         role: "official".into(),
@@ -280,14 +277,9 @@ pub async fn sign_in(
         iat,
         exp,
         iss: TOKEN_ISSUER.into(),
-        jti: hex::encode(jti),
+        jti: crate::auth::new_jti(),
     };
-    let token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(&state.config.token_secret),
-    )
-    .map_err(|e| Problem::internal(&e))?;
+    let token = crate::auth::encode_bearer(state, &claims)?;
     let _ = state
         .store
         .audit(&qrid_store::AuditEntry {
