@@ -922,5 +922,62 @@ fn oversize_documents_are_refused_while_memory_stays_flat() {
         );
         r.problem(status, kind);
     }
+    // Malformed multipart bodies (the service reads them with its own streaming reader).
+    let head = |name: &str| {
+        format!(
+            "--b\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"a.pdf\"\r\n\r\n"
+        )
+    };
+    let long_field = format!("{}{}\r\n--b--\r\n", head("name"), "x".repeat(33 * 1024));
+    let long_headers = format!("--b\r\nX-Pad: {}\r\n\r\nx\r\n--b--\r\n", "p".repeat(9000));
+    for (i, (ctype, body, detail)) in [
+        ("multipart/form-data", "x".to_owned(), "boundary"),
+        (
+            "multipart/form-data; boundary=b",
+            format!("{}%PDF-1.7 no end", head("document")),
+            "ends before",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            "no boundary at all".to_owned(),
+            "ends before",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            long_headers,
+            "longer than",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            format!("{}x\r\n--b--\r\n", head("colour")),
+            "unknown part",
+        ),
+        (
+            "multipart/form-data; boundary=b",
+            format!("{0}x\r\n{0}y\r\n--b--\r\n", head("document")),
+            "one document",
+        ),
+        ("multipart/form-data; boundary=b", long_field, "longer than"),
+        (
+            "multipart/form-data; boundary=b",
+            "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n".to_owned(),
+            "Content-Disposition",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = w.path(&format!("form{i}.txt"));
+        std::fs::write(&path, body).unwrap();
+        let r = http_with(
+            "POST",
+            &format!("{}/v1/signatures", s.url),
+            Auth::Bearer(&t),
+            Body::Raw(ctype, path),
+            &h,
+        );
+        let p = r.problem(400, "invalid_multipart");
+        assert!(p["detail"].as_str().unwrap().contains(detail), "{i}: {p}");
+    }
     assert_eq!(s.stop(), 0);
 }

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 pub mod custody;
+mod form;
 mod metrics;
 pub mod officials;
 pub mod oidc;

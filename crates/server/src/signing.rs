@@ -3,6 +3,7 @@
 //! registered clients verify signatures with this service's live status.
 
 use crate::auth::Client;
+use crate::form::{self, FormError, FormReader, PartHead, PartSink};
 use crate::officials::{
     self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
     SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES,
@@ -10,11 +11,12 @@ use crate::officials::{
 use crate::problem::{json_error, too_large, Problem};
 use crate::routes::Body;
 use crate::state::{now, AppState};
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
+use http_body_util::BodyExt;
 use qrid_credential::docsig::{DocumentRef, SignatureHeader};
 use qrid_credential::{Kid, Stamp, Text};
 use qrid_store::{CredentialStatus, NewSignature, SignatureRecord};
@@ -134,11 +136,129 @@ fn parse_digest(hex_digest: &str) -> Result<[u8; 32], Problem> {
     bytes.try_into().map_err(|_| bad())
 }
 
-fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        document_too_large()
-    } else {
-        Problem::bad_request("invalid_multipart", e.body_text())
+/// What a multipart body may hold besides the document itself, bytes.
+const MAX_FORM_OVERHEAD: u64 = 1024 * 1024;
+
+fn form_problem(e: FormError) -> Problem {
+    Problem::bad_request("invalid_multipart", e.to_string())
+}
+
+impl From<FormError> for Problem {
+    fn from(e: FormError) -> Self {
+        form_problem(e)
+    }
+}
+
+/// Collects a signing or verification form: the `document` part is hashed as its bytes
+/// arrive, the other parts (at most [`MAX_FIELD`] bytes each, 16 parts in all) are kept.
+#[derive(Default)]
+struct DocumentSink {
+    input: DocumentInput,
+    parts: usize,
+    current: Option<Part>,
+}
+
+enum Part {
+    Document { hasher: Sha256, size: u64 },
+    Text { name: String, bytes: Vec<u8> },
+}
+
+impl PartSink for DocumentSink {
+    type Error = Problem;
+
+    fn start(&mut self, head: PartHead) -> Result<(), Problem> {
+        self.parts += 1;
+        if self.parts > 16 {
+            return Err(Problem::bad_request("invalid_multipart", "too many parts"));
+        }
+        self.current = Some(if head.name == "document" {
+            if self.input.digest.is_some() {
+                return Err(Problem::bad_request(
+                    "invalid_multipart",
+                    "one document per request, and a document or its digest, not both",
+                ));
+            }
+            if self.input.name.is_none() {
+                self.input.name = head.filename;
+            }
+            if self.input.media_type.is_none() {
+                self.input.media_type = head.content_type;
+            }
+            Part::Document {
+                hasher: Sha256::new(),
+                size: 0,
+            }
+        } else {
+            Part::Text {
+                name: head.name,
+                bytes: Vec::new(),
+            }
+        });
+        Ok(())
+    }
+
+    fn data(&mut self, chunk: &[u8]) -> Result<(), Problem> {
+        match &mut self.current {
+            Some(Part::Document { hasher, size }) => {
+                *size += chunk.len() as u64;
+                if *size > MAX_DOCUMENT {
+                    return Err(document_too_large());
+                }
+                hasher.update(chunk);
+            }
+            Some(Part::Text { name, bytes }) => {
+                if bytes.len() + chunk.len() > MAX_FIELD {
+                    return Err(Problem::bad_request(
+                        "invalid_multipart",
+                        format!("the {name} part is longer than {MAX_FIELD} bytes"),
+                    ));
+                }
+                bytes.extend_from_slice(chunk);
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Problem> {
+        let input = &mut self.input;
+        match self.current.take() {
+            Some(Part::Document { hasher, size }) => {
+                input.digest = Some(hasher.finalize().into());
+                input.size = Some(size);
+            }
+            Some(Part::Text { name, bytes }) => {
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    Problem::bad_request(
+                        "invalid_multipart",
+                        format!("the {name} part is not UTF-8"),
+                    )
+                })?;
+                match name.as_str() {
+                    "name" => input.name = Some(text),
+                    "media_type" => input.media_type = Some(text),
+                    "kid" => input.kid = Some(text),
+                    "signature" => input.signature = Some(text),
+                    "digest" => {
+                        if input.digest.is_some() {
+                            return Err(Problem::bad_request(
+                                "invalid_multipart",
+                                "send a document or its digest, not both",
+                            ));
+                        }
+                        input.digest = Some(parse_digest(&text)?);
+                    }
+                    other => {
+                        return Err(Problem::bad_request(
+                            "invalid_multipart",
+                            format!("unknown part {other:?}"),
+                        ))
+                    }
+                }
+            }
+            None => {}
+        }
+        Ok(())
     }
 }
 
@@ -162,80 +282,26 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    if ctype.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, state)
-            .await
-            .map_err(|e| Problem::bad_request("invalid_multipart", e.body_text()))?;
-        let mut input = DocumentInput::default();
-        let mut fields = 0;
-        while let Some(mut field) = mp.next_field().await.map_err(multipart_problem)? {
-            fields += 1;
-            if fields > 16 {
-                return Err(Problem::bad_request("invalid_multipart", "too many parts"));
+    if let Some(boundary) = form::boundary(&ctype) {
+        let boundary = boundary.map_err(form_problem)?;
+        let mut reader = FormReader::new(&boundary);
+        let mut sink = DocumentSink::default();
+        let mut body = req.into_body();
+        let mut total = 0u64;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Problem::bad_request("invalid_body", e.to_string()))?;
+            let Ok(data) = frame.into_data() else {
+                continue; // trailers
+            };
+            total += data.len() as u64;
+            // Besides the document: its part headers and the other, small, parts.
+            if total > MAX_DOCUMENT + MAX_FORM_OVERHEAD {
+                return Err(document_too_large());
             }
-            let name = field.name().unwrap_or("").to_owned();
-            if name == "document" {
-                if input.digest.is_some() {
-                    return Err(Problem::bad_request(
-                        "invalid_multipart",
-                        "one document per request",
-                    ));
-                }
-                if input.name.is_none() {
-                    input.name = field.file_name().map(str::to_owned);
-                }
-                if input.media_type.is_none() {
-                    input.media_type = field.content_type().map(str::to_owned);
-                }
-                let mut hasher = Sha256::new();
-                let mut size = 0u64;
-                while let Some(chunk) = field.chunk().await.map_err(multipart_problem)? {
-                    size += chunk.len() as u64;
-                    if size > MAX_DOCUMENT {
-                        return Err(document_too_large());
-                    }
-                    hasher.update(&chunk);
-                }
-                input.digest = Some(hasher.finalize().into());
-                input.size = Some(size);
-                continue;
-            }
-            let mut text = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(multipart_problem)? {
-                if text.len() + chunk.len() > MAX_FIELD {
-                    return Err(Problem::bad_request(
-                        "invalid_multipart",
-                        format!("the {name} part is longer than {MAX_FIELD} bytes"),
-                    ));
-                }
-                text.extend_from_slice(&chunk);
-            }
-            let text = String::from_utf8(text).map_err(|_| {
-                Problem::bad_request("invalid_multipart", format!("the {name} part is not UTF-8"))
-            })?;
-            match name.as_str() {
-                "name" => input.name = Some(text),
-                "media_type" => input.media_type = Some(text),
-                "kid" => input.kid = Some(text),
-                "signature" => input.signature = Some(text),
-                "digest" => {
-                    if input.digest.is_some() {
-                        return Err(Problem::bad_request(
-                            "invalid_multipart",
-                            "send a document or its digest, not both",
-                        ));
-                    }
-                    input.digest = Some(parse_digest(&text)?);
-                }
-                other => {
-                    return Err(Problem::bad_request(
-                        "invalid_multipart",
-                        format!("unknown part {other:?}"),
-                    ))
-                }
-            }
+            reader.feed(&data, &mut sink)?;
         }
-        return Ok(input);
+        reader.finish().map_err(form_problem)?;
+        return Ok(sink.input);
     }
     if !ctype.starts_with("application/json") {
         return Err(problem(
