@@ -114,6 +114,28 @@ PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
 TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA \
 ZM ZW";
 
+/// One bit per letter pair AA..ZZ, set for the codes above: built at compile time, so that
+/// checking a code (on every credential decoded) is a lookup, not a scan of the list.
+const ASSIGNED: [u64; 11] = {
+    let b = ISO_3166_ALPHA2.as_bytes();
+    let mut bits = [0u64; 11];
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let n = (b[i] - b'A') as usize * 26 + (b[i + 1] - b'A') as usize;
+        bits[n / 64] |= 1 << (n % 64);
+        i += 3;
+    }
+    bits
+};
+
+fn assigned(b: &[u8]) -> bool {
+    if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let n = (b[0] - b'A') as usize * 26 + (b[1] - b'A') as usize;
+    ASSIGNED[n / 64] & (1 << (n % 64)) != 0
+}
+
 impl CountryCode {
     /// The two letters.
     pub fn as_str(&self) -> &str {
@@ -126,10 +148,7 @@ impl FromStr for CountryCode {
     type Err = ClaimError;
     fn from_str(s: &str) -> Result<Self, ClaimError> {
         let b = s.as_bytes();
-        if b.len() == 2
-            && b.iter().all(u8::is_ascii_uppercase)
-            && ISO_3166_ALPHA2.split(' ').any(|c| c == s)
-        {
+        if assigned(b) {
             Ok(CountryCode([b[0], b[1]]))
         } else {
             Err(ClaimError::Invalid {
@@ -431,6 +450,20 @@ fn sanitize(msg: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn country_bitmap_is_the_list() {
+        let listed: Vec<&str> = super::ISO_3166_ALPHA2.split(' ').collect();
+        assert_eq!(listed.len(), 249);
+        for a in b'A'..=b'Z' {
+            for b in b'A'..=b'Z' {
+                let code = [a, b];
+                let s = std::str::from_utf8(&code).unwrap();
+                assert_eq!(super::assigned(&code), listed.contains(&s), "{s}");
+            }
+        }
+        assert!(!super::assigned(b"vn") && !super::assigned(b"VNM") && !super::assigned(b""));
+    }
+
     use super::*;
 
     fn input() -> CitizenInput {
