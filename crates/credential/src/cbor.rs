@@ -11,12 +11,17 @@ pub(crate) const MAX_MAP_ENTRIES: usize = 256;
 /// Decodes exactly one CBOR item, refusing trailing bytes, deep nesting and duplicate map keys.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Value, Error> {
     let mut cursor = std::io::Cursor::new(bytes);
-    let value: Value = ciborium::de::from_reader_with_recursion_limit(&mut cursor, MAX_DEPTH)
+    // The parser's own scratch is 4 KiB zeroed on every call, which for our few-hundred-byte
+    // items cost more than the parse. No text or byte string is longer than the input, so a
+    // scratch of the input's length is always enough. This entry point nests up to 256
+    // levels (a bounded recursion on a stack of megabytes); MAX_DEPTH is checked below.
+    let mut scratch = vec![0u8; bytes.len().clamp(1, 4096)];
+    let value: Value = ciborium::de::from_reader_with_buffer(&mut cursor, &mut scratch)
         .map_err(|e| Error::Cbor(describe(e)))?;
     if cursor.position() != bytes.len() as u64 {
         return Err(Error::Cbor("trailing bytes after the CBOR item".into()));
     }
-    check_unique_keys(&value)?;
+    check(&value, 1)?;
     Ok(value)
 }
 
@@ -25,14 +30,21 @@ fn describe<T: std::fmt::Debug>(e: ciborium::de::Error<T>) -> String {
         ciborium::de::Error::Io(_) => "truncated input".into(),
         ciborium::de::Error::Syntax(at) => format!("syntax error at byte {at}"),
         ciborium::de::Error::Semantic(_, msg) => msg,
-        ciborium::de::Error::RecursionLimitExceeded => {
-            format!("nested deeper than {MAX_DEPTH} levels")
-        }
+        ciborium::de::Error::RecursionLimitExceeded => too_deep(),
     }
 }
 
-// Depth is already bounded by the parser's recursion limit, so this recursion is too.
-fn check_unique_keys(value: &Value) -> Result<(), Error> {
+fn too_deep() -> String {
+    format!("nested deeper than {MAX_DEPTH} levels")
+}
+
+/// Refuses nesting deeper than MAX_DEPTH, oversized maps and duplicate map keys. The parser
+/// bounds the depth this recursion can reach.
+fn check(value: &Value, depth: usize) -> Result<(), Error> {
+    let nested = matches!(value, Value::Map(_) | Value::Array(_) | Value::Tag(..));
+    if nested && depth > MAX_DEPTH {
+        return Err(Error::Cbor(too_deep()));
+    }
     match value {
         Value::Map(entries) => {
             // Our maps have a few dozen entries at most; a cap keeps the pairwise check cheap.
@@ -45,12 +57,13 @@ fn check_unique_keys(value: &Value) -> Result<(), Error> {
                 if entries[..i].iter().any(|(other, _)| other == k) {
                     return Err(Error::Cbor("duplicate map key".into()));
                 }
-                check_unique_keys(v)?;
+                check(k, depth + 1)?;
+                check(v, depth + 1)?;
             }
             Ok(())
         }
-        Value::Array(items) => items.iter().try_for_each(check_unique_keys),
-        Value::Tag(_, inner) => check_unique_keys(inner),
+        Value::Array(items) => items.iter().try_for_each(|v| check(v, depth + 1)),
+        Value::Tag(_, inner) => check(inner, depth + 1),
         _ => Ok(()),
     }
 }
@@ -106,5 +119,35 @@ mod tests {
             Err(Error::Cbor(_))
         ));
         assert!(matches!(decode(&[]), Err(Error::Cbor(_))));
+    }
+
+    #[test]
+    fn nesting_is_refused_beyond_max_depth_however_it_nests() {
+        let nested = |depth: usize, open: &[u8]| {
+            let mut v: Vec<u8> = open
+                .iter()
+                .copied()
+                .cycle()
+                .take(depth * open.len())
+                .collect();
+            v.push(0x00);
+            v
+        };
+        // Arrays, maps ({0: …}) and tags, each MAX_DEPTH deep decode; one more is refused,
+        // with the same message whichever check (ours, the parser's) finds it.
+        for open in [&[0x81u8][..], &[0xA1, 0x00], &[0xC6]] {
+            assert!(decode(&nested(MAX_DEPTH, open)).is_ok(), "{open:?}");
+            for depth in [MAX_DEPTH + 1, 300] {
+                assert_eq!(
+                    decode(&nested(depth, open)),
+                    Err(Error::Cbor(too_deep())),
+                    "{open:?} {depth}"
+                );
+            }
+        }
+        // Strings as long as the input itself fit the scratch buffer.
+        let mut text = vec![0x79, 0x01, 0x00];
+        text.extend(std::iter::repeat_n(b'a', 256));
+        assert_eq!(decode(&text), Ok(Value::Text("a".repeat(256))));
     }
 }
