@@ -12,12 +12,14 @@ cd "$(dirname "$0")/.."
 SECS=${1:-15}
 CONNS=${2:-32}
 ROUNDS=${3:-3}
+# Uploads per figure of part 1 (both use one signing session of at most 100 documents).
+N=41
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 cargo build --release -q -p qrid-cli --bin qrid
-cargo build --release -q -p qrid-server --example sha256_rate
+cargo build --release -q -p qrid-server --example sha256_rate --example bare_hash
 qrid=target/release/qrid
 db="sqlite:$work/qrid.db"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -59,19 +61,34 @@ s1=$(session 0); s2=$(session 1)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$qpid/stat"; }
 head -c $((10 * 1024 * 1024)) /dev/urandom > "$work/doc10.bin"
 cpu0=$(cpu_ticks)
-for i in $(seq 21); do
+for i in $(seq $N); do
   curl -sf -o /dev/null -XPOST "$U/v1/signatures" -H "authorization: Bearer $tok" -H "x-signing-session: $s1" \
     -F "document=@$work/doc10.bin;type=application/pdf;filename=doc10.pdf"
 done
 cpu1=$(cpu_ticks)
 digest=$(sha256sum "$work/doc10.bin" | cut -d' ' -f1)
-for i in $(seq 21); do
+for i in $(seq $N); do
   curl -sf -o "$work/signed.json" -XPOST "$U/v1/signatures" -H "authorization: Bearer $tok" -H "x-signing-session: $s1" \
     -H 'content-type: application/json' -d "{\"digest\":\"$digest\",\"name\":\"doc10.pdf\",\"media_type\":\"application/pdf\"}"
 done
 cpu2=$(cpu_ticks)
+# The same N uploads, sent the same way, to a bare axum handler that only hashes them.
+BPORT=$(port)
+target/release/examples/bare_hash 127.0.0.1:$BPORT 2>/dev/null &
+bpid=$!; pids+=("$bpid")
+for i in $(seq 100); do curl -sf -XPOST -d x "http://127.0.0.1:$BPORT/hash" >/dev/null && break; sleep 0.1; done
+bare0=$(awk '{print $14 + $15}' "/proc/$bpid/stat")
+for i in $(seq $N); do
+  curl -sf -o /dev/null -XPOST "http://127.0.0.1:$BPORT/hash" -F "document=@$work/doc10.bin;type=application/pdf;filename=doc10.pdf"
+done
+bare1=$(awk '{print $14 + $15}' "/proc/$bpid/stat")
+for i in $(seq $N); do
+  curl -sf -o /dev/null -XPOST "http://127.0.0.1:$BPORT/drain" -F "document=@$work/doc10.bin;type=application/pdf;filename=doc10.pdf"
+done
+bare2=$(awk '{print $14 + $15}' "/proc/$bpid/stat")
+kill "$bpid" 2>/dev/null || true
 tick_ms=$(python3 -c "import os; print(1000 / os.sysconf('SC_CLK_TCK'))")
-hash_ms=$(target/release/examples/sha256_rate 10 21)
+hash_ms=$(target/release/examples/sha256_rate 10 $N)
 
 # 2. Memory while 100 MiB uploads stream, two at a time.
 head -c $((100 * 1024 * 1024)) /dev/zero > "$work/doc100.bin"
@@ -108,12 +125,13 @@ for r in $(seq "$ROUNDS"); do
   wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s bench/verify_signature.lua "$U/v1/signatures/verify" > "$work/sigverify.$r.txt"
 done
 
-python3 - "$work" "$ROUNDS" "$hash_ms" "$rss_before" "$rss_after" "$started" "$ended" "$cpu0" "$cpu1" "$cpu2" "$tick_ms" <<'PY'
+python3 - "$work" "$ROUNDS" "$hash_ms" "$rss_before" "$rss_after" "$started" "$ended" "$cpu0" "$cpu1" "$cpu2" "$tick_ms" "$bare0" "$bare1" "$N" "$bare2" <<'PY'
 import json, re, statistics, sys
 work, rounds, hash_ms = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 rss_before, rss_after = int(sys.argv[4]), int(sys.argv[5])
 started, ended = float(sys.argv[6]), float(sys.argv[7])
 cpu0, cpu1, cpu2, tick_ms = int(sys.argv[8]), int(sys.argv[9]), int(sys.argv[10]), float(sys.argv[11])
+bare0, bare1, N, bare2 = int(sys.argv[12]), int(sys.argv[13]), int(sys.argv[14]), int(sys.argv[15])
 upload, by_digest, big = [], [], []
 n = 0
 for line in open(f"{work}/serve.log", encoding="utf-8", errors="replace"):
@@ -125,15 +143,19 @@ for line in open(f"{work}/serve.log", encoding="utf-8", errors="replace"):
     if f.get("path") == "/v1/signatures" and f.get("status") == 201:
         n += 1
         ms = f["micros"] / 1000
-        (upload if n <= 21 else by_digest if n <= 42 else big).append(ms)
+        (upload if n <= N else by_digest if n <= 2 * N else big).append(ms)
 med = statistics.median
 print(f"sign 10 MiB upload (server time) : median {med(upload):.2f} ms over {len(upload)}")
 print(f"sign by digest (server time)     : median {med(by_digest):.2f} ms over {len(by_digest)}")
 print(f"SHA-256 of 10 MiB in-process     : median {hash_ms:.2f} ms")
 print(f"upload signing beyond hashing    : {med(upload) - hash_ms:.2f} ms of wall time in the service")
-up_cpu, dig_cpu = (cpu1 - cpu0) * tick_ms / 21, (cpu2 - cpu1) * tick_ms / 21
+up_cpu, dig_cpu = (cpu1 - cpu0) * tick_ms / N, (cpu2 - cpu1) * tick_ms / N
 print(f"service CPU per 10 MiB upload    : {up_cpu:.2f} ms (user + system; by digest {dig_cpu:.2f} ms); "
       f"beyond hashing {up_cpu - hash_ms:.2f} ms (target <= 5 ms)")
+bare_cpu = (bare1 - bare0) * tick_ms / N
+print(f"bare axum upload + SHA-256 CPU   : {bare_cpu:.2f} ms per 10 MiB upload (the same curl); "
+      f"qrid signing beyond it {up_cpu - bare_cpu:.2f} ms (target <= 5 ms)")
+print(f"bare axum upload, received only  : {(bare2 - bare1) * tick_ms / N:.2f} ms CPU per 10 MiB upload")
 rss = [int(x) for x in open(f"{work}/rss.txt").read().split() if x.isdigit()]
 print(f"10 x 100 MiB uploads, 2 at a time: {len(big)} signed in {ended - started:.1f} s; RSS before {rss_before/1024:.1f} MiB, "
       f"max during {max(rss)/1024:.1f} MiB, after {rss_after/1024:.1f} MiB")
