@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Signing and signature-verification figures (issue 5), all measured in one run on this machine:
 #  1. signing a 10 MiB document uploaded as multipart: the service's own time per request (its
-#     access log's `micros`), beside SHA-256 of 10 MiB in-process (crates/server/examples/
-#     sha256_rate.rs) and beside signing by digest (no upload);
+#     access log's `micros`) and CPU time, beside SHA-256 of 10 MiB in-process (crates/server/
+#     examples/sha256_rate.rs), beside a bare axum handler that receives (and hashes) the same
+#     uploads (crates/server/examples/bare_hash.rs), and beside signing by digest (no upload);
 #  2. the service's resident memory while 100 MiB uploads stream in, two at a time;
 #  3. POST /v1/signatures/verify with a digest against POST /v1/verify under wrk.
 # Usage: bench/sign.sh [SECONDS] [CONNECTIONS] [ROUNDS]   (defaults 15, 32, 3)
