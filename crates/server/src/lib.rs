@@ -37,9 +37,6 @@ use std::time::{Duration, Instant};
 pub fn app(state: Arc<AppState>) -> Router {
     let json_limit = DefaultBodyLimit::max(state.config.max_json_body);
     let image_limit = DefaultBodyLimit::max(state.config.max_image_body);
-    // A document part of up to 100 MiB plus the multipart framing and text parts; the
-    // handlers count the document's own bytes.
-    let document_limit = DefaultBodyLimit::max(signing::MAX_DOCUMENT as usize + 1024 * 1024);
     Router::new()
         .route("/v1/auth/token", post(routes::token).layer(json_limit))
         .route("/v1/citizens", post(routes::enrol).layer(json_limit))
@@ -78,11 +75,9 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/v1/signing-sessions",
             post(signing::open_session).layer(json_limit),
         )
-        .route("/v1/signatures", post(signing::sign).layer(document_limit))
-        .route(
-            "/v1/signatures/verify",
-            post(signing::verify).layer(document_limit),
-        )
+        // The signing routes bound their own bodies as they stream (signing::read_document).
+        .route("/v1/signatures", post(signing::sign))
+        .route("/v1/signatures/verify", post(signing::verify))
         .route("/v1/signatures/{id}", get(signing::get))
         .route("/v1/signatures/{id}/{file}", get(signing::stamp))
         .route("/.well-known/openid-configuration", get(oidc::discovery))

@@ -139,13 +139,9 @@ fn parse_digest(hex_digest: &str) -> Result<[u8; 32], Problem> {
 /// What a multipart body may hold besides the document itself, bytes.
 const MAX_FORM_OVERHEAD: u64 = 1024 * 1024;
 
-fn form_problem(e: FormError) -> Problem {
-    Problem::bad_request("invalid_multipart", e.to_string())
-}
-
 impl From<FormError> for Problem {
     fn from(e: FormError) -> Self {
-        form_problem(e)
+        Problem::bad_request("invalid_multipart", e.to_string())
     }
 }
 
@@ -283,7 +279,7 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
         .unwrap_or("")
         .to_owned();
     if let Some(boundary) = form::boundary(&ctype) {
-        let boundary = boundary.map_err(form_problem)?;
+        let boundary = boundary?;
         let mut reader = FormReader::new(&boundary);
         let mut sink = DocumentSink::default();
         let mut body = req.into_body();
@@ -300,7 +296,7 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
             }
             reader.feed(&data, &mut sink)?;
         }
-        reader.finish().map_err(form_problem)?;
+        reader.finish()?;
         return Ok(sink.input);
     }
     if !ctype.starts_with("application/json") {
