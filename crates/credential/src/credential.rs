@@ -304,25 +304,70 @@ impl Credential {
         Ok(payload::encode(&cose))
     }
 
-    /// The claims as JSON with the names of the claims input, plus credential metadata.
+    /// The claims as JSON with the names of the claims input, plus credential metadata: the
+    /// tree of this type's [`Serialize`] output.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::to_value(&self.citizen).unwrap_or_default();
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("credential_id".into(), self.id.to_string().into());
-            m.insert("issuer".into(), self.issuer.clone().into());
-            m.insert("issued_at".into(), self.issued_at.into());
-            m.insert("expires_at".into(), self.expires_at.into());
-            if let Some(s) = &self.status {
-                m.insert(
-                    "status_list".into(),
-                    serde_json::json!({"uri": s.uri, "idx": s.index.0}),
-                );
-            }
-            if let Some(HolderKey(k)) = &self.holder {
-                m.insert("holder_kid".into(), Kid::thumbprint(k).to_string().into());
-            }
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Formats through `Display` straight into the serializer, with no `String` in between.
+struct Shown<'a, T: fmt::Display>(&'a T);
+
+impl<T: fmt::Display> Serialize for Shown<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+/// The claims JSON of [`Credential::to_json`]: the citizen's fields with the names of the
+/// claims input, then `credential_id`, `issuer`, `issued_at`, `expires_at`, `status_list`
+/// (`{"idx", "uri"}`) and `holder_kid` when present. Keys come in sorted order, the order a
+/// `serde_json::Value` prints, so a verdict written straight to bytes (as `/v1/verify` does)
+/// reads the same as one built as a tree first.
+impl Serialize for Credential {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        #[derive(Serialize)]
+        struct List<'a> {
+            idx: u32,
+            uri: &'a str,
         }
-        v
+        let c = &self.citizen;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("credential_id", &Shown(&self.id))?;
+        m.serialize_entry("date_of_birth", &Shown(&c.date_of_birth))?;
+        m.serialize_entry("expires_at", &self.expires_at)?;
+        m.serialize_entry("full_name", &Shown(&c.full_name))?;
+        if let Some(HolderKey(k)) = &self.holder {
+            m.serialize_entry("holder_kid", &Shown(&Kid::thumbprint(k)))?;
+        }
+        m.serialize_entry("id_number", &Shown(&c.id_number))?;
+        m.serialize_entry("issued_at", &self.issued_at)?;
+        m.serialize_entry("issuer", &self.issuer)?;
+        if let Some(v) = &c.nationality {
+            m.serialize_entry("nationality", &Shown(v))?;
+        }
+        if let Some(v) = &c.photo_sha256 {
+            m.serialize_entry("photo_sha256", &Shown(v))?;
+        }
+        if let Some(v) = &c.place_of_origin {
+            m.serialize_entry("place_of_origin", &Shown(v))?;
+        }
+        if let Some(v) = &c.place_of_residence {
+            m.serialize_entry("place_of_residence", &Shown(v))?;
+        }
+        if let Some(v) = &c.sex {
+            m.serialize_entry("sex", &Shown(v))?;
+        }
+        if let Some(st) = &self.status {
+            let list = List {
+                idx: st.index.0,
+                uri: &st.uri,
+            };
+            m.serialize_entry("status_list", &list)?;
+        }
+        m.end()
     }
 }
 
@@ -553,5 +598,59 @@ impl Credential {
         };
         c.validate()?;
         Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::claims::CitizenInput;
+
+    /// The claims tree as it was built before `Credential` had its own `Serialize`: the
+    /// citizen's derived serialization with the metadata added, in a `Value` (sorted keys).
+    fn tree(c: &Credential) -> serde_json::Value {
+        let mut v = serde_json::to_value(&c.citizen).unwrap();
+        let m = v.as_object_mut().unwrap();
+        m.insert("credential_id".into(), c.id.to_string().into());
+        m.insert("issuer".into(), c.issuer.clone().into());
+        m.insert("issued_at".into(), c.issued_at.into());
+        m.insert("expires_at".into(), c.expires_at.into());
+        if let Some(s) = &c.status {
+            m.insert(
+                "status_list".into(),
+                serde_json::json!({"uri": s.uri, "idx": s.index.0}),
+            );
+        }
+        if let Some(HolderKey(k)) = &c.holder {
+            m.insert("holder_kid".into(), Kid::thumbprint(k).to_string().into());
+        }
+        v
+    }
+
+    fn credential(input: &str, status: bool, holder: bool) -> Credential {
+        let status = status.then(|| {
+            StatusRef::new("https://id.example/v1/status-lists/3", StatusIndex(77)).unwrap()
+        });
+        let holder = holder
+            .then(|| HolderKey(ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key()));
+        let input = CitizenInput::from_json(input).unwrap();
+        Credential::from_input(&input, "VN", 1_790_000_000, 30, status, holder).unwrap()
+    }
+
+    #[test]
+    fn serialized_claims_are_the_tree_byte_for_byte() {
+        let minimal =
+            r#"{"id_number":"000000000042","full_name":"Võ Thị Sáu","date_of_birth":"1933-01-01"}"#;
+        let full = r#"{"id_number":"001099012345","full_name":"Nguyễn \"Minh\" Khai","date_of_birth":"1990-02-03",
+            "sex":"F","nationality":"VN","place_of_origin":"Huế","place_of_residence":"Số 12, Hà Nội",
+            "photo_sha256":"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}"#;
+        for input in [minimal, full] {
+            for (status, holder) in [(false, false), (true, false), (false, true), (true, true)] {
+                let c = credential(input, status, holder);
+                let direct = serde_json::to_string(&c).unwrap();
+                assert_eq!(direct, tree(&c).to_string(), "{input} {status} {holder}");
+                assert_eq!(c.to_json(), tree(&c));
+            }
+        }
     }
 }

@@ -7,13 +7,13 @@ use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use qrid_credential::{CitizenInput, HolderKey, Jwk, StatusRef};
 use qrid_store::{CredentialStatus, NewCitizen, Role, Verification};
-use qrid_verifier::{Reason, Verdict, Verified};
-use serde::Deserialize;
+use qrid_verifier::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -408,7 +408,7 @@ pub async fn verify(
     State(state): S,
     Client(client): Client,
     req: Request,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Response, Problem> {
     let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -456,12 +456,22 @@ pub async fn verify(
     for p in &payloads {
         verdicts.push(check(&state, &client, p).await?);
     }
+    // Written straight to bytes: no JSON tree per request on the endpoint's hot path.
+    let mut body = Vec::with_capacity(1024);
     // One QR (the usual case) answers with its verdict; an image with several, with a list.
-    Ok(Json(if verdicts.len() == 1 {
-        verdicts.swap_remove(0)
-    } else {
-        json!({"verdicts": verdicts})
-    }))
+    let written = match verdicts.as_slice() {
+        [one] => serde_json::to_writer(&mut body, one),
+        many => serde_json::to_writer(&mut body, &json!({"verdicts": many})),
+    };
+    written.map_err(|e| Problem::internal(&e))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
@@ -472,56 +482,47 @@ fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
     }
 }
 
-async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Value, Problem> {
+/// What one check of `/v1/verify` found: a verdict, or why the credential could not be
+/// checked; both answer with the verdict JSON.
+#[derive(Serialize)]
+#[serde(untagged)]
+// Lives on the stack for one request; a verdict is the usual case, so boxing it would add an
+// allocation to save the rare error a few hundred bytes.
+#[allow(clippy::large_enum_variant)]
+enum Checked {
+    Verdict(Verdict),
+    Unchecked(VerifyError),
+}
+
+async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Checked, Problem> {
     let at = now();
-    let verdict = match state.verifier().verify(payload, at) {
-        Ok(v) => v,
-        Err(e) => return Ok(e.to_json()),
-    };
-    let verdict = match verdict {
-        Verdict::Valid(v) => {
+    let checked = match state.verifier().verify(payload, at) {
+        Ok(Verdict::Valid(v)) => {
             let own = own_list(v.credential.status.as_ref());
-            match apply_status(state, v, own).await? {
-                Verdict::Valid(v) => {
-                    let mut j = Verdict::Valid(v).to_json();
-                    if own.is_some() {
-                        j["status"] = "valid".into();
-                    }
-                    (true, j)
-                }
-                invalid => (false, invalid.to_json()),
-            }
+            Checked::Verdict(apply_status(state, v, own).await?)
         }
-        invalid => (false, invalid.to_json()),
+        Ok(invalid) => Checked::Verdict(invalid),
+        Err(e) => Checked::Unchecked(e),
     };
-    let (valid, json) = verdict;
+    let (valid, credential_id, outcome) = match &checked {
+        Checked::Verdict(v) => (v.is_valid(), v.credential_id(), v.kind()),
+        Checked::Unchecked(e) => (false, None, e.kind()),
+    };
     let counter = if valid {
         &state.metrics.verify_valid
     } else {
         &state.metrics.verify_invalid
     };
     counter.fetch_add(1, Relaxed);
-    let credential_id = json["claims"]["credential_id"]
-        .as_str()
-        .or(json["credential_id"].as_str())
-        .map(str::to_owned);
-    let outcome = if valid {
-        "valid".to_owned()
-    } else {
-        json["error"]["kind"]
-            .as_str()
-            .unwrap_or("invalid")
-            .to_owned()
-    };
     state
         .record(Verification {
-            credential_id,
+            credential_id: credential_id.map(|c| c.to_string()),
             client_id: client.to_owned(),
             at,
-            outcome,
+            outcome: outcome.to_owned(),
         })
         .await;
-    Ok(json)
+    Ok(checked)
 }
 
 /// Applies this service's live status to a credential the library found valid: the library
@@ -542,7 +543,10 @@ async fn apply_status(
     };
     let status = state.status_of(n, idx).await?;
     if let Some(qrid_credential::Status::Valid) = status {
-        return Ok(Verdict::Valid(v));
+        return Ok(Verdict::Valid(Verified {
+            status: StatusOutcome::Current,
+            ..v
+        }));
     }
     let credential = Box::new(v.credential);
     Ok(Verdict::Invalid(match status {

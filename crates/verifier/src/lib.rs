@@ -387,4 +387,122 @@ mod tests {
         assert_eq!(bad["valid"], false);
         assert_eq!(bad["error"]["kind"], "bad_prefix");
     }
+
+    /// The verdict tree as it was built before `Verdict` had its own `Serialize`.
+    fn tree(v: &Verdict) -> serde_json::Value {
+        use serde_json::json;
+        match v {
+            Verdict::Valid(v) => {
+                let mut out = json!({
+                    "valid": true,
+                    "kid": v.kid.to_string(),
+                    "claims": v.credential.to_json(),
+                    "status": match v.status {
+                        StatusOutcome::Unchecked => "unchecked",
+                        _ => "valid",
+                    },
+                });
+                if let StatusOutcome::Valid { list_age } = v.status {
+                    out["status_list_age"] = list_age.into();
+                }
+                out
+            }
+            Verdict::Invalid(reason) => {
+                let mut out = json!({
+                    "valid": false,
+                    "error": {"kind": reason.kind(), "message": reason.to_string()},
+                });
+                if let Some(c) = reason.credential() {
+                    out["credential_id"] = c.id.to_string().into();
+                }
+                match reason {
+                    Reason::Revoked { .. } => out["status"] = "revoked".into(),
+                    Reason::Suspended { .. } => out["status"] = "suspended".into(),
+                    _ => {}
+                }
+                out
+            }
+        }
+    }
+
+    #[test]
+    fn verdicts_serialize_straight_to_the_bytes_of_their_tree() {
+        let key = IssuerKey::generate();
+        let other = IssuerKey::generate();
+        let uri = "https://id.example/s/9";
+        let p = |i| issue(&key, Some(StatusRef::new(uri, StatusIndex(i)).unwrap()));
+        let mut list = StatusList::new(StatusBits::Two, 16).unwrap();
+        list.set(StatusIndex(1), qrid_credential::Status::Invalid)
+            .unwrap();
+        list.set(StatusIndex(2), qrid_credential::Status::Suspended)
+            .unwrap();
+        let token = StatusListToken {
+            uri: uri.into(),
+            issued_at: NOW - 40,
+            expires_at: None,
+            ttl: None,
+            list,
+        };
+        let signed = token.sign(key.signing_key(), key.kid()).unwrap();
+        let trust = TrustStore::from_jwks(&Jwks {
+            keys: vec![key.jwk()],
+        })
+        .unwrap();
+        let mut v = verifier(&[&key], Policy::default());
+        v.status_mut().insert_token(&signed, &trust, NOW).unwrap();
+        let mut verdicts = vec![
+            v.verify(&p(0), NOW).unwrap(),
+            v.verify(&p(1), NOW).unwrap(),
+            v.verify(&p(2), NOW).unwrap(),
+            v.verify(&p(100), NOW).unwrap(),
+            v.verify(&issue(&key, None), NOW).unwrap(),
+            v.verify(&issue(&key, None), NOW + 31 * 86_400).unwrap(),
+            v.verify(&issue(&other, None), NOW).unwrap(),
+            v.verify("HC1:XYZ", NOW).unwrap(),
+            v.verify("not a credential", NOW).unwrap(),
+        ];
+        if let Verdict::Valid(mut current) = v.verify(&p(0), NOW).unwrap() {
+            current.status = StatusOutcome::Current;
+            verdicts.push(Verdict::Valid(current));
+        }
+        let kinds: Vec<_> = verdicts.iter().map(Verdict::kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "valid",
+                "revoked",
+                "suspended",
+                "status_index_out_of_range",
+                "valid",
+                "expired",
+                "unknown_key",
+                "bad_prefix",
+                "base45",
+                "valid"
+            ]
+        );
+        for verdict in &verdicts {
+            assert_eq!(
+                serde_json::to_string(verdict).unwrap(),
+                tree(verdict).to_string()
+            );
+            assert_eq!(verdict.to_json(), tree(verdict));
+        }
+        assert_eq!(verdicts[0].to_json()["status_list_age"], 40);
+        assert_eq!(verdicts[9].to_json()["status"], "valid");
+        assert!(verdicts[9].to_json().get("status_list_age").is_none());
+        assert_eq!(
+            verdicts[1].credential_id().map(|c| c.to_string()),
+            verdicts[1].to_json()["credential_id"]
+                .as_str()
+                .map(str::to_owned)
+        );
+        assert_eq!(verdicts[7].credential_id(), None);
+        let e = VerifyError::StatusListUnavailable { uri: uri.into() };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            serde_json::json!({"valid": false, "error": {"kind": e.kind(), "message": e.to_string()}})
+                .to_string()
+        );
+    }
 }

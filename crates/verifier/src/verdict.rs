@@ -1,5 +1,6 @@
-use qrid_credential::{Credential, Kid};
-use serde_json::{json, Value};
+use qrid_credential::{Credential, CredentialId, Kid};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 use thiserror::Error;
 
 /// The outcome of a check that could be carried out.
@@ -33,6 +34,9 @@ pub enum StatusOutcome {
         /// Seconds since the status list's `iat`.
         list_age: i64,
     },
+    /// The issuer's own current status says valid: a service checking credentials it issued
+    /// itself reads its live records rather than a published list, so there is no list age.
+    Current,
     /// No status was checked: the credential has no status reference, or no list was at hand
     /// and the policy allows that.
     Unchecked,
@@ -159,44 +163,103 @@ impl Verdict {
     }
 
     /// The verdict JSON of `qrid verify` and `/v1/verify`:
-    /// `{"valid":true,"kid":…,"claims":{…},"status":"valid|unchecked"}` or
-    /// `{"valid":false,"error":{"kind":…,"message":…}}` (with `credential_id` when known).
+    /// `{"valid":true,"kid":…,"claims":{…},"status":"valid|unchecked"}` (with
+    /// `status_list_age` when a published list was checked) or
+    /// `{"valid":false,"error":{"kind":…,"message":…}}` (with `credential_id` when known, and
+    /// `status` when the status list is the reason). The tree of this type's [`Serialize`]
+    /// output; a caller that only prints it can serialize straight to bytes instead.
     pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// The credential's id when its signature verified and its claims parsed: what a record of
+    /// who checked whom keeps.
+    pub fn credential_id(&self) -> Option<CredentialId> {
+        match self {
+            Verdict::Valid(v) => Some(v.credential.id),
+            Verdict::Invalid(r) => r.credential().map(|c| c.id),
+        }
+    }
+
+    /// `"valid"`, or the reason's stable kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Verdict::Valid(_) => "valid",
+            Verdict::Invalid(r) => r.kind(),
+        }
+    }
+}
+
+/// `{"kind", "message"}` of an invalid verdict or an error, the message written through
+/// `Display` without a `String` in between.
+struct ErrorJson<'a, E: std::fmt::Display>(&'static str, &'a E);
+
+impl<E: std::fmt::Display> Serialize for ErrorJson<'_, E> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("kind", self.0)?;
+        m.serialize_entry("message", &Shown(self.1))?;
+        m.end()
+    }
+}
+
+struct Shown<'a, T: std::fmt::Display>(&'a T);
+
+impl<T: std::fmt::Display> Serialize for Shown<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+/// The JSON of [`Verdict::to_json`], keys in sorted order (the order a `Value` prints), so
+/// bytes written straight from a verdict read the same as the tree's.
+impl Serialize for Verdict {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
         match self {
             Verdict::Valid(v) => {
-                let mut out = json!({
-                    "valid": true,
-                    "kid": v.kid.to_string(),
-                    "claims": v.credential.to_json(),
-                    "status": match v.status { StatusOutcome::Valid { .. } => "valid", StatusOutcome::Unchecked => "unchecked" },
-                });
+                m.serialize_entry("claims", &v.credential)?;
+                m.serialize_entry("kid", &Shown(&v.kid))?;
+                let status = match v.status {
+                    StatusOutcome::Valid { .. } | StatusOutcome::Current => "valid",
+                    StatusOutcome::Unchecked => "unchecked",
+                };
+                m.serialize_entry("status", status)?;
                 if let StatusOutcome::Valid { list_age } = v.status {
-                    out["status_list_age"] = list_age.into();
+                    m.serialize_entry("status_list_age", &list_age)?;
                 }
-                out
+                m.serialize_entry("valid", &true)?;
             }
             Verdict::Invalid(reason) => {
-                let mut out = json!({
-                    "valid": false,
-                    "error": {"kind": reason.kind(), "message": reason.to_string()},
-                });
                 if let Some(c) = reason.credential() {
-                    out["credential_id"] = c.id.to_string().into();
+                    m.serialize_entry("credential_id", &Shown(&c.id))?;
                 }
+                m.serialize_entry("error", &ErrorJson(reason.kind(), reason))?;
                 match reason {
-                    Reason::Revoked { .. } => out["status"] = "revoked".into(),
-                    Reason::Suspended { .. } => out["status"] = "suspended".into(),
+                    Reason::Revoked { .. } => m.serialize_entry("status", "revoked")?,
+                    Reason::Suspended { .. } => m.serialize_entry("status", "suspended")?,
                     _ => {}
                 }
-                out
+                m.serialize_entry("valid", &false)?;
             }
         }
+        m.end()
+    }
+}
+
+/// The same shape as an invalid verdict, so a caller prints one kind of line.
+impl Serialize for VerifyError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("error", &ErrorJson(self.kind(), self))?;
+        m.serialize_entry("valid", &false)?;
+        m.end()
     }
 }
 
 impl VerifyError {
     /// The same shape as an invalid verdict, so a caller prints one kind of line.
     pub fn to_json(&self) -> Value {
-        json!({"valid": false, "error": {"kind": self.kind(), "message": self.to_string()}})
+        serde_json::to_value(self).unwrap_or_default()
     }
 }
