@@ -280,11 +280,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn status_checks() {
-        let key = IssuerKey::generate();
-        let uri = "https://id.example/s/9";
-        let p = |i| issue(&key, Some(StatusRef::new(uri, StatusIndex(i)).unwrap()));
+    /// A 2-bit status list of 16 at `uri`, issued at `iat` and signed by `key`: index 1
+    /// revoked, 2 suspended, 3 holding the application value 3.
+    fn signed_list(key: &IssuerKey, uri: &str, iat: i64) -> Vec<u8> {
         let mut list = StatusList::new(StatusBits::Two, 16).unwrap();
         list.set(StatusIndex(1), qrid_credential::Status::Invalid)
             .unwrap();
@@ -294,12 +292,20 @@ mod tests {
             .unwrap();
         let token = StatusListToken {
             uri: uri.into(),
-            issued_at: NOW,
+            issued_at: iat,
             expires_at: None,
             ttl: None,
             list,
         };
-        let signed = token.sign(key.signing_key(), key.kid()).unwrap();
+        token.sign(key.signing_key(), key.kid()).unwrap()
+    }
+
+    #[test]
+    fn status_checks() {
+        let key = IssuerKey::generate();
+        let uri = "https://id.example/s/9";
+        let p = |i| issue(&key, Some(StatusRef::new(uri, StatusIndex(i)).unwrap()));
+        let signed = signed_list(&key, uri, NOW);
 
         let mut v = verifier(
             &[&key],
@@ -431,19 +437,7 @@ mod tests {
         let other = IssuerKey::generate();
         let uri = "https://id.example/s/9";
         let p = |i| issue(&key, Some(StatusRef::new(uri, StatusIndex(i)).unwrap()));
-        let mut list = StatusList::new(StatusBits::Two, 16).unwrap();
-        list.set(StatusIndex(1), qrid_credential::Status::Invalid)
-            .unwrap();
-        list.set(StatusIndex(2), qrid_credential::Status::Suspended)
-            .unwrap();
-        let token = StatusListToken {
-            uri: uri.into(),
-            issued_at: NOW - 40,
-            expires_at: None,
-            ttl: None,
-            list,
-        };
-        let signed = token.sign(key.signing_key(), key.kid()).unwrap();
+        let signed = signed_list(&key, uri, NOW - 40);
         let trust = TrustStore::from_jwks(&Jwks {
             keys: vec![key.jwk()],
         })
