@@ -114,7 +114,8 @@ fn authlib_login(s: &Service, p: &Portal, wallet: &Path) -> Value {
         .arg(&script)
         .args(["--url", &s.url])
         .args(["--client-id", &p.id])
-        .args(["--client-secret", &p.secret])
+        // `=`: a base64url secret may begin with '-', which argparse would take for an option.
+        .arg(format!("--client-secret={}", p.secret))
         .args(["--redirect-uri", p.redirect_uri])
         .arg("--wallet")
         .arg(wallet)
