@@ -339,6 +339,67 @@ pub fn http_with(
     }
 }
 
+/// Sends only a request head that announces a body (`Content-Length`, `Expect: 100-continue`)
+/// and reads the answer, as a careful client of a large upload does. The body is never sent:
+/// a service that refuses the declared length answers at once with its final status, where
+/// one that reads first would answer `100 Continue`, which this reports as status 100.
+pub fn announce(url: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut tcp = std::net::TcpStream::connect(addr).expect("connect to the service");
+    tcp.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("set a read timeout");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nhost: {addr}\r\nexpect: 100-continue\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    tcp.write_all(head.as_bytes())
+        .expect("send the request head");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let split = loop {
+        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match tcp.read(&mut buf) {
+            Ok(0) => panic!("connection closed before a response head: {got:?}"),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("no response head ({e}): {got:?}"),
+        }
+    };
+    let headers = String::from_utf8_lossy(&got[..split]).into_owned();
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let field = |name: &str| {
+        headers
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let content_type = field("content-type").unwrap_or_default();
+    let length: usize = field("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = got[split..].to_vec();
+    while body.len() < length {
+        match tcp.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&buf[..n]),
+        }
+    }
+    Resp {
+        status,
+        content_type,
+        headers,
+        body,
+    }
+}
+
 // ----- setup shared by the tests -----
 
 /// A database with officers (`alice` issuer, `audrey` auditor, `root` admin) and one

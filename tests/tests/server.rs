@@ -2,8 +2,9 @@
 //! random port, the real database (a fresh SQLite file or PostgreSQL database per test), curl
 //! as the HTTP client and zbarimg as the independent QR reader.
 
+use base64::Engine;
 use qrid_e2e::service::{
-    enrol, http, issue, token, verify_payload, Auth, Body, World, PASSWORD, TOKEN_SECRET,
+    announce, enrol, http, issue, token, verify_payload, Auth, Body, World, PASSWORD, TOKEN_SECRET,
 };
 use qrid_e2e::{parts, qrid, qrid_bin, zbar_read, zbarimg};
 use qrid_store::Backend;
@@ -313,6 +314,37 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         Body::Image(big),
     )
     .problem(413, "body_too_large");
+    // A declared length over the limit is refused before the body is sent: the answer is the
+    // final 413, not `100 Continue`, so a careful client never uploads the bytes at all.
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", w.client_id, w.client_secret))
+    );
+    let officer = format!("Bearer {t}");
+    for (path, auth, ctype, length) in [
+        ("/v1/citizens", officer.as_str(), "application/json", 65_537),
+        ("/v1/verify", basic.as_str(), "application/json", 65_537),
+        (
+            "/v1/verify",
+            basic.as_str(),
+            "multipart/form-data; boundary=b",
+            10 * 1024 * 1024 + 1,
+        ),
+    ] {
+        let length = length.to_string();
+        announce(
+            u,
+            "POST",
+            path,
+            &[
+                ("authorization", auth),
+                ("content-type", ctype),
+                ("content-length", &length),
+            ],
+        )
+        .problem(413, "body_too_large");
+    }
     // Not an image, and an image without a QR code.
     let text = w.path("note.txt");
     std::fs::write(&text, "hello").unwrap();

@@ -8,7 +8,7 @@ use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use hmac::{Hmac, Mac};
 use qrid_e2e::service::{
-    enrol, http, http_with, issue_bound, token, Auth, Body, Resp, Service, World,
+    announce, enrol, http, http_with, issue_bound, token, Auth, Body, Resp, Service, World,
 };
 use qrid_e2e::{parts, qrid, repo_root, zbar_read, zbarimg};
 use qrid_store::Backend;
@@ -852,12 +852,38 @@ fn oversize_documents_are_refused_while_memory_stays_flat() {
         "POST",
         &format!("{}/v1/signing-sessions", s.url),
         Auth::Bearer(&t),
-        Body::Json(r#"{"documents": 20, "minutes": 5}"#),
+        // Every request below uses one document, the refused ones too (docs/api.md).
+        Body::Json(r#"{"documents": 30, "minutes": 5}"#),
         &[("x-totp", &totp(&minh.secret, step + 1))],
     );
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let session = r.json()["session"].as_str().unwrap().to_owned();
     let h = [("x-signing-session", session.as_str())];
+    // Announced and refused before a byte of it is sent (no `100 Continue`).
+    let auth = format!("Bearer {t}");
+    for (ctype, length, kind) in [
+        (
+            "multipart/form-data; boundary=b",
+            101 * 1024 * 1024 + 1,
+            "document_too_large",
+        ),
+        ("application/json", 64 * 1024 + 1, "body_too_large"),
+    ] {
+        let length = length.to_string();
+        announce(
+            &s.url,
+            "POST",
+            "/v1/signatures",
+            &[
+                ("authorization", &auth),
+                ("x-signing-session", &session),
+                ("content-type", ctype),
+                ("content-length", &length),
+            ],
+        )
+        .problem(413, kind);
+    }
+    // Sent whole, one byte over: refused as it streams.
     let r = sign_file(&s, &t, &big, "application/octet-stream", &h);
     r.problem(413, "document_too_large");
     // Exactly 100 MiB signs, streamed: the service never holds the document whole.

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod body;
 pub mod config;
 pub mod custody;
 mod form;
@@ -35,15 +36,29 @@ use std::time::{Duration, Instant};
 
 /// The router with every route and middleware, over a ready state.
 pub fn app(state: Arc<AppState>) -> Router {
-    let json_limit = DefaultBodyLimit::max(state.config.max_json_body);
+    // The extractors stop reading at the limit; the middleware refuses a declared length over
+    // it before reading anything (see body.rs for why both).
+    let limit = |n: usize| {
+        (
+            DefaultBodyLimit::max(n),
+            middleware::from_fn_with_state(n, body::declared_within),
+        )
+    };
+    let json_limit = limit(state.config.max_json_body);
     let image_limit = DefaultBodyLimit::max(state.config.max_image_body);
     Router::new()
-        .route("/v1/auth/token", post(routes::token).layer(json_limit))
-        .route("/v1/citizens", post(routes::enrol).layer(json_limit))
+        .route(
+            "/v1/auth/token",
+            post(routes::token).layer(json_limit.clone()),
+        )
+        .route(
+            "/v1/citizens",
+            post(routes::enrol).layer(json_limit.clone()),
+        )
         .route("/v1/citizens/{id}", get(routes::get_citizen))
         .route(
             "/v1/citizens/{id}/credentials",
-            post(routes::issue).layer(json_limit),
+            post(routes::issue).layer(json_limit.clone()),
         )
         .route("/v1/credentials/{id}", get(routes::get_credential))
         .route(
@@ -52,15 +67,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route(
             "/v1/credentials/{id}/revoke",
-            post(routes::revoke).layer(json_limit),
+            post(routes::revoke).layer(json_limit.clone()),
         )
         .route(
             "/v1/credentials/{id}/suspend",
-            post(routes::suspend).layer(json_limit),
+            post(routes::suspend).layer(json_limit.clone()),
         )
         .route(
             "/v1/credentials/{id}/reinstate",
-            post(routes::reinstate).layer(json_limit),
+            post(routes::reinstate).layer(json_limit.clone()),
         )
         .route("/v1/credentials/{id}/{file}", get(routes::qr))
         .route("/.well-known/jwks.json", get(routes::jwks))
@@ -68,14 +83,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/verify", post(routes::verify).layer(image_limit))
         .route(
             "/v1/officials/token",
-            post(signing::token).layer(json_limit),
+            post(signing::token).layer(json_limit.clone()),
         )
         .route("/v1/officials/me/signatures", get(signing::mine))
         .route(
             "/v1/signing-sessions",
-            post(signing::open_session).layer(json_limit),
+            post(signing::open_session).layer(json_limit.clone()),
         )
-        // The signing routes bound their own bodies as they stream (signing::read_document).
+        // These routes bound their own bodies as they stream (signing::read_document) or by
+        // content type (routes::verify).
         .route("/v1/signatures", post(signing::sign))
         .route("/v1/signatures/verify", post(signing::verify))
         .route("/v1/signatures/{id}", get(signing::get))
@@ -85,8 +101,11 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/authorize", get(oidc::authorize))
         .route("/login/wait.js", get(oidc::wait_js))
         .route("/login/{tx}/status", get(oidc::status))
-        .route("/login/response", post(oidc::response).layer(json_limit))
-        .route("/token", post(oidc::token).layer(json_limit))
+        .route(
+            "/login/response",
+            post(oidc::response).layer(json_limit.clone()),
+        )
+        .route("/token", post(oidc::token).layer(json_limit.clone()))
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))

@@ -416,6 +416,8 @@ pub async fn verify(
         .unwrap_or("")
         .to_owned();
     let payloads: Vec<String> = if ctype.starts_with("multipart/form-data") {
+        let limit = state.config.max_image_body as u64;
+        crate::body::within(req.headers(), limit, too_large)?;
         let mut mp = Multipart::from_request(req, &state)
             .await
             .map_err(|e| Problem::bad_request("invalid_multipart", e.body_text()))?;
@@ -446,7 +448,9 @@ pub async fn verify(
                 "send application/json {\"payload\": …} or multipart/form-data with an image field",
             ));
         }
-        let bytes = axum::body::to_bytes(req.into_body(), state.config.max_json_body)
+        let limit = state.config.max_json_body;
+        crate::body::within(req.headers(), limit as u64, too_large)?;
+        let bytes = axum::body::to_bytes(req.into_body(), limit)
             .await
             .map_err(|_| too_large())?;
         let VerifyRequest { payload } = serde_json::from_slice(&bytes).map_err(json_error)?;

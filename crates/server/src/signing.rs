@@ -3,6 +3,7 @@
 //! registered clients verify signatures with this service's live status.
 
 use crate::auth::Client;
+use crate::body;
 use crate::form::{self, FormError, FormReader, PartHead, PartSink};
 use crate::officials::{
     self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
@@ -269,6 +270,31 @@ fn document_too_large() -> Problem {
     )
 }
 
+/// Streams a multipart signing or verification body through the form reader, refusing it
+/// once more than `limit` bytes have arrived.
+async fn read_form(
+    body: &mut axum::body::Body,
+    boundary: &str,
+    limit: u64,
+) -> Result<DocumentInput, Problem> {
+    let mut reader = FormReader::new(boundary);
+    let mut sink = DocumentSink::default();
+    let mut total = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Problem::bad_request("invalid_body", e.to_string()))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        total += data.len() as u64;
+        if total > limit {
+            return Err(document_too_large());
+        }
+        reader.feed(&data, &mut sink)?;
+    }
+    reader.finish()?;
+    Ok(sink.input)
+}
+
 /// Reads a JSON body (`digest`, `name`, `media_type`, `kid`, `signature`) or a multipart body
 /// whose `document` part is hashed as it streams in, never held whole in memory.
 async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentInput, Problem> {
@@ -280,24 +306,17 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
         .to_owned();
     if let Some(boundary) = form::boundary(&ctype) {
         let boundary = boundary?;
-        let mut reader = FormReader::new(&boundary);
-        let mut sink = DocumentSink::default();
-        let mut body = req.into_body();
-        let mut total = 0u64;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| Problem::bad_request("invalid_body", e.to_string()))?;
-            let Ok(data) = frame.into_data() else {
-                continue; // trailers
-            };
-            total += data.len() as u64;
-            // Besides the document: its part headers and the other, small, parts.
-            if total > MAX_DOCUMENT + MAX_FORM_OVERHEAD {
-                return Err(document_too_large());
+        // Besides the document: its part headers and the other, small, parts.
+        let limit = MAX_DOCUMENT + MAX_FORM_OVERHEAD;
+        body::within(req.headers(), limit, document_too_large)?;
+        let mut stream = req.into_body();
+        return match read_form(&mut stream, &boundary, limit).await {
+            Ok(input) => Ok(input),
+            Err(p) => {
+                body::drain(stream).await;
+                Err(p)
             }
-            reader.feed(&data, &mut sink)?;
-        }
-        reader.finish()?;
-        return Ok(sink.input);
+        };
     }
     if !ctype.starts_with("application/json") {
         return Err(problem(
@@ -306,6 +325,7 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
             "send application/json or multipart/form-data with a document part",
         ));
     }
+    body::within(req.headers(), state.config.max_json_body as u64, too_large)?;
     let bytes = axum::body::to_bytes(req.into_body(), state.config.max_json_body)
         .await
         .map_err(|_| too_large())?;
