@@ -124,8 +124,8 @@ pub async fn login(
         iss: TOKEN_ISSUER.into(),
         jti: new_jti(),
     };
-    let token = encode_bearer(state, &claims)?;
-    let _ = state
+    // Fails closed: a login the audit table cannot show hands out no token.
+    state
         .store
         .audit(&qrid_store::AuditEntry {
             at: iat,
@@ -134,7 +134,8 @@ pub async fn login(
             subject: Some(officer.username),
             detail: "{}".into(),
         })
-        .await;
+        .await?;
+    let token = encode_bearer(state, &claims)?;
     Ok((token, exp))
 }
 

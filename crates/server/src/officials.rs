@@ -279,8 +279,8 @@ pub async fn sign_in(
         iss: TOKEN_ISSUER.into(),
         jti: crate::auth::new_jti(),
     };
-    let token = crate::auth::encode_bearer(state, &claims)?;
-    let _ = state
+    // Fails closed: a sign-in the audit table cannot show hands out no token.
+    state
         .store
         .audit(&qrid_store::AuditEntry {
             at: iat,
@@ -289,7 +289,8 @@ pub async fn sign_in(
             subject: Some(official.id.clone()),
             detail: "{}".into(),
         })
-        .await;
+        .await?;
+    let token = crate::auth::encode_bearer(state, &claims)?;
     Ok((token, exp, official))
 }
 
