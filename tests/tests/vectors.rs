@@ -247,6 +247,7 @@ fn valid_vectors_are_reproduced_and_verify() {
                 let status = match ok.status {
                     StatusOutcome::Valid { .. } | StatusOutcome::Current => "valid",
                     StatusOutcome::Unchecked => "unchecked",
+                    other => panic!("{name}: a status outcome the vectors do not know: {other:?}"),
                 };
                 assert_eq!(status, s(v, "expected_status"), "{name}: status");
                 assert_eq!(

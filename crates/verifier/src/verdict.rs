@@ -26,8 +26,10 @@ pub struct Verified {
     pub status: StatusOutcome,
 }
 
-/// What the status check found for a valid credential.
+/// What the status check found for a valid credential. More ways of checking may be added,
+/// so matches outside this crate need a catch-all arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StatusOutcome {
     /// The status list says valid; `list_age` is seconds since the list was issued.
     Valid {
