@@ -247,12 +247,14 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            // The writer gets a 64 MiB page cache (SQLite's default is 2 MiB): inserts land at
+            // The writer gets a 32 MiB page cache (SQLite's default is 2 MiB): inserts land at
             // random places in the id and id-number indexes, and with a million citizens a small
-            // cache turns each insert into page reads. Readers keep the default.
+            // cache turns each insert into page reads. 64 MiB bulk-issued a million ~3% faster
+            // but took the loader's peak RSS over 150 MiB (docs/benchmarks.md, 2026-12-04).
+            // Readers keep the default.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(opts.clone().pragma("cache_size", "-65536"))
+                .connect_with(opts.clone().pragma("cache_size", "-32768"))
                 .await?;
             sqlx::migrate!("../../migrations/sqlite")
                 .run(&write)
