@@ -38,13 +38,10 @@ use std::time::{Duration, Instant};
 pub fn app(state: Arc<AppState>) -> Router {
     // The extractors stop reading at the limit; the middleware refuses a declared length over
     // it before reading anything (see body.rs for why both).
-    let limit = |n: usize| {
-        (
-            DefaultBodyLimit::max(n),
-            middleware::from_fn_with_state(n, body::declared_within),
-        )
-    };
-    let json_limit = limit(state.config.max_json_body);
+    let json_limit = (
+        DefaultBodyLimit::max(state.config.max_json_body),
+        middleware::from_fn_with_state(state.config.max_json_body, body::declared_within),
+    );
     let image_limit = DefaultBodyLimit::max(state.config.max_image_body);
     Router::new()
         .route(
@@ -80,6 +77,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/credentials/{id}/{file}", get(routes::qr))
         .route("/.well-known/jwks.json", get(routes::jwks))
         .route("/v1/status-lists/{n}", get(routes::status_list))
+        // Checks the declared length against the JSON or the image limit by content type.
         .route("/v1/verify", post(routes::verify).layer(image_limit))
         .route(
             "/v1/officials/token",
@@ -90,8 +88,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/v1/signing-sessions",
             post(signing::open_session).layer(json_limit.clone()),
         )
-        // These routes bound their own bodies as they stream (signing::read_document) or by
-        // content type (routes::verify).
+        // The signing routes bound their own bodies as they stream (signing::read_document).
         .route("/v1/signatures", post(signing::sign))
         .route("/v1/signatures/verify", post(signing::verify))
         .route("/v1/signatures/{id}", get(signing::get))

@@ -273,14 +273,14 @@ fn document_too_large() -> Problem {
 /// Streams a multipart signing or verification body through the form reader, refusing it
 /// once more than `limit` bytes have arrived.
 async fn read_form(
-    body: &mut axum::body::Body,
+    stream: &mut axum::body::Body,
     boundary: &str,
     limit: u64,
 ) -> Result<DocumentInput, Problem> {
     let mut reader = FormReader::new(boundary);
     let mut sink = DocumentSink::default();
     let mut total = 0u64;
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = stream.frame().await {
         let frame = frame.map_err(|e| Problem::bad_request("invalid_body", e.to_string()))?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
