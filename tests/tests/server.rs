@@ -2,6 +2,8 @@
 //! random port, the real database (a fresh SQLite file or PostgreSQL database per test), curl
 //! as the HTTP client and zbarimg as the independent QR reader.
 
+mod common;
+
 use base64::Engine;
 use qrid_e2e::service::{
     announce, enrol, http, issue, token, verify_payload, Auth, Body, World, PASSWORD, TOKEN_SECRET,
@@ -715,27 +717,13 @@ fn hex_decode(s: &str) -> Vec<u8> {
 
 // ----- the audit trail fails closed -----
 
-/// Runs one statement on the SQLite test database behind the service's back.
-fn execute(database_url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
-        c.close().await.unwrap();
-    });
-}
-
 /// Every officer action goes to the audit table; a login it cannot record hands out no token.
 #[test]
 fn a_login_the_audit_table_cannot_record_hands_out_no_token() {
     let w = World::new(Backend::Sqlite);
     let s = w.start();
     let url = w.db.url();
-    execute(
+    common::execute(
         &url,
         "CREATE TRIGGER refuse_login BEFORE INSERT ON audit_log WHEN NEW.action = 'officer.login' \
          BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
@@ -749,7 +737,7 @@ fn a_login_the_audit_table_cannot_record_hands_out_no_token() {
     );
     let p = r.problem(500, "internal");
     assert!(p.get("access_token").is_none(), "{p}");
-    execute(&url, "DROP TRIGGER refuse_login");
+    common::execute(&url, "DROP TRIGGER refuse_login");
     token(&s, "alice");
     assert_eq!(s.stop(), 0);
 }

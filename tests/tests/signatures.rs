@@ -4,6 +4,8 @@
 //! signatures while earlier ones stay valid; a citizen signs with the wallet. Real `qrid
 //! serve`, real databases (SQLite and PostgreSQL), curl, zbarimg, Python's authlib.
 
+mod common;
+
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use hmac::{Hmac, Mac};
@@ -834,6 +836,27 @@ fn a_citizen_signs_an_application_with_the_wallet() {
     let v = r.problem(422, "revoked_before_signing");
     assert_eq!(v["valid"], false, "{v}");
     assert_eq!(v["signer"]["name"], "Nguyễn Thị Minh Khai");
+}
+
+/// Every official action goes to the audit table; a sign-in it cannot record hands out no token.
+#[test]
+fn a_sign_in_the_audit_table_cannot_record_hands_out_no_token() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let minh = create_official(&w, &s, "minh.nguyen", "Nguyễn Văn Minh");
+    let step = fresh_step();
+    let url = w.db.url();
+    common::execute(
+        &url,
+        "CREATE TRIGGER refuse_sign_in BEFORE INSERT ON audit_log \
+         WHEN NEW.action = 'official.login' BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+    );
+    let p = sign_in(&s, &minh, &totp(&minh.secret, step)).problem(500, "internal");
+    assert!(p.get("access_token").is_none(), "{p}");
+    common::execute(&url, "DROP TRIGGER refuse_sign_in");
+    // That code was used up before the audit write failed; the next step's is accepted.
+    bearer(&sign_in(&s, &minh, &totp(&minh.secret, step + 1)));
+    assert_eq!(s.stop(), 0);
 }
 
 #[test]
