@@ -723,11 +723,7 @@ fn a_login_the_audit_table_cannot_record_hands_out_no_token() {
     let w = World::new(Backend::Sqlite);
     let s = w.start();
     let url = w.db.url();
-    common::execute(
-        &url,
-        "CREATE TRIGGER refuse_login BEFORE INSERT ON audit_log WHEN NEW.action = 'officer.login' \
-         BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
-    );
+    common::refuse_audit(&url, "officer.login");
     let body = json!({"username": "alice", "password": PASSWORD}).to_string();
     let r = http(
         "POST",
@@ -737,7 +733,7 @@ fn a_login_the_audit_table_cannot_record_hands_out_no_token() {
     );
     let p = r.problem(500, "internal");
     assert!(p.get("access_token").is_none(), "{p}");
-    common::execute(&url, "DROP TRIGGER refuse_login");
+    common::allow_audit(&url);
     token(&s, "alice");
     assert_eq!(s.stop(), 0);
 }

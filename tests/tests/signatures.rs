@@ -846,14 +846,10 @@ fn a_sign_in_the_audit_table_cannot_record_hands_out_no_token() {
     let minh = create_official(&w, &s, "minh.nguyen", "Nguyễn Văn Minh");
     let step = fresh_step();
     let url = w.db.url();
-    common::execute(
-        &url,
-        "CREATE TRIGGER refuse_sign_in BEFORE INSERT ON audit_log \
-         WHEN NEW.action = 'official.login' BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
-    );
+    common::refuse_audit(&url, "official.login");
     let p = sign_in(&s, &minh, &totp(&minh.secret, step)).problem(500, "internal");
     assert!(p.get("access_token").is_none(), "{p}");
-    common::execute(&url, "DROP TRIGGER refuse_sign_in");
+    common::allow_audit(&url);
     // That code was used up before the audit write failed; the next step's is accepted.
     bearer(&sign_in(&s, &minh, &totp(&minh.secret, step + 1)));
     assert_eq!(s.stop(), 0);

@@ -11,7 +11,7 @@
 //! overshoot; a large remainder is left unread.
 
 use crate::problem::{too_large, Problem};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
@@ -46,6 +46,15 @@ pub fn within(
         Some(n) if n > limit => Err(refusal()),
         _ => Ok(()),
     }
+}
+
+/// Reads a whole body of at most `limit` bytes: a declared length over the limit is refused
+/// before any of it is read, a longer body once it passes the limit (413 `body_too_large`).
+pub async fn bytes_within(req: Request, limit: usize) -> Result<Bytes, Problem> {
+    within(req.headers(), limit as u64, too_large)?;
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| too_large())
 }
 
 /// Middleware for a route whose extractors read a bounded body (`DefaultBodyLimit`): refuses

@@ -448,11 +448,7 @@ pub async fn verify(
                 "send application/json {\"payload\": …} or multipart/form-data with an image field",
             ));
         }
-        let limit = state.config.max_json_body;
-        crate::body::within(req.headers(), limit as u64, too_large)?;
-        let bytes = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| too_large())?;
+        let bytes = crate::body::bytes_within(req, state.config.max_json_body).await?;
         let VerifyRequest { payload } = serde_json::from_slice(&bytes).map_err(json_error)?;
         vec![payload]
     };

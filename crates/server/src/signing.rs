@@ -9,7 +9,7 @@ use crate::officials::{
     self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
     SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES,
 };
-use crate::problem::{json_error, too_large, Problem};
+use crate::problem::{json_error, Problem};
 use crate::routes::Body;
 use crate::state::{now, AppState};
 use axum::extract::{Path, Query, Request, State};
@@ -325,10 +325,7 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
             "send application/json or multipart/form-data with a document part",
         ));
     }
-    body::within(req.headers(), state.config.max_json_body as u64, too_large)?;
-    let bytes = axum::body::to_bytes(req.into_body(), state.config.max_json_body)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = body::bytes_within(req, state.config.max_json_body).await?;
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Json {
