@@ -69,6 +69,18 @@ impl Wallet {
     pub fn must_import(&self, trust: &Path, payload: &str) {
         let (code, out, err) = self.import(trust, payload);
         assert_eq!(code, 0, "qrid wallet import failed:\n{out}\n{err}");
+        // The wallet holds the citizen's claims and the holder key: owner-only.
+        use std::os::unix::fs::PermissionsExt;
+        for entry in std::fs::read_dir(&self.dir).expect("read the wallet directory") {
+            let path = entry.expect("a wallet entry").path();
+            let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+            let public = path.ends_with("holder.jwk.json") || path.ends_with("trust.jwks.json");
+            assert!(
+                public || mode & 0o077 == 0,
+                "{} is readable by others: {mode:o}",
+                path.display()
+            );
+        }
     }
 
     /// `qrid wallet login --dir W --request TEXT --yes`.

@@ -123,10 +123,16 @@ pub struct Service {
 impl Service {
     /// Starts `qrid serve` on a random port and waits until it says where it listens.
     pub fn start(db: &str, key_dir: &Path) -> Service {
+        Service::start_with(db, key_dir, &[])
+    }
+
+    /// [`Service::start`] with more `qrid serve` arguments.
+    pub fn start_with(db: &str, key_dir: &Path, args: &[&str]) -> Service {
         let mut child = Command::new(qrid_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
             .arg("--key-dir")
             .arg(key_dir)
+            .args(args)
             .env("QRID_TOKEN_SECRET", TOKEN_SECRET)
             .env("RUST_LOG", "info")
             .current_dir(repo_root())

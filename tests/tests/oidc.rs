@@ -1215,6 +1215,53 @@ fn a_code_is_single_use_and_its_replay_revokes_the_tokens() {
     );
 }
 
+/// A revocation reaches the sessions the credential opened: its access tokens stop working at
+/// /userinfo, and a login answered just before it yields no tokens.
+fn revocation_ends_sessions(backend: Backend) {
+    let (f, rp) = Fixture::new(backend, one_rp);
+    let p = start_login(&f, &rp);
+    let code = complete(&f, &p);
+    let tokens = exchange_basic(&f.s, &rp, &code, &p.verifier);
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let access = str_of(&tokens.json(), "access_token").to_owned();
+    assert_eq!(userinfo(&f.s, &access).status, 200);
+    // A second login, answered but not yet redeemed.
+    let pending = start_login(&f, &rp);
+    let unredeemed = complete(&f, &pending);
+
+    let id = str_of(&f.credential, "id");
+    let r = http(
+        "POST",
+        &format!("{}/v1/credentials/{id}/suspend", f.s.url),
+        Auth::Bearer(&f.officer),
+        Body::Json(r#"{"reason":"phone lost"}"#),
+    );
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let info = userinfo(&f.s, &access);
+    assert_eq!(
+        info.status, 401,
+        "a suspended credential's token still works: {}",
+        info.body
+    );
+    let late = exchange_basic(&f.s, &rp, &unredeemed, &pending.verifier);
+    assert_oauth_error(
+        &late,
+        400,
+        "invalid_grant",
+        "a code of a suspended credential",
+    );
+}
+
+#[test]
+fn revocation_ends_the_sessions_of_the_credential_on_sqlite() {
+    revocation_ends_sessions(Backend::Sqlite);
+}
+
+#[test]
+fn revocation_ends_the_sessions_of_the_credential_on_postgres() {
+    revocation_ends_sessions(Backend::Postgres);
+}
+
 #[test]
 fn a_wrong_pkce_verifier_is_invalid_grant() {
     let (f, rp) = Fixture::new(Backend::Sqlite, one_rp);

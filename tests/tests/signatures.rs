@@ -716,18 +716,16 @@ fn official_signs_a_pdf_and_anyone_verifies_it_postgres() {
 
 // ----- citizens, limits -----
 
-#[test]
-fn a_citizen_signs_an_application_with_the_wallet() {
-    let w = World::new(Backend::Sqlite);
-    let s = w.start();
+/// A citizen's wallet (`qrid wallet init`) holding a credential bound to its key: the wallet
+/// directory, the holder JWK and the issued credential.
+fn citizen_wallet(w: &World, s: &Service, t: &str) -> (String, Value, Value) {
     let wallet = w.path("wallet");
     let wdir = wallet.to_string_lossy().into_owned();
     let (code, jwk, err) = parts(&qrid(&["wallet", "init", "--dir", &wdir], None));
     assert_eq!(code, 0, "{err}");
     let jwk: Value = serde_json::from_str(jwk.trim()).unwrap();
-    let t = token(&s, "alice");
-    let citizen = enrol(&s, &t, qrid_e2e::CITIZEN_JSON);
-    let cred = issue_bound(&s, &t, &citizen, &jwk);
+    let citizen = enrol(s, t, qrid_e2e::CITIZEN_JSON);
+    let cred = issue_bound(s, t, &citizen, &jwk);
     fetch(
         &format!("{}/.well-known/jwks.json", s.url),
         &w.path("jwks.json"),
@@ -748,6 +746,15 @@ fn a_citizen_signs_an_application_with_the_wallet() {
         None,
     ));
     assert_eq!(code, 0, "{err}");
+    (wdir, jwk, cred)
+}
+
+#[test]
+fn a_citizen_signs_an_application_with_the_wallet() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let t = token(&s, "alice");
+    let (wdir, jwk, cred) = citizen_wallet(&w, &s, &t);
     let app = w.path("application-birth-certificate.pdf");
     let bytes = pdf("Don xin cap ban sao giay khai sinh");
     std::fs::write(&app, &bytes).unwrap();
@@ -836,6 +843,69 @@ fn a_citizen_signs_an_application_with_the_wallet() {
     let v = r.problem(422, "revoked_before_signing");
     assert_eq!(v["valid"], false, "{v}");
     assert_eq!(v["signer"]["name"], "Nguyễn Thị Minh Khai");
+}
+
+/// A signature made while the signer credential was suspended stays invalid once the credential
+/// is reinstated: the verdict judges the signing time against the status history, not only the
+/// latest status. On both databases.
+fn signed_while_suspended(backend: Backend) {
+    let w = World::new(backend);
+    let s = w.start();
+    let t = token(&s, "alice");
+    let (wdir, _, cred) = citizen_wallet(&w, &s, &t);
+    let id = cred["id"].as_str().unwrap();
+    let change = |action: &str| {
+        let r = http(
+            "POST",
+            &format!("{}/v1/credentials/{id}/{action}", s.url),
+            Auth::Bearer(&t),
+            Body::Json(r#"{"reason":"identity under review"}"#),
+        );
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    };
+    change("suspend");
+    // Times are whole seconds: the signature is made in a later second than the suspension, and
+    // the reinstatement in a later one still.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let doc = w.path("application.txt");
+    std::fs::write(&doc, b"application for a birth certificate copy\n").unwrap();
+    let doc_arg = doc.to_string_lossy().into_owned();
+    let (code, _, err) = parts(&qrid(&["wallet", "sign", "--dir", &wdir, &doc_arg], None));
+    assert_eq!(code, 0, "{err}");
+    let jws = std::fs::read_to_string(format!("{doc_arg}.sig"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    change("reinstate");
+    let body = json!({"signature": jws, "digest": sha256_hex(b"application for a birth certificate copy\n")})
+        .to_string();
+    let r = http(
+        "POST",
+        &format!("{}/v1/signatures/verify", s.url),
+        w.client(),
+        Body::Json(&body),
+    );
+    let v = r.problem(422, "revoked_before_signing");
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("suspended"),
+        "{v}"
+    );
+    assert_eq!(s.stop(), 0);
+}
+
+#[test]
+fn a_signature_made_while_suspended_stays_invalid_after_reinstatement_sqlite() {
+    signed_while_suspended(Backend::Sqlite);
+}
+
+#[test]
+fn a_signature_made_while_suspended_stays_invalid_after_reinstatement_postgres() {
+    signed_while_suspended(Backend::Postgres);
 }
 
 /// Every official action goes to the audit table; a sign-in it cannot record hands out no token.

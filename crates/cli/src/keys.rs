@@ -22,7 +22,7 @@ pub struct KeygenArgs {
 }
 
 pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
-    std::fs::create_dir_all(&args.out)
+    crate::keys::create_private_dir(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let key_path = args.out.join("issuer.key.pem");
     if args.login_keys {
@@ -95,6 +95,30 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
             .with_context(|| format!("cannot create {}", path.display()))?;
         f.write_all(bytes)?;
     }
+    Ok(())
+}
+
+/// Creates a directory (and missing parents) that only its owner can enter: it will hold
+/// private keys or personal data.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Writes a new owner-only file; refuses to replace an existing one.
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
     Ok(())
 }
 

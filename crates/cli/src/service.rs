@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Tolerated clock difference with credential issuers, seconds [default 300].
     #[arg(long, env = "QRID_CLOCK_SKEW")]
     clock_skew: Option<i64>,
+    /// Cap on the SQLite database's size, bytes: writes past it answer 503 and /healthz says
+    /// so, before the disk itself fills [default: none].
+    #[arg(long, env = "QRID_SQLITE_MAX_BYTES")]
+    sqlite_max_bytes: Option<u64>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -82,6 +86,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         status_list_size: args.status_list_size,
         credential_days: None,
         clock_skew: args.clock_skew,
+        sqlite_max_bytes: args.sqlite_max_bytes,
         // Secrets come from the environment or the file, never from a flag others can see in ps.
         token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
         production: args.production.then_some(true),
@@ -170,13 +175,7 @@ pub(crate) fn valid_username(username: &str) -> bool {
 }
 
 pub(crate) async fn connect(url: &str) -> Result<Store> {
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        if let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
-        }
-    }
+    // The store creates a missing SQLite directory and file, owner-only.
     Store::connect(url)
         .await
         .with_context(|| "cannot open the database".to_string())
@@ -286,7 +285,8 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
 pub enum KeyCommand {
     /// Make a new signing key in DIR (the old one is kept as retired-KID.key.pem) and publish it
     /// as current; the old public key stays in the JWKS so its credentials keep verifying.
-    /// Restart the service nodes to sign with the new key.
+    /// Running nodes trust the new key within seconds, and sign with it once their key
+    /// directory holds it. One rotation at a time per directory (a lock file).
     Rotate {
         #[arg(long, env = "QRID_KEY_DIR")]
         key_dir: PathBuf,
@@ -301,33 +301,65 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
         database_url,
     } = cmd;
     let current = key_dir.join("issuer.key.pem");
+    // One rotation at a time per key directory: two at once both read the same outgoing key,
+    // and the loser's files overwrote the winner's.
+    let lock_path = key_dir.join(".rotate.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let new = IssuerKey::generate();
     runtime()?.block_on(async {
         let store = connect(&database_url).await?;
+        let mut replaces = None;
+        let mut retired = None;
         if current.exists() {
-            // Make sure the outgoing key is published before it stops being current.
+            // Make sure the outgoing key is published before it stops being current, and kept
+            // on disk under a name no later rotation reuses (create_new: never overwritten).
             let old = qrid_server::state::load_issuer_key(&key_dir)?;
             qrid_server::state::register_key(&store, &old).await?;
-            let retired = key_dir.join(format!("retired-{}.key.pem", &old.kid().to_string()[..8]));
-            std::fs::rename(&current, &retired)
-                .with_context(|| format!("cannot move the old key to {}", retired.display()))?;
+            let path = key_dir.join(format!("retired-{}.key.pem", old.kid()));
+            crate::keys::write_new_private(&path, old.to_pkcs8_pem()?.as_bytes())?;
+            replaces = Some(old.kid().to_string());
+            retired = Some(path);
         }
-        crate::keys::write_private(&current, new.to_pkcs8_pem()?.as_bytes())?;
-        store
+        let staged = key_dir.join("issuer.key.pem.new");
+        let _ = std::fs::remove_file(&staged);
+        crate::keys::write_new_private(&staged, new.to_pkcs8_pem()?.as_bytes())?;
+        let published = store
             .rotate_key(
                 &new.kid().to_string(),
                 &serde_json::to_string(&new.jwk())?,
+                replaces.as_deref(),
                 "cli",
                 now(),
             )
-            .await?;
+            .await;
+        if let Err(e) = published {
+            // Nothing changed in the database: leave the key files as they were.
+            let _ = std::fs::remove_file(&staged);
+            if let Some(path) = retired {
+                let _ = std::fs::remove_file(path);
+            }
+            store.close().await;
+            return Err(anyhow::Error::new(e).context("the new key was not published"));
+        }
+        // The database names the new key current: the file follows, atomically.
+        std::fs::rename(&staged, &current)
+            .with_context(|| format!("cannot move the new key to {}", current.display()))?;
         store.close().await;
         anyhow::Ok(())
     })?;
+    drop(lock);
     eprintln!(
-        "qrid: new current key {} in {}; restart the service to sign with it",
+        "qrid: new current key {} in {}; running nodes that read this key directory sign with it within {} s",
         new.kid(),
-        current.display()
+        current.display(),
+        qrid_server::state::KEY_REFRESH.as_secs()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -97,7 +97,9 @@ pub fn wallet(cmd: WalletCommand) -> Result<ExitCode> {
 }
 
 fn init(dir: &Path) -> Result<ExitCode> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    // Owner-only: the wallet holds the holder key and the citizen's credential (their claims).
+    crate::keys::create_private_dir(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let key_path = dir.join(KEY);
     if key_path.exists() {
         bail!(
@@ -170,7 +172,7 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
     if cred.expires_at < now() {
         bail!("the credential has expired");
     }
-    std::fs::write(a.dir.join(CREDENTIAL), format!("{payload}\n"))?;
+    write_private(&a.dir.join(CREDENTIAL), format!("{payload}\n").as_bytes())?;
     std::fs::write(a.dir.join(TRUST), trust.to_json() + "\n")?;
     eprintln!(
         "qrid: stored credential {} (expires at {})",

@@ -44,6 +44,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Concurrent password hashes (each uses ~19 MiB and a core for ~50 ms).
     pub max_concurrent_hashes: usize,
+    /// A cap on the SQLite database's size in bytes (writes past it answer 503); `None`: the disk.
+    pub sqlite_max_bytes: Option<u64>,
 }
 
 /// Settings from flags, environment or a file; `None` means "not given here".
@@ -70,6 +72,8 @@ pub struct Settings {
     pub production: Option<bool>,
     /// See [`Config::clock_skew`] (seconds, 0 to 3600).
     pub clock_skew: Option<i64>,
+    /// See [`Config::sqlite_max_bytes`].
+    pub sqlite_max_bytes: Option<u64>,
 }
 
 impl Settings {
@@ -86,6 +90,7 @@ impl Settings {
             token_secret: self.token_secret.or(other.token_secret),
             production: self.production.or(other.production),
             clock_skew: self.clock_skew.or(other.clock_skew),
+            sqlite_max_bytes: self.sqlite_max_bytes.or(other.sqlite_max_bytes),
         }
     }
 
@@ -190,6 +195,7 @@ impl Config {
             max_image_body: 10 * 1024 * 1024,
             request_timeout_secs: 30,
             max_concurrent_hashes: 4,
+            sqlite_max_bytes: s.sqlite_max_bytes,
         })
     }
 

@@ -197,16 +197,12 @@ pub async fn serve(
     config: Config,
     on_listen: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    if let Some(dir) = config
-        .database_url
-        .strip_prefix("sqlite:")
-        .and_then(|p| std::path::Path::new(p.split('?').next().unwrap_or(p)).parent())
-    {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)?;
-        }
-    }
-    let store = qrid_store::Store::connect(&config.database_url).await?;
+    // The store creates a missing SQLite directory and file, owner-only.
+    let store = qrid_store::Store::connect_with(
+        &config.database_url,
+        &qrid_store::StoreSettings::default().sqlite_max_bytes(config.sqlite_max_bytes),
+    )
+    .await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let mut config = config;
     let bound = listener.local_addr()?;
@@ -216,11 +212,13 @@ pub async fn serve(
         config.public_url = format!("http://{bound}");
     }
     let (state, recorder) = AppState::new(config, store.clone()).await?;
+    let refresher = state::spawn_key_refresher(&state);
     on_listen(bound);
     let router = app(state);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    refresher.abort();
     // The router and with it the last sender to the recorder are gone: it flushes and ends.
     let _ = recorder.await;
     store.close().await;

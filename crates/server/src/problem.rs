@@ -116,6 +116,16 @@ impl From<qrid_store::StoreError> for Problem {
                 "invalid_input",
                 e.to_string(),
             ),
+            // Nothing was written and the request itself was fine: the client may retry.
+            E::Unavailable(why) => {
+                tracing::warn!(reason = %why, "database unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    format!("the database is {why}; nothing was changed, retry later"),
+                )
+                .with_retry_after(5)
+            }
             _ => Problem::internal(&e),
         }
     }

@@ -572,13 +572,51 @@ pub(crate) fn own_list(status: Option<&StatusRef>) -> Option<(i64, u32)> {
 
 // ----- operations -----
 
-/// `GET /healthz`
+/// `GET /healthz`: 200 when the database answers a read and takes a write, else 503
+/// `database_unavailable` naming which failed. Each check is bounded by
+/// [`HEALTH_CHECK_TIMEOUT`] so a load balancer's probe gets an answer even while the database
+/// hangs.
 pub async fn healthz(State(state): S) -> Response {
-    match state.store.ping().await {
-        Ok(()) => Json(json!({"status": "ok", "database": format!("{:?}", state.store.backend()).to_lowercase()})).into_response(),
-        Err(e) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", e.kind()).into_response(),
+    let backend = format!("{:?}", state.store.backend()).to_lowercase();
+    let bounded =
+        |r: Result<Result<(), qrid_store::StoreError>, tokio::time::error::Elapsed>| match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(match e {
+                qrid_store::StoreError::Unavailable(why) => why.to_string(),
+                other => other.kind().to_owned(),
+            }),
+            Err(_) => Err("no answer in time".to_owned()),
+        };
+    let read = bounded(tokio::time::timeout(HEALTH_CHECK_TIMEOUT, state.store.ping()).await);
+    let write = match read {
+        Ok(()) => {
+            bounded(tokio::time::timeout(HEALTH_CHECK_TIMEOUT, state.store.check_writable()).await)
+        }
+        Err(_) => Err("not checked".to_owned()),
+    };
+    match (&read, &write) {
+        (Ok(()), Ok(())) => {
+            Json(json!({"status": "ok", "database": backend, "writable": true})).into_response()
+        }
+        _ => {
+            let what = |r: &Result<(), String>| match r {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => e.clone(),
+            };
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                format!("{backend}: read {}, write {}", what(&read), what(&write)),
+            )
+            .with_retry_after(5)
+            .into_response()
+        }
     }
 }
+
+/// How long `/healthz` waits for each database check: load balancers commonly time a probe
+/// out after 5 s, and the two checks together stay under that.
+pub const HEALTH_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// `GET /metrics`
 pub async fn metrics(State(state): S) -> Response {

@@ -592,7 +592,7 @@ pub async fn verify(
     let at = now();
     let verdict = match verifier.examine_signature(&jws, input.digest.as_ref()) {
         Ok(check) => {
-            let status = live_status(&state, &check.signer).await?;
+            let status = live_status(&state, &check.signer, check.signing_time).await?;
             judge(check, status, at, verifier.policy())
         }
         Err(f) => SignatureVerdict::Invalid(f),
@@ -628,39 +628,40 @@ fn verdict_response(verdict: &SignatureVerdict) -> Response {
         .into_response()
 }
 
-/// The signer credential's status from this service's lists, with the time of the change from
-/// its database when it is not valid.
-async fn live_status(state: &AppState, signer: &Signer) -> Result<SignerStatus, Problem> {
+/// The signer credential's status as it bears on a signature made at `signing_time`: if the
+/// credential was revoked or suspended at that time (by its status history), that status and
+/// the time it began, whatever happened since (a reinstatement does not make a signature made
+/// while suspended valid); otherwise its live status from this service's lists, with the time
+/// of its latest change.
+async fn live_status(
+    state: &AppState,
+    signer: &Signer,
+    signing_time: i64,
+) -> Result<SignerStatus, Problem> {
     let Some((n, idx)) = crate::routes::own_list(signer.status()) else {
         return Ok(SignerStatus::Unchecked);
     };
     let status = state.status_of(n, idx).await?;
-    let since = || async {
-        let id = signer.credential_id().to_string();
-        let changed = match signer {
-            Signer::Official(_) => state
-                .store
-                .signer_credential(&id)
-                .await?
-                .filter(|c| c.status != CredentialStatus::Valid)
-                .and_then(|c| c.status_changed_at),
-            Signer::Citizen(_) => state
-                .store
-                .get_credential(&id)
-                .await?
-                .filter(|c| c.status != CredentialStatus::Valid)
-                .and_then(|c| c.status_changed_at),
-        };
-        Ok::<_, qrid_store::StoreError>(changed)
-    };
+    let history = state
+        .store
+        .status_history(&signer.credential_id().to_string())
+        .await?;
+    if let Some(&(at, in_force)) = history
+        .iter()
+        .take_while(|(at, _)| *at <= signing_time)
+        .last()
+    {
+        match in_force {
+            CredentialStatus::Revoked => return Ok(SignerStatus::Revoked { since: Some(at) }),
+            CredentialStatus::Suspended => return Ok(SignerStatus::Suspended { since: Some(at) }),
+            CredentialStatus::Valid => {}
+        }
+    }
+    let since = history.last().map(|&(at, _)| at);
     Ok(match status {
         Some(qrid_credential::Status::Valid) => SignerStatus::Valid,
-        Some(qrid_credential::Status::Invalid) => SignerStatus::Revoked {
-            since: since().await?,
-        },
-        Some(qrid_credential::Status::Suspended) => SignerStatus::Suspended {
-            since: since().await?,
-        },
+        Some(qrid_credential::Status::Invalid) => SignerStatus::Revoked { since },
+        Some(qrid_credential::Status::Suspended) => SignerStatus::Suspended { since },
         Some(qrid_credential::Status::Other(v)) => SignerStatus::Other(v),
         None => SignerStatus::Other(u8::MAX),
     })

@@ -31,7 +31,7 @@ pub fn now() -> i64 {
 /// The signing key and the published trust list.
 pub struct Keys {
     /// Signs new credentials and status lists.
-    pub current: IssuerKey,
+    pub current: Arc<IssuerKey>,
     /// Current and previous public keys, as published.
     pub jwks: Jwks,
     /// The same keys as a verifier trust store.
@@ -45,6 +45,16 @@ struct CachedList {
     loaded: Instant,
 }
 
+/// The node's status lists, and a count of invalidations. A list read from the database is
+/// cached only if no invalidation happened while it was being read: otherwise a read that
+/// began before a revocation committed could be cached after the revocation's invalidation,
+/// and this node would answer "valid" for up to [`STATUS_CACHE_TTL`] after its own 200.
+#[derive(Default)]
+struct ListCache {
+    lists: HashMap<i64, CachedList>,
+    generation: u64,
+}
+
 /// Everything a request handler needs.
 pub struct AppState {
     /// Settings.
@@ -55,7 +65,7 @@ pub struct AppState {
     pub keys: RwLock<Arc<Keys>>,
     /// Verifies signatures, claims and time; status is checked against [`AppState::status_of`].
     pub verifier: RwLock<Arc<Verifier>>,
-    status_lists: Mutex<HashMap<i64, CachedList>>,
+    status_lists: Mutex<ListCache>,
     /// Caps concurrent argon2 work.
     pub hash_permits: Semaphore,
     /// Failed logins per username: (failures, locked until).
@@ -82,15 +92,7 @@ impl AppState {
         let keys = load_keys(&config, &store).await?;
         let oidc = crate::oidc::keys::OidcKeys::load(&config.key_dir, config.production)?;
         let kek = crate::custody::Kek::load(&config.key_dir, config.production)?;
-        let verifier = Verifier::new(
-            keys.trust.clone(),
-            StatusCache::default(),
-            Policy {
-                clock_skew: config.clock_skew,
-                require_status: false,
-                ..Policy::default()
-            },
-        );
+        let verifier = new_verifier(&config, keys.trust.clone());
         let (tx, rx) = mpsc::channel(100_000);
         let recorder = tokio::spawn(record_loop(store.clone(), rx));
         let state = Arc::new(AppState {
@@ -99,7 +101,7 @@ impl AppState {
             store,
             keys: RwLock::new(Arc::new(keys)),
             verifier: RwLock::new(Arc::new(verifier)),
-            status_lists: Mutex::new(HashMap::new()),
+            status_lists: Mutex::new(ListCache::default()),
             login_failures: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
             recorder: tx,
@@ -116,6 +118,59 @@ impl AppState {
             .read()
             .map(|k| k.clone())
             .unwrap_or_else(|p| p.into_inner().clone())
+    }
+
+    /// Reads the published keys from the database and, if they changed (a `qrid key rotate` on
+    /// any host, or another node's first start), swaps in the new trust list and verifier; if
+    /// the database names a current key this node does not sign with, and the key directory
+    /// holds it (the rotation was made here or the file was distributed), signs with it from
+    /// now on. Returns whether anything changed.
+    pub async fn refresh_keys(&self) -> Result<bool> {
+        let records = self.store.issuer_keys().await?;
+        let loaded = self.keys();
+        let same = records.len() == loaded.jwks.keys.len()
+            && records
+                .iter()
+                .zip(&loaded.jwks.keys)
+                .all(|(r, k)| r.kid == k.kid.to_string());
+        if same {
+            return Ok(false);
+        }
+        let jwks = jwks_of(&records)?;
+        let trust = TrustStore::from_jwks(&jwks)?;
+        let db_current = records
+            .iter()
+            .find(|r| r.state == qrid_store::KeyState::Current)
+            .map(|r| r.kid.clone());
+        let mut current = loaded.current.clone();
+        if db_current.as_deref() != Some(current.kid().to_string().as_str()) {
+            match load_issuer_key(&self.config.key_dir) {
+                Ok(k) if Some(k.kid().to_string()) == db_current => {
+                    tracing::info!(kid = %k.kid(), "signing with the new current key");
+                    current = Arc::new(k);
+                }
+                _ => tracing::warn!(
+                    current = db_current.as_deref().unwrap_or("none"),
+                    signing = %current.kid(),
+                    "the published current key is not in this node's key directory; still signing with the previous key (which stays trusted)"
+                ),
+            }
+        }
+        let verifier = new_verifier(&self.config, trust.clone());
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Keys {
+            current,
+            jwks,
+            trust,
+        });
+        *self.verifier.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(verifier);
+        // Status list tokens were signed with the old key: sign them anew.
+        {
+            let mut m = self.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+            m.lists.clear();
+            m.generation += 1;
+        }
+        tracing::info!(keys = records.len(), "issuer keys reloaded");
+        Ok(true)
     }
 
     /// The verifier.
@@ -137,21 +192,26 @@ impl AppState {
         }
     }
 
-    /// Forgets the cached copy of a list after a status change on this node.
+    /// Forgets the cached copy of a list after a status change on this node, and keeps any
+    /// read already under way from caching what it read.
     pub fn invalidate_status_list(&self, list: i64) {
-        if let Ok(mut m) = self.status_lists.lock() {
-            m.remove(&list);
-        }
+        let mut m = self.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+        m.lists.remove(&list);
+        m.generation += 1;
     }
 
     async fn load_list(&self, n: i64) -> Result<Option<Arc<StatusList>>, qrid_store::StoreError> {
-        if let Some(c) = self.status_lists.lock().ok().and_then(|m| {
-            m.get(&n)
+        let generation = {
+            let m = self.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = m
+                .lists
+                .get(&n)
                 .filter(|c| c.loaded.elapsed() < STATUS_CACHE_TTL)
-                .map(|c| c.list.clone())
-        }) {
-            return Ok(Some(c));
-        }
+            {
+                return Ok(Some(c.list.clone()));
+            }
+            m.generation
+        };
         let Some((size, entries)) = self.store.status_list(n).await? else {
             return Ok(None);
         };
@@ -167,8 +227,9 @@ impl AppState {
                 .map_err(|_| qrid_store::StoreError::Corrupt("status index"))?;
         }
         let list = Arc::new(list);
-        if let Ok(mut m) = self.status_lists.lock() {
-            m.insert(
+        let mut m = self.status_lists.lock().unwrap_or_else(|p| p.into_inner());
+        if m.generation == generation {
+            m.lists.insert(
                 n,
                 CachedList {
                     list: list.clone(),
@@ -201,12 +262,12 @@ impl AppState {
         let Some(list) = self.load_list(n).await? else {
             return Ok(None);
         };
-        if let Some(t) = self
-            .status_lists
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&n).and_then(|c| c.token.clone()))
-        {
+        if let Some(t) = self.status_lists.lock().ok().and_then(|m| {
+            m.lists
+                .get(&n)
+                .filter(|c| Arc::ptr_eq(&c.list, &list))
+                .and_then(|c| c.token.clone())
+        }) {
             return Ok(Some(t));
         }
         let now = now();
@@ -223,8 +284,9 @@ impl AppState {
                 .sign(keys.current.signing_key(), keys.current.kid())
                 .map_err(|e| crate::problem::Problem::internal(&e))?,
         );
+        // Only beside the very list it was signed from: a list reloaded meanwhile gets its own.
         if let Ok(mut m) = self.status_lists.lock() {
-            if let Some(c) = m.get_mut(&n) {
+            if let Some(c) = m.lists.get_mut(&n).filter(|c| Arc::ptr_eq(&c.list, &list)) {
                 c.token = Some(bytes.clone());
             }
         }
@@ -247,18 +309,55 @@ async fn load_keys(config: &Config, store: &Store) -> Result<Keys> {
         );
     }
     register_key(store, &current).await?;
-    let records = store.issuer_keys().await?;
+    let jwks = jwks_of(&store.issuer_keys().await?)?;
+    let trust = TrustStore::from_jwks(&jwks)?;
+    Ok(Keys {
+        current: Arc::new(current),
+        jwks,
+        trust,
+    })
+}
+
+fn jwks_of(records: &[qrid_store::IssuerKeyRecord]) -> Result<Jwks> {
     let mut jwks = Jwks::default();
     for r in records {
         let jwk: Jwk =
             serde_json::from_str(&r.jwk).with_context(|| format!("stored JWK of key {}", r.kid))?;
         jwks.keys.push(jwk);
     }
-    let trust = TrustStore::from_jwks(&jwks)?;
-    Ok(Keys {
-        current,
-        jwks,
+    Ok(jwks)
+}
+
+fn new_verifier(config: &Config, trust: TrustStore) -> Verifier {
+    Verifier::new(
         trust,
+        StatusCache::default(),
+        Policy {
+            clock_skew: config.clock_skew,
+            require_status: false,
+            ..Policy::default()
+        },
+    )
+}
+
+/// How often a node reads the published keys to pick up a rotation made elsewhere.
+pub const KEY_REFRESH: Duration = Duration::from_secs(5);
+
+/// Refreshes the keys of `state` every [`KEY_REFRESH`] until the state is dropped. Holds only a
+/// weak reference, so it never keeps the service (and its verification recorder) alive.
+pub fn spawn_key_refresher(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    let weak = Arc::downgrade(state);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_REFRESH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else { break };
+            if let Err(e) = state.refresh_keys().await {
+                tracing::warn!(error = %e, "reading the issuer keys failed; keeping the loaded ones");
+            }
+        }
     })
 }
 
@@ -268,7 +367,13 @@ pub async fn register_key(store: &Store, key: &IssuerKey) -> Result<()> {
     let kid = key.kid().to_string();
     if !store.issuer_keys().await?.iter().any(|k| k.kid == kid) {
         store
-            .rotate_key(&kid, &serde_json::to_string(&key.jwk())?, "system", now())
+            .rotate_key(
+                &kid,
+                &serde_json::to_string(&key.jwk())?,
+                None,
+                "system",
+                now(),
+            )
             .await?;
     }
     Ok(())

@@ -29,9 +29,43 @@ pub enum StoreError {
     /// Applying migrations failed.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database cannot serve now, for a reason that passes without any change to the
+    /// request: unreachable or every connection busy past the acquire timeout, locked by
+    /// another writer past the busy timeout, full, or read-only. Nothing was written.
+    #[error("database unavailable: {0}")]
+    Unavailable(Unavailable),
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// Preparing the SQLite file or its directory failed.
+    #[error("{0}: {1}")]
+    Io(&'static str, #[source] std::io::Error),
+}
+
+/// Why the database is [`StoreError::Unavailable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unavailable {
+    /// No connection within the acquire timeout (server down or unreachable, pool exhausted),
+    /// or the connection broke.
+    Unreachable,
+    /// Another writer held the lock past the busy timeout.
+    Busy,
+    /// The disk or the configured size cap is full.
+    Full,
+    /// The database takes no writes (read-only file or server).
+    ReadOnly,
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unavailable::Unreachable => "unreachable",
+            Unavailable::Busy => "busy",
+            Unavailable::Full => "full",
+            Unavailable::ReadOnly => "read-only",
+        })
+    }
 }
 
 impl StoreError {
@@ -46,18 +80,52 @@ impl StoreError {
             StoreError::Corrupt(_) => "corrupt_row",
             StoreError::Rejected(_) => "rejected",
             StoreError::Migrate(_) => "migration_failed",
+            StoreError::Unavailable(_) => "database_unavailable",
             StoreError::Database(_) => "database",
+            StoreError::Io(..) => "database_file",
         }
     }
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if db.is_unique_violation() {
-                return StoreError::Conflict("row");
+        match &e {
+            sqlx::Error::Database(db) => {
+                if db.is_unique_violation() {
+                    return StoreError::Conflict("row");
+                }
+                if let Some(why) = db.code().as_deref().and_then(unavailable_code) {
+                    return StoreError::Unavailable(why);
+                }
             }
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                return StoreError::Unavailable(Unavailable::Unreachable)
+            }
+            _ => {}
         }
         StoreError::Database(e)
+    }
+}
+
+/// Maps a SQLite result code (primary or extended) or a PostgreSQL SQLSTATE that means "not
+/// now" to its reason.
+fn unavailable_code(code: &str) -> Option<Unavailable> {
+    if let Ok(n) = code.parse::<i32>() {
+        // SQLite: the primary code is the low byte of an extended one.
+        return match n & 0xff {
+            5 | 6 => Some(Unavailable::Busy), // SQLITE_BUSY, SQLITE_LOCKED
+            13 => Some(Unavailable::Full),    // SQLITE_FULL
+            8 => Some(Unavailable::ReadOnly), // SQLITE_READONLY
+            _ => None,
+        };
+    }
+    match code {
+        // disk_full, out_of_memory, insufficient_resources
+        "53100" | "53200" | "53000" => Some(Unavailable::Full),
+        // read_only_sql_transaction
+        "25006" => Some(Unavailable::ReadOnly),
+        // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+        "57P01" | "57P02" | "57P03" | "53300" => Some(Unavailable::Unreachable),
+        _ => None,
     }
 }

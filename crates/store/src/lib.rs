@@ -28,7 +28,7 @@ mod store;
 #[doc(hidden)]
 pub mod testing;
 
-pub use error::StoreError;
+pub use error::{StoreError, Unavailable};
 pub use model::{
     AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialKind,
     CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, LoginStatus, LoginTx,
@@ -36,4 +36,4 @@ pub use model::{
     OfficialRecord, Redemption, Role, SignatureRecord, SignerCredentialRecord, StatusChange,
     StatusSlot, Verification,
 };
-pub use store::{Backend, Store};
+pub use store::{Backend, Store, StoreSettings};

@@ -54,6 +54,144 @@ macro_rules! writing {
 /// parameter limits of SQLite (32766) and PostgreSQL (65535).
 const BULK_ROWS: usize = 500;
 
+/// How the store connects. The defaults suit the service.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StoreSettings {
+    /// How long a request waits for a database connection before the store answers
+    /// [`StoreError::Unavailable`] (PostgreSQL down, every connection busy).
+    pub acquire_timeout: Duration,
+    /// How long a SQLite writer waits for another process's write lock.
+    pub sqlite_busy_timeout: Duration,
+    /// A cap on the SQLite file's size; writes past it fail with [`StoreError::Unavailable`]
+    /// (`database full`) and nothing else changes. `None`: only the disk limits it.
+    pub sqlite_max_bytes: Option<u64>,
+}
+
+impl Default for StoreSettings {
+    fn default() -> Self {
+        StoreSettings {
+            acquire_timeout: Duration::from_secs(3),
+            sqlite_busy_timeout: Duration::from_secs(10),
+            sqlite_max_bytes: None,
+        }
+    }
+}
+
+impl StoreSettings {
+    /// Sets [`StoreSettings::acquire_timeout`].
+    pub fn acquire_timeout(mut self, t: Duration) -> Self {
+        self.acquire_timeout = t;
+        self
+    }
+    /// Sets [`StoreSettings::sqlite_max_bytes`].
+    pub fn sqlite_max_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.sqlite_max_bytes = bytes;
+        self
+    }
+}
+
+/// Makes the SQLite file owner-only before SQLite opens it: it holds citizens' claims, password
+/// hashes and sealed keys. A missing directory is created 0700 and a missing file 0600 (SQLite
+/// gives its -wal and -shm files the database file's mode); an existing file or side file
+/// readable by others is tightened to 0600.
+fn prepare_sqlite_file(path: &str) -> Result<(), StoreError> {
+    let path = path.strip_prefix("//").unwrap_or(path);
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(()); // :memory: and friends
+    }
+    let file = std::path::Path::new(path);
+    let io = |what: &'static str| move |e: std::io::Error| StoreError::Io(what, e);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(dir)
+                    .map_err(io("cannot create the database directory"))?;
+            }
+        }
+        if !file.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(file)
+                .map_err(io("cannot create the database file"))?;
+        }
+        for side in ["", "-wal", "-shm"] {
+            let p = format!("{path}{side}");
+            if let Ok(meta) = std::fs::metadata(&p) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                        .map_err(io("cannot make the database file owner-only"))?;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io("cannot create the database directory"))?;
+    }
+    Ok(())
+}
+
+/// Starts write transactions. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that
+/// has read cannot wait for another process's writer (SQLite answers `SQLITE_BUSY` at once
+/// when a stale read snapshot would have to become a write), which made the service fail
+/// with "database is locked" while a CLI command wrote.
+trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+/// Whether a SQLite writer connection coming back to the pool is outside any transaction, as
+/// SQLite sees it and as sqlx counts it. After `SQLITE_FULL` (or an I/O error) SQLite may have
+/// rolled the transaction back by itself while sqlx still counts one open (its ROLLBACK then
+/// fails), or the other way round; reusing such a connection turned every later commit into
+/// a savepoint release inside a transaction that never commits. A plain `BEGIN` succeeds only
+/// outside a transaction; it also waits, in order, for the ROLLBACK a dropped transaction
+/// queued on the connection's worker.
+fn sqlite_writer_is_clean(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + '_>> {
+    Box::pin(async move {
+        use sqlx::{Connection, Executor};
+        if conn.execute("BEGIN").await.is_err() {
+            tracing::warn!(
+                "a SQLite writer was left inside a transaction; replacing the connection"
+            );
+            return false;
+        }
+        if conn.execute("ROLLBACK").await.is_err() {
+            return false;
+        }
+        if conn.is_in_transaction() {
+            tracing::warn!("a SQLite writer's transaction count is off; replacing the connection");
+            return false;
+        }
+        true
+    })
+}
+
 fn random_id() -> String {
     let mut b = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
@@ -238,37 +376,68 @@ fn credential_from_row(r: CredentialRow) -> Result<CredentialRecord, StoreError>
 
 impl Store {
     /// Connects to `sqlite:PATH` (created if missing; WAL) or `postgres://…`, and applies the
-    /// migrations of that dialect.
+    /// migrations of that dialect, with default [`StoreSettings`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        let pools = if url.starts_with("sqlite:") {
+        Store::connect_with(url, &StoreSettings::default()).await
+    }
+
+    /// [`Store::connect`] with explicit settings.
+    ///
+    /// Guarantees, whatever a write's fate: a connection that comes back to the pool with a
+    /// transaction still open (SQLite rolls back by itself on `SQLITE_FULL` or an I/O error
+    /// while sqlx may still count the transaction as open) is closed and replaced, never
+    /// reused, so a later "commit" can never be a savepoint release inside a dead transaction.
+    /// SQLite write transactions begin `IMMEDIATE`, so a writer waits for another process's
+    /// write (up to the busy timeout) instead of failing with "database is locked".
+    pub async fn connect_with(url: &str, settings: &StoreSettings) -> Result<Store, StoreError> {
+        let pools = if let Some(rest) = url.strip_prefix("sqlite:") {
+            prepare_sqlite_file(rest.split('?').next().unwrap_or(rest))?;
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(settings.sqlite_busy_timeout);
             // The writer gets a 32 MiB page cache (SQLite's default is 2 MiB): inserts land at
             // random places in the id and id-number indexes, and with a million citizens a small
             // cache turns each insert into page reads. 64 MiB bulk-issued a million ~3% faster
             // but took the loader's peak RSS over 150 MiB (docs/benchmarks.md, 2026-12-04).
             // Readers keep the default.
+            let mut write_opts = opts.clone().pragma("cache_size", "-32768");
+            if let Some(bytes) = settings.sqlite_max_bytes {
+                // The database file's size cap, in pages of SQLite's default 4096 bytes (the
+                // pragma is per connection, so every writer connection gets it).
+                write_opts = write_opts.pragma("max_page_count", (bytes / 4096).max(1).to_string());
+            }
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
-                .connect_with(opts.clone().pragma("cache_size", "-32768"))
+                .acquire_timeout(settings.acquire_timeout.max(settings.sqlite_busy_timeout))
+                .after_release(|conn, _| {
+                    Box::pin(async move { Ok(sqlite_writer_is_clean(conn).await) })
+                })
+                .connect_with(write_opts)
                 .await?;
             sqlx::migrate!("../../migrations/sqlite")
                 .run(&write)
                 .await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(8)
+                .acquire_timeout(settings.acquire_timeout)
                 .connect_with(opts.read_only(true))
                 .await?;
             Pools::Sqlite { read, write }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                // A database that is down must not hold every request for long: the caller
+                // answers 503 with Retry-After once this passes. A PostgreSQL restart is still
+                // survived: the pool reconnects on the next acquire.
+                .acquire_timeout(settings.acquire_timeout)
+                .after_release(|conn, _| {
+                    Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+                })
+                .connect_with(opts)
                 .await?;
             sqlx::migrate!("../../migrations/postgres")
                 .run(&pool)
@@ -288,12 +457,38 @@ impl Store {
         }
     }
 
-    /// Whether the database answers.
+    /// Whether the database answers a read.
     pub async fn ping(&self) -> Result<(), StoreError> {
         reading!(self, |p| sqlx::query("SELECT 1")
             .execute(p)
             .await
             .map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Whether the database takes a write now: on SQLite a write transaction that needs a new
+    /// page (so a full database or a size cap shows), on PostgreSQL a transaction that gets a
+    /// transaction id (so a read-only server shows). Nothing is kept: both roll back.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => {
+                let mut tx = write.begin_write().await?;
+                sqlx::query("CREATE TABLE qrid_write_probe (pad BLOB)")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO qrid_write_probe VALUES (zeroblob(8192))")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+            }
+            Pools::Postgres(p) => {
+                let mut tx = p.begin_write().await?;
+                sqlx::query("SELECT txid_current()")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.rollback().await?;
+            }
+        }
         Ok(())
     }
 
@@ -320,7 +515,7 @@ impl Store {
         let id = random_id();
         let json = citizen_to_json(&c.citizen);
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "INSERT INTO citizens (id, id_number, claims, created_at) VALUES ($1, $2, $3, $4)",
             )
@@ -386,7 +581,7 @@ impl Store {
     {
         let backend = self.backend();
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM citizens WHERE id = $1")
                 .bind(citizen_id)
                 .fetch_optional(&mut *tx)
@@ -435,7 +630,7 @@ impl Store {
         let backend = self.backend();
         let total = citizens.len();
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let fresh = not_enrolled!(&mut *tx, citizens)?;
             let slots = allocate!(backend, &mut tx, fresh.len(), list_size, now)?;
             let work: Vec<(NewCitizen, StatusSlot)> = fresh.into_iter().zip(slots).collect();
@@ -490,7 +685,7 @@ impl Store {
     ) -> Result<Vec<StatusSlot>, StoreError> {
         let backend = self.backend();
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let slots = allocate!(backend, &mut tx, count, list_size, now)?;
             tx.commit().await?;
             Ok(slots)
@@ -507,7 +702,7 @@ impl Store {
         now: i64,
     ) -> Result<usize, StoreError> {
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             insert_issued_rows!(&mut tx, rows, actor, now)?;
             tx.commit().await?;
             Ok(rows.len())
@@ -583,7 +778,7 @@ impl Store {
             CredentialStatus::Suspended => "credential.suspend",
         };
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let identity: Option<(String, i64, i64, i64)> = sqlx::query_as(
                 "SELECT citizen_id, status_list, status_index, status FROM credentials WHERE id = $1",
             )
@@ -638,6 +833,14 @@ impl Store {
                     "credential status changed concurrently",
                 ));
             }
+            sqlx::query(
+                "INSERT INTO status_history (credential_id, at, status) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(to.code())
+            .execute(&mut *tx)
+            .await?;
             let detail =
                 serde_json::json!({"reason": reason, "from": from, "to": to, "kind": kind})
                     .to_string();
@@ -662,6 +865,32 @@ impl Store {
                 status_changed_at: now,
             })
         })
+    }
+
+    /// Every status change of a credential (identity or signer), oldest first: `(at, status)`.
+    /// Empty if it never changed. Changes made before the history was kept (migration 0004)
+    /// are represented by the latest one only.
+    pub async fn status_history(
+        &self,
+        credential_id: &str,
+    ) -> Result<Vec<(i64, CredentialStatus)>, StoreError> {
+        let rows: Vec<(i64, i64)> = reading!(self, |p| {
+            sqlx::query_as(
+            "SELECT at, status FROM status_history WHERE credential_id = $1 ORDER BY at, seq LIMIT 10000"
+        )
+        .bind(credential_id)
+        .fetch_all(p)
+        .await
+        })?;
+        rows.into_iter()
+            .map(|(at, s)| {
+                Ok((
+                    at,
+                    CredentialStatus::from_code(s)
+                        .ok_or(StoreError::Corrupt("credential status"))?,
+                ))
+            })
+            .collect()
     }
 
     /// A status list's size and every entry that is not valid, identity and signer credentials
@@ -716,7 +945,7 @@ impl Store {
     ) -> Result<OfficerRecord, StoreError> {
         let id = random_id();
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO officers (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&id)
                 .bind(username)
@@ -784,7 +1013,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("INSERT INTO clients (client_id, name, secret_sha256, settings, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(client_id)
                 .bind(name)
@@ -832,7 +1061,7 @@ impl Store {
             // tokens ten); pruning here keeps the table small without a background job.
             // Codes and tokens of pruned transactions go first (foreign keys).
             let horizon = t.created_at - 86_400;
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM access_tokens WHERE tx_id IN (SELECT id FROM login_transactions WHERE expires_at < $1)")
                 .bind(horizon)
                 .execute(&mut *tx)
@@ -889,7 +1118,7 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let client: Option<(String,)> = sqlx::query_as("UPDATE login_transactions SET status = 1, citizen_id = $2, credential_id = $3, auth_time = $4 WHERE id = $1 AND status = 0 AND expires_at >= $4 RETURNING client_id")
                 .bind(id)
                 .bind(citizen_id)
@@ -935,7 +1164,7 @@ impl Store {
         code_expires_at: i64,
     ) -> Result<bool, StoreError> {
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let done = sqlx::query("UPDATE login_transactions SET status = 2 WHERE id = $1 AND status = 1 AND browser_sha256 = $2")
                 .bind(id)
                 .bind(browser_sha256)
@@ -985,7 +1214,8 @@ impl Store {
     }
 
     /// Redeems a code and stores the access token issued for it, together. `Replayed` if
-    /// another redemption won the race (its tokens are revoked), `Unknown` if expired.
+    /// another redemption won the race (its tokens are revoked), `Unknown` if expired or if the
+    /// credential the citizen logged in with is no longer valid (revoked or suspended).
     pub async fn redeem_code(
         &self,
         code_sha256: &str,
@@ -995,8 +1225,15 @@ impl Store {
     ) -> Result<Redemption, StoreError> {
         let won: Option<String> = writing!(self, |p| {
             async {
-            let mut tx = p.begin().await?;
-            let row: Option<(String,)> = sqlx::query_as("UPDATE auth_codes SET redeemed_at = $2 WHERE code_sha256 = $1 AND redeemed_at IS NULL AND expires_at >= $2 RETURNING tx_id")
+            let mut tx = p.begin_write().await?;
+            // A code answered just before a revocation of the login's credential yields nothing.
+            let row: Option<(String,)> = sqlx::query_as(
+                "UPDATE auth_codes SET redeemed_at = $2 \
+                 WHERE code_sha256 = $1 AND redeemed_at IS NULL AND expires_at >= $2 \
+                 AND EXISTS (SELECT 1 FROM login_transactions l JOIN credentials c ON c.id = l.credential_id \
+                             WHERE l.id = auth_codes.tx_id AND c.status = 0) \
+                 RETURNING tx_id",
+            )
                 .bind(code_sha256)
                 .bind(now)
                 .fetch_optional(&mut *tx)
@@ -1039,14 +1276,22 @@ impl Store {
         Ok(())
     }
 
-    /// The login behind a live (unexpired, unrevoked) access token.
+    /// The login behind a live access token: unexpired, unrevoked, and issued for a login whose
+    /// credential is still valid.
     pub async fn token_login(
         &self,
         token_sha256: &str,
         now: i64,
     ) -> Result<Option<LoginTx>, StoreError> {
         let row: Option<(String,)> = reading!(self, |p| {
-            sqlx::query_as("SELECT tx_id FROM access_tokens WHERE token_sha256 = $1 AND revoked = 0 AND expires_at >= $2")
+            // Only while the credential the citizen logged in with is valid: a revocation or
+            // suspension ends the sessions it opened.
+            sqlx::query_as(
+                "SELECT a.tx_id FROM access_tokens a \
+                 JOIN login_transactions l ON l.id = a.tx_id \
+                 JOIN credentials c ON c.id = l.credential_id \
+                 WHERE a.token_sha256 = $1 AND a.revoked = 0 AND a.expires_at >= $2 AND c.status = 0",
+            )
                 .bind(token_sha256)
                 .bind(now)
                 .fetch_optional(p)
@@ -1067,7 +1312,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
                 .bind(now)
                 .execute(&mut *tx)
@@ -1123,7 +1368,7 @@ impl Store {
         let id = random_id();
         let backend = self.backend();
         let credential = writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "INSERT INTO officials (id, username, full_name, title, agency, password_hash, totp_sealed, key_sealed, public_key, kid, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -1194,7 +1439,7 @@ impl Store {
     {
         let backend = self.backend();
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let official: Option<(i64,)> =
                 sqlx::query_as("SELECT disabled FROM officials WHERE id = $1")
                     .bind(official_id)
@@ -1322,7 +1567,7 @@ impl Store {
             return Err(StoreError::Invalid("a signing session must expire later"));
         }
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM signing_sessions WHERE expires_at < $1")
                 .bind(now - 86_400)
                 .execute(&mut *tx)
@@ -1411,7 +1656,7 @@ impl Store {
             ));
         }
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let owner: Option<(String,)> =
                 sqlx::query_as("SELECT official_id FROM signer_credentials WHERE id = $1")
                     .bind(&s.signer_credential_id)
@@ -1515,18 +1760,32 @@ impl Store {
     // ----- issuer keys -----
 
     /// Records a new current key; the old current one becomes previous (still published).
+    ///
+    /// With `replaces`, the change applies only if that kid is the current key when the
+    /// transaction runs: of two rotations racing from the same key, one wins and the other gets
+    /// `InvalidState` and writes nothing. `None` (first start) replaces whatever is current.
     pub async fn rotate_key(
         &self,
         kid: &str,
         jwk: &str,
+        replaces: Option<&str>,
         actor: &str,
         now: i64,
     ) -> Result<(), StoreError> {
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE issuer_keys SET state = 'previous' WHERE state = 'current'")
-                .execute(&mut *tx)
-                .await?;
+            let mut tx = p.begin_write().await?;
+            let demoted = sqlx::query(
+                "UPDATE issuer_keys SET state = 'previous' WHERE state = 'current' AND ($1 IS NULL OR kid = $1)",
+            )
+            .bind(replaces)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if replaces.is_some() && demoted != 1 {
+                return Err(StoreError::InvalidState(
+                    "the key to replace is no longer the current key (another rotation won)",
+                ));
+            }
             sqlx::query("INSERT INTO issuer_keys (kid, jwk, state, created_at) VALUES ($1, $2, 'current', $3)")
                 .bind(kid)
                 .bind(jwk)
@@ -1578,7 +1837,7 @@ impl Store {
             return Ok(());
         }
         writing!(self, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             for chunk in items.chunks(BULK_ROWS) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO verifications (credential_id, client_id, at, outcome) ",

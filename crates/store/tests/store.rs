@@ -379,11 +379,20 @@ async fn officers_clients_keys_and_records(store: Store) {
     assert_eq!(c.secret_sha256, vec![7u8; 32]);
     assert_eq!(c.name, "Cổng dịch vụ công");
 
-    store.rotate_key("kid-a", "{}", "admin", NOW).await.unwrap();
     store
-        .rotate_key("kid-b", "{}", "admin", NOW + 10)
+        .rotate_key("kid-a", "{}", None, "admin", NOW)
         .await
         .unwrap();
+    store
+        .rotate_key("kid-b", "{}", Some("kid-a"), "admin", NOW + 10)
+        .await
+        .unwrap();
+    // A second rotation from the same key lost the race: nothing changes.
+    let e = store
+        .rotate_key("kid-c", "{}", Some("kid-a"), "admin", NOW + 11)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), "invalid_state", "{e}");
     let keys = store.issuer_keys().await.unwrap();
     assert_eq!(
         keys.iter()
@@ -554,10 +563,17 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         .create_client("c1", "Portal", &[0u8; 32], "{}", "admin", NOW)
         .await
         .unwrap();
-    let citizen = store
-        .insert_citizen(&citizen("001099000001", "Lê Văn Tám"), "o", NOW)
+    let person = citizen("001099000001", "Lê Văn Tám");
+    let citizen = store.insert_citizen(&person, "o", NOW).await.unwrap();
+    // A real credential: codes and tokens are honoured only while it is valid.
+    let key = IssuerKey::generate();
+    let cred = store
+        .issue_credential(&citizen.id, 64, "o", NOW, |slot| {
+            signer(&key, &person, slot)
+        })
         .await
         .unwrap();
+    let cred1 = cred.id.as_str();
     let tx = "0123456789abcdef0123456789abcdef";
     store
         .create_login_tx(&new_login(tx, "c1", NOW))
@@ -574,19 +590,19 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         .unwrap());
     // An expired transaction cannot be answered.
     let late = store
-        .authenticate_login(tx, &citizen.id, "cred1", NOW + 301)
+        .authenticate_login(tx, &citizen.id, cred1, NOW + 301)
         .await;
     assert_eq!(late.unwrap_err().kind(), "invalid_state");
     // The first answer is accepted and recorded in the access record; a second is refused.
     store
-        .authenticate_login(tx, &citizen.id, "cred1", NOW + 5)
+        .authenticate_login(tx, &citizen.id, cred1, NOW + 5)
         .await
         .unwrap();
     let again = store
-        .authenticate_login(tx, &citizen.id, "cred1", NOW + 6)
+        .authenticate_login(tx, &citizen.id, cred1, NOW + 6)
         .await;
     assert_eq!(again.unwrap_err().kind(), "invalid_state");
-    let record = store.verifications_of("cred1").await.unwrap();
+    let record = store.verifications_of(cred1).await.unwrap();
     assert_eq!(record.len(), 1);
     assert_eq!(
         (record[0].outcome.as_str(), record[0].client_id.as_str()),
@@ -659,7 +675,7 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         .await
         .unwrap();
     store
-        .authenticate_login(tx2, &citizen.id, "cred1", NOW + 1)
+        .authenticate_login(tx2, &citizen.id, cred1, NOW + 1)
         .await
         .unwrap();
     assert!(store
@@ -693,7 +709,7 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
     );
     assert_eq!(
         store
-            .authenticate_login(tx3, &citizen.id, "cred1", NOW + 1)
+            .authenticate_login(tx3, &citizen.id, cred1, NOW + 1)
             .await
             .unwrap_err()
             .kind(),
