@@ -44,6 +44,9 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Concurrent password hashes (each uses ~19 MiB and a core for ~50 ms).
     pub max_concurrent_hashes: usize,
+    /// Memory, in bytes, that image decodes of `POST /v1/verify` may hold at once, all together;
+    /// also the most one image may need (`qrid_qr::decode_memory`).
+    pub image_decode_memory: u64,
 }
 
 /// Settings from flags, environment or a file; `None` means "not given here".
@@ -190,6 +193,7 @@ impl Config {
             max_image_body: 10 * 1024 * 1024,
             request_timeout_secs: 30,
             max_concurrent_hashes: 4,
+            image_decode_memory: qrid_qr::DecodeLimits::default().max_memory,
         })
     }
 
