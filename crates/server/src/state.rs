@@ -58,8 +58,12 @@ pub struct AppState {
     status_lists: Mutex<HashMap<i64, CachedList>>,
     /// Caps concurrent argon2 work.
     pub hash_permits: Semaphore,
-    /// Failed logins per username: (failures, locked until).
-    pub login_failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Failed officer logins, official sign-ins and TOTP codes, by typed key.
+    pub lockouts: crate::lockout::Lockouts,
+    /// Per-source limit of password logins (officers' and officials').
+    pub login_limiter: crate::limit::SourceLimiter,
+    /// Per-source limit of `/authorize`.
+    pub authorize_limiter: crate::limit::SourceLimiter,
     /// Verified clients by id: (secret digest, when it was loaded).
     pub clients: Mutex<HashMap<String, ([u8; 32], Instant)>>,
     recorder: mpsc::Sender<Verification>,
@@ -93,6 +97,8 @@ impl AppState {
         );
         let (tx, rx) = mpsc::channel(100_000);
         let recorder = tokio::spawn(record_loop(store.clone(), rx));
+        let login_limiter = crate::limit::SourceLimiter::new(config.login_limit);
+        let authorize_limiter = crate::limit::SourceLimiter::new(config.authorize_limit);
         let state = Arc::new(AppState {
             hash_permits: Semaphore::new(config.max_concurrent_hashes),
             config,
@@ -100,7 +106,9 @@ impl AppState {
             keys: RwLock::new(Arc::new(keys)),
             verifier: RwLock::new(Arc::new(verifier)),
             status_lists: Mutex::new(HashMap::new()),
-            login_failures: Mutex::new(HashMap::new()),
+            lockouts: crate::lockout::Lockouts::default(),
+            login_limiter,
+            authorize_limiter,
             clients: Mutex::new(HashMap::new()),
             recorder: tx,
             oidc,
