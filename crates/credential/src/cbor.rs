@@ -127,7 +127,13 @@ impl<'a> Reader<'a> {
             25 => arg(2)?,
             26 => arg(4)?,
             27 => arg(8)?,
-            31 => return Err(non_canonical("indefinite length")),
+            // Indefinite lengths are well formed only for strings, arrays and maps.
+            31 if (2..=5).contains(&major) => return Err(non_canonical("indefinite length")),
+            31 => {
+                return Err(Error::Cbor(
+                    "a break or an indefinite length out of place".into(),
+                ))
+            }
             _ => {
                 return Err(Error::Cbor(format!(
                     "reserved additional information {info}"
@@ -182,10 +188,12 @@ impl<'a> Reader<'a> {
                     let start = self.pos;
                     self.item(depth + 1)?;
                     let key = &self.bytes[start..self.pos];
-                    if previous.is_some_and(|p| p >= key) {
-                        return Err(non_canonical(
-                            "map keys not in deterministic order (or repeated)",
-                        ));
+                    // A repeated key is not valid CBOR at all (RFC 8949 §5.6), whatever the order.
+                    if previous == Some(key) {
+                        return Err(Error::Cbor("duplicate map key".into()));
+                    }
+                    if previous.is_some_and(|p| p > key) {
+                        return Err(non_canonical("map keys not in deterministic order"));
                     }
                     previous = Some(key);
                     self.item(depth + 1)?;
@@ -311,7 +319,6 @@ mod tests {
             &[0x5F, 0x41, 0x00, 0xFF],
             &[0xBF, 0xFF],
             &[0xA2, 0x20, 0x00, 0x01, 0x00], // {-1: 0, 1: 0}: out of order
-            &[0xA2, 0x01, 0x00, 0x01, 0x00], // a repeated key
             &[0xD8, 0x12, 0x80],             // tag 18 in two bytes
             &[0xFA, 0x3F, 0x80, 0x00, 0x00], // 1.0 as a single
             &[0xFB, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0], // 1.0 as a double
@@ -329,6 +336,8 @@ mod tests {
             &[0x9B, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
             &[0xBA, 0xFF, 0xFF, 0xFF, 0xFF, 0x00],
             &[0xF8, 0x10],
+            &[0xFF],
+            &[0xA2, 0x01, 0x00, 0x01, 0x00], // a repeated key
         ] {
             assert!(
                 matches!(kind(malformed), Err("cbor" | "non_canonical")),
