@@ -12,7 +12,7 @@
 //! Without python3 and the module the tests fail (`python3 -m pip install claim169`; `.ci/run`
 //! installs it): an interoperability test that skips proves nothing.
 
-use qrid_credential::{open, Credential, Jwks, SigningKey};
+use qrid_credential::{open, Jwks, SigningKey};
 use qrid_verifier::{Policy, StatusCache, TrustStore, Verdict, Verifier};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
