@@ -426,6 +426,7 @@ fn valid_vectors(keys: &Keys, lists: &Lists) -> Value {
         ),
     ];
     let mut out = Vec::new();
+    let mut accepted = Vec::new();
     let mut seen_compressed = false;
     let mut seen_uncompressed = false;
     for (name, description, input, meta, signer, status_lists, expected_status) in cases {
@@ -452,7 +453,23 @@ fn valid_vectors(keys: &Keys, lists: &Lists) -> Value {
             "expected_claims": c.to_json(),
             "expected_status": expected_status,
         }));
+        // The form qrid wrote before it tagged its COSE_Sign1: still read.
+        let untagged = cose_bytes
+            .strip_prefix(&[0xD2][..])
+            .expect("qrid writes tag 18");
+        accepted.push(json!({
+            "name": format!("untagged_{name}"),
+            "description": format!("The {name} vector as qrid wrote it before tagging: the same \
+                COSE_Sign1 without tag 18."),
+            "payload": payload::encode(untagged),
+            "trust": ["issuer1", "issuer2"],
+            "status_lists": out.last().map(|v| v["status_lists"].clone()),
+            "now": NOW,
+            "expected_claims": c.to_json(),
+            "expected_kid": keys.get(signer).kid().to_string(),
+        }));
     }
+    accepted.push(claim169_without_kid_and_cti(keys));
     assert!(
         seen_compressed && seen_uncompressed,
         "the valid vectors must include a compressed and an uncompressed payload"
@@ -467,8 +484,42 @@ fn valid_vectors(keys: &Keys, lists: &Lists) -> Value {
             cose_sign1_hex are the intermediate bytes; compressed says whether zlib was applied. \
             Compressed payloads are libdeflate level-9 zlib streams: another deflate encoder \
             (zlib itself) makes different, equally valid bytes, so an independent implementation \
-            compares cose_sign1_hex and checks that its own payload verifies.",
+            compares cose_sign1_hex and checks that its own payload verifies. \
+            accepted: payloads qrid does not write but must verify the same way (the untagged \
+            form of each vector, a Claim 169 credential without kid and cti as MOSIP's encoder \
+            writes it): at now, trusting trust, the verdict is valid with expected_claims, \
+            signed by the key expected_kid.",
         "vectors": out,
+        "accepted": accepted,
+    })
+}
+
+/// A credential as MOSIP's Claim 169 encoder writes it: tag 18, protected header `{1: -8}`
+/// (no kid), claims without `cti`. Its credential id is the first 8 bytes of the SHA-256 of
+/// its claims bytes.
+fn claim169_without_kid_and_cti(keys: &Keys) -> Value {
+    let input = json!({"id_number": "001099012345", "full_name": "Nguyễn Thị Minh Khai",
+                       "date_of_birth": "1990-01-15", "sex": "F", "nationality": "VN"});
+    let c = credential(keys, &input, &Meta::basic("0000000000000000"));
+    let mut m = cbor_map(&c.to_cbor());
+    m.retain(|(k, _)| !is_int(k, 7));
+    let claims = cbor_encode(&Cbor::Map(m));
+    let mut cose_bytes = vec![0xD2];
+    cose_bytes.extend(cose(&keys.issuer2, &[0xA1, 0x01, 0x27], &[0xA0], &claims));
+    let mut expected = c.to_json();
+    expected["credential_id"] = CredentialId::of_claims(&claims).to_string().into();
+    json!({
+        "name": "claim169_no_kid_no_cti",
+        "description": "As MOSIP's Claim 169 encoder writes it: tag 18, protected header {1: -8} \
+            without kid, no cti. Every trusted key is tried (issuer2 signed it); the credential \
+            id is the first 8 bytes of SHA-256 over the claims bytes (the COSE payload).",
+        "payload": payload::encode(&cose_bytes),
+        "trust": ["issuer1", "issuer2"],
+        "status_lists": [],
+        "now": NOW,
+        "claims_cbor_hex": hex::encode(&claims),
+        "expected_claims": expected,
+        "expected_kid": keys.issuer2.kid().to_string(),
     })
 }
 
@@ -662,11 +713,54 @@ fn invalid_vectors(keys: &Keys, lists: &Lists) -> Value {
         );
     }
     case(
-        "cose_missing_kid",
-        "Protected header {1: -8} only, properly signed: no kid.",
-        b45(&cose(i1, &[0xA1, 0x01, 0x27], &[0xA0], &claims)),
-        "cose_structure",
+        "cose_missing_kid_untrusted_signer",
+        "Protected header {1: -8} only (no kid, which is allowed), signed by other_issuer: \
+         every trusted key is tried and none verifies.",
+        b45(&cose(&keys.other, &[0xA1, 0x01, 0x27], &[0xA0], &claims)),
+        "bad_signature",
     );
+    // --- deterministic encoding of the envelope (one credential, one text) ---
+    {
+        let body = &good_cose[2..]; // after the tag and the array head
+        let mut indefinite = vec![0xD2, 0x9F];
+        indefinite.extend_from_slice(body);
+        indefinite.push(0xFF);
+        case(
+            "cose_indefinite_array",
+            "The COSE_Sign1 array with an indefinite length (9f … ff) instead of 84.",
+            b45(&indefinite),
+            "non_canonical",
+        );
+        let mut long_tag = vec![0xD8, 0x12];
+        long_tag.extend_from_slice(&good_cose[1..]);
+        case(
+            "cose_tag_long_form",
+            "Tag 18 written in two bytes (d8 12) instead of d2.",
+            b45(&long_tag),
+            "non_canonical",
+        );
+        let sig = &good_cose[good_cose.len() - 64..];
+        let mut long_len = good_cose[..good_cose.len() - 66].to_vec();
+        long_len.extend_from_slice(&[0x59, 0x00, 0x40]);
+        long_len.extend_from_slice(sig);
+        case(
+            "cose_signature_length_long_form",
+            "The signature's length 64 written in three bytes (59 0040) instead of two (58 40).",
+            b45(&long_len),
+            "non_canonical",
+        );
+        case(
+            "cose_unprotected_keys_unsorted",
+            "Unprotected header {33: h'', 32: h''}: keys not in deterministic order.",
+            b45(&cose(
+                i1,
+                &prot,
+                &[0xA2, 0x18, 0x21, 0x40, 0x18, 0x20, 0x40],
+                &claims,
+            )),
+            "non_canonical",
+        );
+    }
     {
         // protected {4: kid}, unprotected {1: -8}
         let mut p = vec![0xA1, 0x04];

@@ -12,7 +12,8 @@ citizen in through `qrid serve`:
 4. the reference wallet answers it: `qrid wallet login --dir W --request REQ --yes`;
 5. the browser polls `/login/{tx}/status` until it gets `redirect_to`;
 6. authlib's fetch_token redeems the code with the PKCE verifier and the registered client
-   authentication (client_secret_basic or client_secret_post);
+   authentication (client_secret_basic, client_secret_post, or private_key_jwt with authlib's
+   own defaults: an assertion that expires an hour after it is made);
 7. the ID token is verified with authlib.jose against the provider's `jwks_uri`
    (algorithm, iss, aud, exp, nonce, acr, amr, auth_time);
 8. userinfo with the access token.
@@ -25,6 +26,8 @@ Usage (every flag also reads an environment variable):
     python3 tests/interop/oidc_authlib.py --url URL --client-id ID --client-secret SECRET \
         --redirect-uri URI --wallet DIR --qrid PATH [--scope "openid profile"] \
         [--auth-method client_secret_basic|client_secret_post] [--alg RS256|ES256|EdDSA]
+    (or, instead of --client-secret: --auth-method private_key_jwt --private-key PEM
+        --private-key-kid KID, an ES256 key of the JWKS the client registered)
 
 Needs: python3 -m pip install authlib requests
 """
@@ -44,6 +47,7 @@ try:
     import requests
     import authlib.deprecate
     from authlib.integrations.requests_client import OAuth2Session
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
     from authlib.common.security import generate_token
 
     # authlib.jose still works and is what most portals use today; its deprecation notice
@@ -80,11 +84,17 @@ def arguments():
     p.add_argument("--qrid", default=env("QRID_BIN", "qrid"), help="the qrid binary")
     p.add_argument("--scope", default=env("QRID_SCOPE", "openid profile"))
     p.add_argument("--auth-method", default=env("QRID_AUTH_METHOD", "client_secret_basic"),
-                   choices=["client_secret_basic", "client_secret_post"])
+                   choices=["client_secret_basic", "client_secret_post", "private_key_jwt"])
+    p.add_argument("--private-key", default=env("QRID_PRIVATE_KEY"),
+                   help="PKCS#8 PEM file of the client's P-256 key, for private_key_jwt")
+    p.add_argument("--private-key-kid", default=env("QRID_PRIVATE_KEY_KID"),
+                   help="the kid of that key in the client's registered JWKS")
     p.add_argument("--alg", default=env("QRID_ID_TOKEN_ALG"),
                    help="the ID token algorithm the client registered (checked when given)")
     a = p.parse_args()
-    missing = [n for n in ("url", "client_id", "client_secret", "redirect_uri", "wallet")
+    credential = (("private_key", "private_key_kid") if a.auth_method == "private_key_jwt"
+                  else ("client_secret",))
+    missing = [n for n in ("url", "client_id", "redirect_uri", "wallet") + credential
                if not getattr(a, n)]
     if missing:
         p.error("missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
@@ -121,14 +131,26 @@ def run(a):
     summary["issuer"] = meta["issuer"]
 
     # 2. The authorization URL, by authlib.
+    if a.auth_method == "private_key_jwt":
+        # authlib signs private_key_jwt with a key object (a PEM string it reads as RSA).
+        from joserfc.jwk import ECKey
+        with open(a.private_key) as f:
+            secret = ECKey.import_key(f.read())
+    else:
+        secret = a.client_secret
     rp = OAuth2Session(
         client_id=a.client_id,
-        client_secret=a.client_secret,
+        client_secret=secret,
         scope=a.scope,
         redirect_uri=a.redirect_uri,
         code_challenge_method="S256",
         token_endpoint_auth_method=a.auth_method,
     )
+    if a.auth_method == "private_key_jwt":
+        # authlib's defaults, as a portal would use them: no expiry override (authlib makes
+        # the assertion expire an hour after it is made), a fresh jti, aud = token endpoint.
+        rp.register_client_auth_method(PrivateKeyJWT(
+            meta["token_endpoint"], headers={"kid": a.private_key_kid}, alg="ES256"))
     code_verifier = generate_token(64)
     nonce = generate_token(24)
     auth_url, state = rp.create_authorization_url(

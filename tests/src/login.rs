@@ -148,7 +148,7 @@ impl std::fmt::Debug for LoginRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginRequest")
             .field("text", &self.text)
-            .field("kid", &hex_string(self.message.kid()))
+            .field("kid", &self.message.kid().map(hex_string))
             .field("typ", &self.message.typ())
             .field("fields", &self.fields)
             .finish()
@@ -232,11 +232,11 @@ impl LoginRequest {
         let jwk = jwks
             .keys
             .iter()
-            .find(|k| k.kid.matches(self.message.kid()))
+            .find(|k| self.message.kid().is_some_and(|kid| k.kid.matches(kid)))
             .ok_or_else(|| {
                 format!(
-                    "no key in the trust list for kid {}",
-                    hex_string(self.message.kid())
+                    "no key in the trust list for kid {:?}",
+                    self.message.kid().map(hex_string)
                 )
             })?;
         let key = jwk.verifying_key().map_err(|e| format!("JWK: {e}"))?;

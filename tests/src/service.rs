@@ -53,6 +53,22 @@ impl Db {
             c
         })
     }
+    /// The access record of one credential id, read through the store itself (also for
+    /// credentials this service did not issue, which its API does not show).
+    pub fn verifications_of(&self, credential_id: &str) -> Vec<qrid_store::Verification> {
+        let url = self.url();
+        self.rt.block_on(async {
+            let store = qrid_store::Store::connect(&url)
+                .await
+                .expect("connect to the test database");
+            let v = store
+                .verifications_of(credential_id)
+                .await
+                .expect("the access record");
+            store.close().await;
+            v
+        })
+    }
 }
 
 impl Db {

@@ -9,7 +9,7 @@ use qrid_e2e::service::{http, Auth, Body, Db, Service};
 use qrid_e2e::{parts, qrid, qrid_bin, repo_root, CITIZEN_JSON};
 use qrid_store::Backend;
 use serde_json::{json, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PASSWORD: &str = "a long password here";
@@ -44,6 +44,9 @@ fn qrid_ok(args: &[&str], stdin: Option<&[u8]>) -> String {
 struct Portal {
     id: String,
     secret: String,
+    /// For private_key_jwt: the PKCS#8 PEM file of its P-256 key (whose public JWK it
+    /// registered, under [`RP_KID`]).
+    private_key: Option<PathBuf>,
     redirect_uri: &'static str,
     scope: &'static str,
     auth_method: &'static str,
@@ -64,29 +67,61 @@ fn register(db: &str, name: &str, portal_args: &[&str]) -> (String, String) {
     (field("client_id"), field("client_secret"))
 }
 
+const RP_KID: &str = "portal-key-1";
+
+/// A fresh P-256 key for a private_key_jwt portal, written to `dir`: its PKCS#8 PEM (for
+/// authlib) and its public JWKS (to register).
+fn portal_key(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    use p256::pkcs8::EncodePrivateKey;
+    let key = p256::SecretKey::random(&mut rand_core::OsRng);
+    let pem = dir.join(format!("{name}.key.pem"));
+    let pem_text = key
+        .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+        .expect("PKCS#8 PEM of the portal key");
+    std::fs::write(&pem, pem_text.as_bytes()).expect("write the portal key");
+    let mut jwk: Value =
+        serde_json::from_str(&key.public_key().to_jwk_string()).expect("p256 writes a JWK");
+    jwk["kid"] = RP_KID.into();
+    jwk["alg"] = "ES256".into();
+    jwk["use"] = "sig".into();
+    let jwks = dir.join(format!("{name}.jwks.json"));
+    std::fs::write(&jwks, json!({ "keys": [jwk] }).to_string()).expect("write the portal JWKS");
+    (pem, jwks)
+}
+
 fn portal(
     db: &str,
+    dir: &Path,
     name: &str,
     redirect_uri: &'static str,
     scope: &'static str,
     auth_method: &'static str,
     alg: &'static str,
 ) -> Portal {
-    let mut args = vec![
+    let mut args: Vec<String> = [
         "--redirect-uri",
         redirect_uri,
         "--id-token-alg",
         alg,
         "--token-auth-method",
         auth_method,
-    ];
+    ]
+    .map(String::from)
+    .to_vec();
     for s in scope.split(' ') {
-        args.extend(["--scope", s]);
+        args.extend(["--scope".into(), s.into()]);
     }
+    let private_key = (auth_method == "private_key_jwt").then(|| {
+        let (pem, jwks) = portal_key(dir, &format!("portal-{}", args.len()));
+        args.extend(["--jwks".into(), jwks.to_string_lossy().into_owned()]);
+        pem
+    });
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (id, secret) = register(db, name, &args);
     Portal {
         id,
         secret,
+        private_key,
         redirect_uri,
         scope,
         auth_method,
@@ -114,8 +149,15 @@ fn authlib_login(s: &Service, p: &Portal, wallet: &Path) -> Value {
         .arg(&script)
         .args(["--url", &s.url])
         .args(["--client-id", &p.id])
-        // `=`: a base64url secret may begin with '-', which argparse would take for an option.
-        .arg(format!("--client-secret={}", p.secret))
+        .args(match &p.private_key {
+            // `=`: a base64url secret may begin with '-', which argparse would take for an
+            // option.
+            None => vec![format!("--client-secret={}", p.secret)],
+            Some(pem) => vec![
+                format!("--private-key={}", pem.display()),
+                format!("--private-key-kid={RP_KID}"),
+            ],
+        })
         .args(["--redirect-uri", p.redirect_uri])
         .arg("--wallet")
         .arg(wallet)
@@ -168,6 +210,7 @@ fn authlib_logs_in_with_the_wallet() {
     let portals = [
         portal(
             &url,
+            dir.path(),
             "Cổng Dịch vụ công",
             "http://127.0.0.1:9/cb",
             "openid profile national_id",
@@ -176,6 +219,7 @@ fn authlib_logs_in_with_the_wallet() {
         ),
         portal(
             &url,
+            dir.path(),
             "Bảo hiểm xã hội",
             "http://127.0.0.1:9/bhxh/cb",
             "openid profile address",
@@ -184,11 +228,23 @@ fn authlib_logs_in_with_the_wallet() {
         ),
         portal(
             &url,
+            dir.path(),
             "Thuế điện tử",
             "http://localhost:9/cb?portal=thue",
             "openid national_id",
             "client_secret_basic",
             "EdDSA",
+        ),
+        // authlib's private_key_jwt as it comes: its assertions expire an hour after they are
+        // made (a 10-minute bound refused them).
+        portal(
+            &url,
+            dir.path(),
+            "Cổng Dịch vụ công (khóa riêng)",
+            "http://127.0.0.1:9/pkj/cb",
+            "openid profile",
+            "private_key_jwt",
+            "ES256",
         ),
     ];
     let s = Service::start(&url, &repo_root().join("keys-dev"));
@@ -279,6 +335,54 @@ fn authlib_logs_in_with_the_wallet() {
     }
     // Pairwise subjects: one sector (127.0.0.1) sees one sub; another sector another.
     assert_eq!(subs[0], subs[1], "same sector, same sub");
+    assert_eq!(subs[0], subs[3], "same sector, same sub");
     assert_ne!(subs[0], subs[2], "other sector, other sub");
     assert_eq!(s.stop(), 0, "qrid serve did not shut down cleanly");
+}
+
+/// A redirect URI that a browser reads as another host is refused at registration: WHATWG
+/// URL parsing (every browser's) reads `\` as `/`, so the first one sends the code to
+/// evil.example although a hand parser saw the loopback host after the `@`.
+#[test]
+fn redirect_uris_browsers_read_elsewhere_are_refused() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let db = Db::new(backend);
+        let url = db.url();
+        for bad in [
+            "http://evil.example\\@127.0.0.1/cb",
+            "https://evil.example\\@portal.example/cb",
+            "http://user@127.0.0.1/cb",
+            "HTTPS://Portal.example/cb",
+        ] {
+            let (code, out, err) = parts(&qrid(
+                &[
+                    "client",
+                    "create",
+                    "--name",
+                    "Cổng giả",
+                    "--redirect-uri",
+                    bad,
+                    "--database-url",
+                    &url,
+                ],
+                None,
+            ));
+            assert_ne!(code, 0, "{backend:?}: {bad} was registered: {out}");
+            assert!(err.contains("redirect URI"), "{backend:?}: {bad}: {err}");
+        }
+        // The loopback URI written plainly is still fine.
+        qrid_ok(
+            &[
+                "client",
+                "create",
+                "--name",
+                "Cổng thật",
+                "--redirect-uri",
+                "http://127.0.0.1:9/cb",
+                "--database-url",
+                &url,
+            ],
+            None,
+        );
+    }
 }

@@ -1439,7 +1439,13 @@ fn the_wallet_refuses_a_login_request_that_does_not_verify() {
         key.signing_key(),
     );
     let wrong_typ = qrid_e2e::login::sign_request(
-        &qrid_e2e::login::protected_header(genuine.message.kid(), Some("application/cwt")),
+        &qrid_e2e::login::protected_header(
+            genuine
+                .message
+                .kid()
+                .expect("a login request names its key"),
+            Some("application/cwt"),
+        ),
         genuine.payload(),
         key.signing_key(),
     );

@@ -156,13 +156,16 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
         _ => bail!("give the credential: --payload, --image or a file"),
     };
     let msg = open(&payload).context("not a credential")?;
-    let issuer = trust
-        .keys
+    let issuers = qrid_credential::candidates(&trust.keys, |k| &k.kid, msg.kid());
+    if issuers.is_empty() {
+        bail!("the credential's issuer key is not in the trust list");
+    }
+    let verified = issuers
         .iter()
-        .find(|k| k.kid.matches(msg.kid()))
-        .context("the credential's issuer key is not in the trust list")?;
-    msg.verify(&issuer.verifying_key()?)
-        .context("the credential's signature does not verify")?;
+        .any(|k| k.verifying_key().is_ok_and(|key| msg.verify(&key).is_ok()));
+    if !verified {
+        bail!("the credential's signature does not verify");
+    }
     let cred = Credential::from_cbor(msg.payload())?;
     match &cred.holder {
         Some(HolderKey(k)) if *k == key.verifying_key() => {}

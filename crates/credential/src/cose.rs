@@ -70,7 +70,10 @@ pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Signs `payload` and returns the untagged COSE_Sign1 `[protected, {}, payload, signature]`.
+/// Signs `payload` and returns the COSE_Sign1 `18([protected, {}, payload, signature])`.
+///
+/// Tagged, as MOSIP's Claim 169 encoder writes it: some COSE libraries (pycose) read only the
+/// tagged form, and the tag costs one byte. Readers here accept both.
 pub(crate) fn sign<S: Signer<Signature>>(
     signer: &S,
     protected: &[u8],
@@ -80,6 +83,7 @@ pub(crate) fn sign<S: Signer<Signature>>(
         .try_sign(&sig_structure(protected, payload))
         .map_err(|_| Error::Signing)?;
     let mut out = Vec::with_capacity(protected.len() + payload.len() + 80);
+    head(&mut out, 6, TAG_COSE_SIGN1);
     out.push(0x84);
     bstr(&mut out, protected);
     out.push(0xA0);
@@ -92,16 +96,21 @@ pub(crate) fn sign<S: Signer<Signature>>(
 #[derive(Clone)]
 pub struct SignedMessage {
     protected: Vec<u8>,
-    kid: Vec<u8>,
+    kid: Option<Vec<u8>>,
     typ: Option<String>,
     payload: Vec<u8>,
     signature: Signature,
 }
 
 impl SignedMessage {
-    /// Parses a COSE_Sign1, tagged (18) or not. Refuses any algorithm but EdDSA, critical
-    /// headers, an algorithm in the unprotected bucket, a missing `kid` and detached payloads.
+    /// Parses a COSE_Sign1, tagged (18) or not. Refuses an envelope that is not in
+    /// deterministic encoding (indefinite lengths, long heads, unsorted unprotected header: so
+    /// that one signed message has one text), any algorithm but EdDSA, critical headers, an
+    /// algorithm in the unprotected bucket and detached payloads. The `kid` is optional (MOSIP's
+    /// encoder may write none); when present it must be a byte string of 1 to 64 bytes.
     pub fn parse(bytes: &[u8]) -> Result<SignedMessage, Error> {
+        // Before the tree is built: ciborium reads indefinite and long forms silently.
+        cbor::check_deterministic(bytes)?;
         let value = cbor::decode(bytes)?;
         let value = match value {
             Value::Tag(TAG_COSE_SIGN1, inner) => *inner,
@@ -159,13 +168,13 @@ impl SignedMessage {
         let kid = match cbor::get_int(&prot_map, HDR_KID)
             .or_else(|| cbor::get_int(&unprotected, HDR_KID))
         {
-            Some(Value::Bytes(k)) if !k.is_empty() && k.len() <= MAX_KID_LEN => k.clone(),
+            Some(Value::Bytes(k)) if !k.is_empty() && k.len() <= MAX_KID_LEN => Some(k.clone()),
             Some(_) => {
                 return Err(structure(
                     "kid is not a byte string of 1 to 64 bytes".into(),
                 ))
             }
-            None => return Err(structure("no kid header".into())),
+            None => None,
         };
         let typ = match cbor::get_int(&prot_map, HDR_TYP) {
             Some(Value::Text(t)) => Some(t.clone()),
@@ -182,9 +191,9 @@ impl SignedMessage {
         })
     }
 
-    /// The `kid` header: a thumbprint prefix.
-    pub fn kid(&self) -> &[u8] {
-        &self.kid
+    /// The `kid` header (a thumbprint prefix in what qrid signs), if the message has one.
+    pub fn kid(&self) -> Option<&[u8]> {
+        self.kid.as_deref()
     }
 
     /// The `typ` header, if any.
@@ -208,8 +217,8 @@ impl SignedMessage {
 }
 
 /// Opens the QR text of one of our prefixed kinds (login request, signature stamp): at most
-/// `max` characters, `prefix`, base45 COSE_Sign1 with `typ`, signed by a key of `trust` (each
-/// key the `kid` prefix names is tried; the signature decides).
+/// `max` characters, `prefix`, base45 COSE_Sign1 with `typ`, signed by a key of `trust` (the
+/// keys of [`crate::keys::candidates`] are tried; the signature decides).
 pub(crate) fn open_prefixed(
     text: &str,
     prefix: &str,
@@ -229,12 +238,8 @@ pub(crate) fn open_prefixed(
     if msg.typ() != Some(typ) {
         return Err(structure(format!("typ header says this is not a {what}")));
     }
-    let mut candidates = trust
-        .keys
-        .iter()
-        .filter(|k| k.kid.matches(msg.kid()))
-        .peekable();
-    if candidates.peek().is_none() {
+    let candidates = crate::keys::candidates(&trust.keys, |k| &k.kid, msg.kid());
+    if candidates.is_empty() {
         return Err(Error::UnknownKey);
     }
     for k in candidates {
@@ -253,6 +258,7 @@ fn structure(msg: String) -> Error {
 mod tests {
     use super::*;
     use ed25519_dalek::SigningKey;
+    use signature::Signer;
 
     #[test]
     fn heads_are_shortest_form() {
@@ -280,7 +286,7 @@ mod tests {
         let prot = protected_header(&[1, 2, 3, 4], Some("application/statuslist+cwt"));
         let msg = sign(&key, &prot, b"hello").unwrap();
         let parsed = SignedMessage::parse(&msg).unwrap();
-        assert_eq!(parsed.kid(), &[1, 2, 3, 4]);
+        assert_eq!(parsed.kid(), Some(&[1u8, 2, 3, 4][..]));
         assert_eq!(parsed.typ(), Some("application/statuslist+cwt"));
         assert_eq!(parsed.payload(), b"hello");
         parsed.verify(&key.verifying_key()).unwrap();
@@ -289,12 +295,94 @@ mod tests {
             parsed.verify(&other.verifying_key()),
             Err(Error::BadSignature)
         );
-        // Tagged form is accepted too.
-        let mut tagged = vec![0xD2];
-        tagged.extend_from_slice(&msg);
-        SignedMessage::parse(&tagged)
+        // Written with tag 18, as MOSIP writes it; the untagged form is read too.
+        assert_eq!(msg[..2], [0xD2, 0x84]);
+        SignedMessage::parse(&msg[1..])
             .unwrap()
             .verify(&key.verifying_key())
             .unwrap();
+    }
+
+    /// `[protected, unprotected, payload, signature]` with the given heads, signed by `key`.
+    fn envelope(key: &SigningKey, protected: &[u8], unprotected: &[u8]) -> (Vec<u8>, Vec<u8>) {
+        let sig = key.sign(&sig_structure(protected, b"claims")).to_bytes();
+        let mut rest = Vec::new();
+        bstr(&mut rest, protected);
+        rest.extend_from_slice(unprotected);
+        bstr(&mut rest, b"claims");
+        bstr(&mut rest, &sig);
+        (rest, sig.to_vec())
+    }
+
+    #[test]
+    fn kid_is_optional() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let (rest, _) = envelope(&key, &[0xA1, 0x01, 0x27], &[0xA0]);
+        let mut m = vec![0xD2, 0x84];
+        m.extend_from_slice(&rest);
+        let parsed = SignedMessage::parse(&m).unwrap();
+        assert_eq!(parsed.kid(), None);
+        parsed.verify(&key.verifying_key()).unwrap();
+        // Present but empty is still refused.
+        let (rest, _) = envelope(&key, &[0xA2, 0x01, 0x27, 0x04, 0x40], &[0xA0]);
+        let mut m = vec![0x84];
+        m.extend_from_slice(&rest);
+        assert_eq!(
+            SignedMessage::parse(&m).map(|_| ()).unwrap_err().kind(),
+            "cose_structure"
+        );
+    }
+
+    /// One signed message, one text: every other encoding of the same envelope is refused.
+    #[test]
+    fn envelopes_must_be_in_deterministic_encoding() {
+        let key = SigningKey::from_bytes(&[7u8; 32]);
+        let prot = protected_header(&[1, 2, 3, 4], None);
+        let (rest, sig) = envelope(&key, &prot, &[0xA0]);
+        let mut good = vec![0xD2, 0x84];
+        good.extend_from_slice(&rest);
+        SignedMessage::parse(&good).unwrap();
+
+        let mut indefinite = vec![0xD2, 0x9F];
+        indefinite.extend_from_slice(&rest);
+        indefinite.push(0xFF);
+        let mut long_tag = vec![0xD8, 0x12, 0x84];
+        long_tag.extend_from_slice(&rest);
+        let mut long_array = vec![0xD2, 0x98, 0x04];
+        long_array.extend_from_slice(&rest);
+        let mut long_sig = good[..good.len() - 66].to_vec();
+        long_sig.extend_from_slice(&[0x59, 0x00, 0x40]);
+        long_sig.extend_from_slice(&sig);
+        let mut chunked_sig = good[..good.len() - 66].to_vec();
+        chunked_sig.extend_from_slice(&[0x5F, 0x58, 0x40]);
+        chunked_sig.extend_from_slice(&sig);
+        chunked_sig.push(0xFF);
+        let unsorted = {
+            let (rest, _) = envelope(&key, &prot, &[0xA2, 0x18, 0x21, 0x40, 0x18, 0x20, 0x40]);
+            let mut m = vec![0x84];
+            m.extend_from_slice(&rest);
+            m
+        };
+        let long_map = {
+            let (rest, _) = envelope(&key, &prot, &[0xB8, 0x00]);
+            let mut m = vec![0x84];
+            m.extend_from_slice(&rest);
+            m
+        };
+        for (what, bytes) in [
+            ("indefinite array", indefinite),
+            ("tag in two bytes", long_tag),
+            ("array length in two bytes", long_array),
+            ("signature length in three bytes", long_sig),
+            ("signature in indefinite chunks", chunked_sig),
+            ("unprotected keys unsorted", unsorted),
+            ("empty map length in two bytes", long_map),
+        ] {
+            assert_eq!(
+                SignedMessage::parse(&bytes).map(|_| ()).unwrap_err().kind(),
+                "non_canonical",
+                "{what}"
+            );
+        }
     }
 }

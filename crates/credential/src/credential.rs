@@ -12,6 +12,7 @@ use crate::payload;
 use ciborium::Value;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Serialize;
+use sha2::Digest;
 use signature::Signer;
 use std::fmt;
 use std::str::FromStr;
@@ -63,8 +64,9 @@ pub const ISSUER_MAX: usize = 64;
 /// Longest status list URI.
 pub const STATUS_URI_MAX: usize = 256;
 
-/// A credential's unique id (CWT `cti`): 8 random bytes, shown as 16 hex digits. This is what
-/// logs and access records name, never the citizen.
+/// A credential's unique id (CWT `cti`): 8 random bytes, shown as 16 hex digits, or for a
+/// credential without `cti` a digest of its claims ([`CredentialId::of_claims`]). This is
+/// what logs and access records name, never the citizen.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CredentialId(pub [u8; 8]);
 
@@ -73,6 +75,18 @@ impl CredentialId {
     pub fn random() -> CredentialId {
         let mut b = [0u8; 8];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+        CredentialId(b)
+    }
+}
+
+impl CredentialId {
+    /// The id of a credential without `cti`: the first 8 bytes of the SHA-256 of its CWT
+    /// claims bytes as signed. The same credential always gets the same id, and two different
+    /// ones collide only with the odds of two random ids.
+    pub fn of_claims(claims: &[u8]) -> CredentialId {
+        let digest = sha2::Sha256::digest(claims);
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&digest[..8]);
         CredentialId(b)
     }
 }
@@ -252,6 +266,9 @@ impl Credential {
 
     /// Parses and validates CWT claims bytes. Unknown claims and unknown Claim 169 keys are
     /// ignored (forward compatibility); known ones of the wrong type or out of range are refused.
+    /// Without a `cti` (other issuers may omit it), `id` is [`CredentialId::of_claims`] of
+    /// `bytes`; [`Credential::to_cbor`] of such a credential writes that id as its `cti`, so
+    /// its bytes are not the ones it was read from.
     pub fn from_cbor(bytes: &[u8]) -> Result<Credential, Error> {
         let Value::Map(claims) = cbor::decode(bytes)? else {
             return Err(ClaimError::WrongType {
@@ -266,7 +283,13 @@ impl Credential {
         let not_before = get_int(&claims, key::NBF)
             .map(|v| int(Some(v), "nbf"))
             .transpose()?;
-        let id = parse_cti(get_int(&claims, key::CTI))?;
+        // Claim 169 leaves `cti` optional and MOSIP's encoder cannot write one; such a
+        // credential is named by a digest of what its issuer signed, which is as stable as a
+        // cti and names nobody.
+        let id = match get_int(&claims, key::CTI) {
+            None => CredentialId::of_claims(bytes),
+            cti => parse_cti(cti)?,
+        };
         let holder = get_int(&claims, key::CNF).map(parse_cnf).transpose()?;
         let status = get_int(&claims, key::STATUS)
             .map(parse_status)
@@ -635,6 +658,47 @@ mod tests {
             .then(|| HolderKey(ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key()));
         let input = CitizenInput::from_json(input).unwrap();
         Credential::from_input(&input, "VN", 1_790_000_000, 30, status, holder).unwrap()
+    }
+
+    /// Claim 169 leaves `cti` optional (MOSIP's encoder cannot write one): such a credential
+    /// is read, and named by the digest of its claims bytes.
+    #[test]
+    fn a_credential_without_cti_is_named_by_its_claims() {
+        let c = credential(
+            r#"{"id_number":"000000000042","full_name":"Võ Thị Sáu","date_of_birth":"1933-01-01"}"#,
+            true,
+            false,
+        );
+        let Value::Map(mut m) = cbor::decode(&c.to_cbor()).unwrap() else {
+            panic!("claims are a map")
+        };
+        m.retain(|(k, _)| k.as_integer() != Some(key::CTI.into()));
+        let without = cbor::encode(&Value::Map(m));
+        let read = Credential::from_cbor(&without).unwrap();
+        assert_eq!(read.id, CredentialId::of_claims(&without));
+        assert_eq!(
+            read.id.to_string(),
+            hex::encode(&sha2::Sha256::digest(&without)[..8])
+        );
+        assert_eq!(read.citizen, c.citizen);
+        assert_eq!(read.status, c.status);
+        // A cti that is there must still be right.
+        let mut bad = c.clone();
+        bad.id = CredentialId([0; 8]);
+        let Value::Map(mut m) = cbor::decode(&bad.to_cbor()).unwrap() else {
+            panic!("claims are a map")
+        };
+        for (k, v) in &mut m {
+            if k.as_integer() == Some(key::CTI.into()) {
+                *v = Value::Bytes(vec![1, 2, 3]);
+            }
+        }
+        assert_eq!(
+            Credential::from_cbor(&cbor::encode(&Value::Map(m)))
+                .unwrap_err()
+                .kind(),
+            "bad_claims"
+        );
     }
 
     #[test]

@@ -38,6 +38,11 @@ pub enum Error {
     /// duplicate map keys).
     #[error("CBOR is not well-formed: {0}")]
     Cbor(String),
+    /// The CBOR is well-formed but not in the one encoding the format fixes (RFC 8949 §4.2.1
+    /// deterministic encoding): an indefinite length, a head longer than needed, map keys out
+    /// of order. Refused so that one credential has one text.
+    #[error("CBOR is not in deterministic encoding: {0}")]
+    NonCanonical(String),
     /// The CBOR is well-formed but not the COSE_Sign1 / CWT structure the format requires.
     #[error("not a valid COSE_Sign1 structure: {0}")]
     CoseStructure(String),
@@ -78,6 +83,7 @@ impl Error {
             Error::Decompression(_) => "decompression",
             Error::TooLarge { .. } => "too_large",
             Error::Cbor(_) => "cbor",
+            Error::NonCanonical(_) => "non_canonical",
             Error::CoseStructure(_) => "cose_structure",
             Error::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
             Error::BadSignature => "bad_signature",

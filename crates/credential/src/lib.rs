@@ -54,7 +54,9 @@ pub use credential::{
 };
 pub use date::{format_utc, parse_utc, Date, DAY};
 pub use error::{ClaimError, Error};
-pub use keys::{IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, SHORT_KID_LEN};
+pub use keys::{
+    candidates, IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, MAX_KEYS_WITHOUT_KID, SHORT_KID_LEN,
+};
 pub use login::{LoginRequest, VerifiedLoginRequest, LOGIN_TYP, MAX_LOGIN_REQUEST_CHARS};
 pub use signer::{Official, SignerCredential, SIGNER_TEXT_MAX, SIGNER_TYP, SUBJECT_MAX};
 pub use stamp::{Stamp, MAX_STAMP_CHARS, STAMP_TYP};

@@ -13,7 +13,8 @@ pub const MAX_DECOMPRESSED: usize = 16 * 1024;
 const ZLIB_MAGIC: u8 = 0x78;
 
 /// Prefixes of other QR kinds. A credential never starts with one: its third base45 character
-/// is always `F` or `G` (the first byte is 0x78 or 0x84).
+/// is always `F`, `Q` or `G` (the first byte is 0x78 for zlib, 0xD2 for tag 18, 0x84 for an
+/// untagged COSE_Sign1).
 pub mod prefix {
     /// A qrid login request shown by the OpenID provider.
     pub const LOGIN_REQUEST: &str = "QL1:";

@@ -1303,7 +1303,9 @@ impl Store {
         }
     }
 
-    /// Records a client assertion's `jti`; `false` if it was seen before (a replay).
+    /// Records a client assertion's `jti`; `false` if it was seen before (a replay). The `jti`
+    /// is refused through `expires_at` (the last second the caller would accept the assertion)
+    /// and forgotten after it.
     pub async fn use_client_assertion(
         &self,
         client_id: &str,

@@ -280,6 +280,77 @@ mod tests {
         );
     }
 
+    /// `18([{1: -8}, {}, claims, signature])`: a credential as MOSIP's encoder signs it when
+    /// it is given no kid.
+    fn without_kid(key: &IssuerKey) -> String {
+        use ::signature::Signer;
+        let claims = Credential::from_input(
+            &CitizenInput::from_json(
+                r#"{"id_number":"000000000042","full_name":"Võ Thị Sáu","date_of_birth":"1933-01-01"}"#,
+            )
+            .unwrap(),
+            "VN",
+            NOW,
+            30,
+            None,
+            None,
+        )
+        .unwrap()
+        .to_cbor();
+        let bstr = |out: &mut Vec<u8>, b: &[u8]| {
+            match b.len() {
+                n @ 0..=23 => out.push(0x40 | n as u8),
+                n @ 24..=255 => out.extend([0x58, n as u8]),
+                n => out.extend([0x59, (n >> 8) as u8, n as u8]),
+            }
+            out.extend_from_slice(b);
+        };
+        let protected = [0xA1, 0x01, 0x27];
+        let mut to_sign = vec![0x84, 0x6A];
+        to_sign.extend_from_slice(b"Signature1");
+        bstr(&mut to_sign, &protected);
+        to_sign.push(0x40);
+        bstr(&mut to_sign, &claims);
+        let signature = key.signing_key().sign(&to_sign).to_bytes();
+        let mut cose = vec![0xD2, 0x84];
+        bstr(&mut cose, &protected);
+        cose.push(0xA0);
+        bstr(&mut cose, &claims);
+        bstr(&mut cose, &signature);
+        qrid_credential::payload::encode(&cose)
+    }
+
+    #[test]
+    fn without_kid_every_trusted_key_is_tried_within_the_bound() {
+        let keys: Vec<IssuerKey> = (0..=qrid_credential::MAX_KEYS_WITHOUT_KID)
+            .map(|_| IssuerKey::generate())
+            .collect();
+        let signer = &keys[qrid_credential::MAX_KEYS_WITHOUT_KID - 1];
+        let p = without_kid(signer);
+        let all: Vec<&IssuerKey> = keys.iter().collect();
+        let within = &all[..qrid_credential::MAX_KEYS_WITHOUT_KID];
+        // Found among as many keys as the bound allows, and the verdict names it.
+        match verifier(within, Policy::default()).verify(&p, NOW).unwrap() {
+            Verdict::Valid(v) => assert_eq!(&v.kid, signer.kid()),
+            Verdict::Invalid(r) => panic!("{r}"),
+        }
+        // Not among the trusted keys: no signature verifies.
+        assert_eq!(
+            kind(verifier(&within[..3], Policy::default()).verify(&p, NOW)),
+            "bad_signature"
+        );
+        // A longer trust list is not searched without a kid ...
+        assert_eq!(
+            kind(verifier(&all, Policy::default()).verify(&p, NOW)),
+            "unknown_key"
+        );
+        // ... while a credential with a kid is found in it as before.
+        assert_eq!(
+            kind(verifier(&all, Policy::default()).verify(&issue(signer, None), NOW)),
+            "valid"
+        );
+    }
+
     /// A 2-bit status list of 16 at `uri`, issued at `iat` and signed by `key`: index 1
     /// revoked, 2 suspended, 3 holding the application value 3.
     fn signed_list(key: &IssuerKey, uri: &str, iat: i64) -> Vec<u8> {

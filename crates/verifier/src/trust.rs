@@ -12,8 +12,11 @@ pub struct TrustedKey {
 /// Finds the keys a `kid` header may name. A server can back this with its database; the
 /// offline verifier uses [`TrustStore`].
 pub trait KeyLookup {
-    /// Every trusted key whose thumbprint starts with `kid` (normally one).
-    fn candidates(&self, kid: &[u8]) -> Vec<&TrustedKey>;
+    /// The trusted keys that may have signed a message with this `kid` header (`None`: the
+    /// message has none), as [`qrid_credential::candidates`] selects them: with a kid, every
+    /// key whose thumbprint starts with it (normally one); without, every key of a list of at
+    /// most [`qrid_credential::MAX_KEYS_WITHOUT_KID`].
+    fn candidates(&self, kid: Option<&[u8]>) -> Vec<&TrustedKey>;
 }
 
 /// The trusted issuer keys, read from a JWKS.
@@ -65,7 +68,7 @@ impl TrustStore {
 }
 
 impl KeyLookup for TrustStore {
-    fn candidates(&self, kid: &[u8]) -> Vec<&TrustedKey> {
-        self.keys.iter().filter(|k| k.kid.matches(kid)).collect()
+    fn candidates(&self, kid: Option<&[u8]>) -> Vec<&TrustedKey> {
+        qrid_credential::candidates(&self.keys, |k| &k.kid, kid)
     }
 }

@@ -120,25 +120,7 @@ impl ClientSettings {
             return Err(format!("at most {MAX_REDIRECT_URIS} redirect URIs"));
         }
         for uri in &self.redirect_uris {
-            if uri.len() > MAX_URI {
-                return Err(format!(
-                    "a redirect URI is longer than {MAX_URI} characters"
-                ));
-            }
-            if host_of(uri).is_none() {
-                return Err("a redirect URI must be an absolute http(s) URL with a host".into());
-            }
-            if uri.starts_with("http://")
-                && !matches!(host_of(uri), Some("127.0.0.1" | "localhost" | "[::1]"))
-            {
-                return Err("a redirect URI must be https (plain http only on the loopback host, for development)".into());
-            }
-            if uri.contains('#') {
-                return Err("a redirect URI must not have a fragment".into());
-            }
-            if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err("a redirect URI must not contain spaces or control characters".into());
-            }
+            check_redirect_uri(uri)?;
         }
         for s in &self.scopes {
             if !SCOPES.contains(&s.as_str()) {
@@ -173,28 +155,75 @@ impl ClientSettings {
 
     /// The pairwise sector: the registered one, or the host of the first redirect URI.
     pub fn sector(&self) -> Option<String> {
-        self.sector.clone().or_else(|| {
-            self.redirect_uris
-                .first()
-                .and_then(|u| host_of(u))
-                .map(str::to_owned)
-        })
+        self.sector
+            .clone()
+            .or_else(|| self.redirect_uris.first().and_then(|u| host_of(u)))
     }
 }
 
-/// The host of an absolute http(s) URL, without port or user info.
-pub fn host_of(uri: &str) -> Option<&str> {
-    let rest = uri
-        .strip_prefix("https://")
-        .or_else(|| uri.strip_prefix("http://"))?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit('@').next()?;
-    let host = if authority.starts_with('[') {
-        authority.split_inclusive(']').next()?
-    } else {
-        authority.split(':').next()?
+/// Checks one redirect URI as a browser will read it (the WHATWG URL standard, which the
+/// `url` crate implements): at most [`MAX_URI`] characters, written exactly as the standard
+/// serialises it (so the string compared at `/authorize` is the one a browser navigates to),
+/// an `https` URL with a host, or `http` on the loopback host (`127.0.0.1`, `[::1]`,
+/// `localhost`); no user info, no fragment, no backslash, space or control character.
+///
+/// The same rule applies when a portal registers and when `/authorize` uses a registered URI,
+/// so one registered before this rule existed is not honoured either.
+pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
+    if uri.len() > MAX_URI {
+        return Err(format!(
+            "a redirect URI is longer than {MAX_URI} characters"
+        ));
+    }
+    // Browsers read a backslash as a slash in http(s) URLs, so `http://evil.example\@127.0.0.1`
+    // goes to evil.example; and they drop tabs and line breaks. Neither belongs in a URI that
+    // has to mean one thing.
+    if uri.contains('\\') {
+        return Err("a redirect URI must not contain a backslash".into());
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("a redirect URI must not contain spaces or control characters".into());
+    }
+    let parsed = url::Url::parse(uri)
+        .map_err(|_| "a redirect URI must be an absolute http(s) URL with a host".to_string())?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        None => return Err("a redirect URI must be an absolute http(s) URL with a host".into()),
     };
-    (!host.is_empty()).then_some(host)
+    match parsed.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return Err(
+            "a redirect URI must be https (plain http only on the loopback host, for development)"
+                .into(),
+        ),
+        _ => return Err("a redirect URI must be an absolute http(s) URL with a host".into()),
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err("a redirect URI must not have user info (user@ or user:password@)".into());
+    }
+    if parsed.fragment().is_some() {
+        return Err("a redirect URI must not have a fragment".into());
+    }
+    if parsed.as_str() != uri {
+        return Err(format!(
+            "a redirect URI must be written as browsers read it: {}",
+            parsed.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// The host of an absolute http(s) URL as the WHATWG URL standard reads it (IPv6 in
+/// brackets), without port or user info.
+pub fn host_of(uri: &str) -> Option<String> {
+    let parsed = url::Url::parse(uri).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    parsed.host_str().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -225,11 +254,15 @@ mod tests {
             "https://x/cb#frag",
             "https://x/c b",
             "http://portal.example/cb",
+            "https://x/cb#",
         ] {
             let mut c = ok.clone();
             c.redirect_uris = vec![bad.into()];
             assert!(c.validate().is_err(), "{bad}");
         }
+        let mut local6 = ok.clone();
+        local6.redirect_uris = vec!["http://[::1]:8000/cb".into()];
+        local6.validate().unwrap();
         let mut c = ok.clone();
         c.scopes = vec!["profile".into()];
         assert!(c.validate().is_err());
@@ -243,12 +276,63 @@ mod tests {
         assert!(legacy.redirect_uris.is_empty());
     }
 
+    /// Each of these reaches a host other than the one it seems to name, or means different
+    /// things to different parsers: a browser sends the code to evil.example for the first
+    /// ones (WHATWG reads `\\` as `/`, and user info is not the host).
+    #[test]
+    fn redirect_uris_are_read_as_browsers_read_them() {
+        for bad in [
+            "http://evil.example\\@127.0.0.1/cb",
+            "http://evil.example\\@localhost/cb",
+            "https://evil.example\\@portal.example/cb",
+            "http://127.0.0.1\\.evil.example/cb",
+            "http://user@127.0.0.1/cb",
+            "https://user:pw@portal.example/cb",
+            "http://evil.example@127.0.0.1/cb",
+            "https://portal.example/cb\\x",
+            "http://127.0.0.2/cb",
+            "http://0x7f.0.0.1/cb",
+            "http://127.1/cb",
+            "HTTPS://portal.example/cb",
+            "https://Portal.Example/cb",
+            "https://portal.example",
+            "https://portal.example:443/cb",
+            "https://portal.example/a/../cb",
+            "https://portal.example/c\tb",
+            "javascript://portal.example/cb",
+        ] {
+            assert!(check_redirect_uri(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "https://portal.example/cb",
+            "https://portal.example:8443/cb?x=1",
+            "http://127.0.0.1:9/cb",
+            "http://localhost:9/cb?portal=thue",
+            "http://[::1]/cb",
+            "https://dichvucong.gov.vn/cb",
+        ] {
+            assert_eq!(check_redirect_uri(good), Ok(()), "{good}");
+        }
+        // Not written as a browser would: the message says how.
+        let e = check_redirect_uri("https://Portal.example/cb").unwrap_err();
+        assert!(e.contains("https://portal.example/cb"), "{e}");
+    }
+
     #[test]
     fn hosts() {
-        assert_eq!(host_of("https://a.example:8443/x?y"), Some("a.example"));
-        assert_eq!(host_of("http://127.0.0.1:9/cb"), Some("127.0.0.1"));
-        assert_eq!(host_of("http://u@h/cb"), Some("h"));
-        assert_eq!(host_of("http://[::1]:80/"), Some("[::1]"));
-        assert_eq!(host_of("mailto:x"), None);
+        let host = |u| host_of(u);
+        assert_eq!(
+            host("https://a.example:8443/x?y").as_deref(),
+            Some("a.example")
+        );
+        assert_eq!(host("http://127.0.0.1:9/cb").as_deref(), Some("127.0.0.1"));
+        assert_eq!(host("http://u@h/cb").as_deref(), Some("h"));
+        assert_eq!(host("http://[::1]:80/").as_deref(), Some("[::1]"));
+        // As a browser reads it: the backslash ends the authority.
+        assert_eq!(
+            host("http://evil.example\\@127.0.0.1/cb").as_deref(),
+            Some("evil.example")
+        );
+        assert_eq!(host("mailto:x"), None);
     }
 }

@@ -46,6 +46,22 @@ const MAX_PARAM: usize = 512;
 /// The ACR and AMR of a login by wallet (docs/login.md).
 pub const ACR: &str = "urn:qrid:acr:holder-key";
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Furthest ahead a client assertion's `exp` may lie (plus the tolerated clock skew): an hour,
+/// what authlib's `private_key_jwt` sets by default (other libraries set less). Its `jti` is
+/// kept, and refused again, until the assertion can no longer be accepted.
+pub const MAX_ASSERTION_LIFETIME: i64 = 3600;
+
+/// Until when the `jti` of a client assertion that expires at `exp` must be kept, checked at
+/// `now` with `leeway` seconds of tolerated clock skew: the assertion is accepted up to
+/// `leeway` after `exp`, so its `jti` is kept that long too (a row dropped at `exp` would let
+/// the same assertion in once more). Refuses an `exp` over [`MAX_ASSERTION_LIFETIME`] (+
+/// leeway) ahead.
+fn assertion_kept_until(exp: i64, now: i64, leeway: i64) -> Result<i64, &'static str> {
+    if exp > now.saturating_add(MAX_ASSERTION_LIFETIME + leeway) {
+        return Err("the client assertion must expire within an hour");
+    }
+    Ok(exp.saturating_add(leeway))
+}
 
 fn random_b64(n: usize) -> String {
     let mut b = vec![0u8; n];
@@ -179,9 +195,10 @@ async fn authorize_inner(state: &Arc<AppState>, query: &str) -> Result<Response,
             "Unknown client: the portal that sent you here is not registered.",
         ));
     };
-    let Some(redirect_uri) =
-        get("redirect_uri").filter(|r| settings.redirect_uris.iter().any(|u| u == r))
-    else {
+    // A URI registered before the registration rule was as strict as now is held to it too.
+    let Some(redirect_uri) = get("redirect_uri").filter(|r| {
+        settings.redirect_uris.iter().any(|u| u == r) && client::check_redirect_uri(r).is_ok()
+    }) else {
         return Ok(page::error(
             StatusCode::BAD_REQUEST,
             "The redirect URI is not one the portal registered.",
@@ -979,21 +996,20 @@ async fn check_assertion(
     v.sub = Some(client_id.to_owned());
     v.set_audience(&[format!("{base}/token"), base.clone()]);
     v.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    v.leeway = state.config.clock_skew.clamp(0, 60) as u64;
+    let leeway = state.config.clock_skew.clamp(0, 60);
+    v.leeway = leeway as u64;
     let data = jsonwebtoken::decode::<Value>(jwt, &key, &v)
         .map_err(|_| "the client assertion does not verify")?;
     let exp = data.claims["exp"].as_i64().unwrap_or(0);
     let at = now();
-    if exp > at + 600 {
-        return Err("the client assertion must expire within 10 minutes");
-    }
+    let keep_until = assertion_kept_until(exp, at, leeway)?;
     let jti = data.claims["jti"]
         .as_str()
         .filter(|j| !j.is_empty() && j.len() <= 256)
         .ok_or("the client assertion needs a jti")?;
     match state
         .store
-        .use_client_assertion(client_id, jti, exp, at)
+        .use_client_assertion(client_id, jti, keep_until, at)
         .await
     {
         Ok(true) => Ok(()),
@@ -1086,4 +1102,22 @@ pub async fn userinfo(State(state): S, headers: HeaderMap) -> Result<Response, P
         }
     }
     Ok(no_store(Value::Object(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_assertions_live_as_long_as_libraries_make_them_and_their_jti_as_long() {
+        let now = 1_800_000_000;
+        // authlib's private_key_jwt default: exp an hour after iat, with a client clock a
+        // little ahead of ours.
+        assert_eq!(assertion_kept_until(now + 3600, now, 60), Ok(now + 3660));
+        assert_eq!(assertion_kept_until(now + 3660, now, 60), Ok(now + 3720));
+        assert!(assertion_kept_until(now + 3661, now, 60).is_err());
+        assert!(assertion_kept_until(now + 3601, now, 0).is_err());
+        // The jti outlives exp by the leeway, the time the JWT check still accepts it.
+        assert_eq!(assertion_kept_until(now - 30, now, 60), Ok(now + 30));
+    }
 }
