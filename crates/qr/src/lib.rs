@@ -16,11 +16,13 @@
 #![warn(missing_docs)]
 
 mod decode;
+#[cfg(any(test, feature = "hostile-images"))]
+pub mod hostile;
 mod render;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode_image, DecodeLimits};
+pub use decode::{decode_image, decode_image_cancellable, decode_memory, DecodeLimits};
 pub use render::{render, Ecc, Format, Symbol, MAX_SCALE, QUIET_ZONE};
 
 use thiserror::Error;
@@ -55,6 +57,13 @@ pub enum QrError {
     /// No QR code was found in the image.
     #[error("no QR code found in the image")]
     NoQrFound,
+    /// The QR detector reached its work limit ([`DecodeLimits::max_work`]) before it was done:
+    /// the image holds far more candidate symbols than a photo of a credential.
+    #[error("image too complex: the QR detector's work limit was reached")]
+    ImageTooComplex,
+    /// The caller cancelled the decode (its request ended).
+    #[error("image decoding was cancelled")]
+    Cancelled,
     /// A QR code was found but could not be read.
     #[error("a QR code was found but could not be read: {0}")]
     QrUnreadable(String),
@@ -74,6 +83,8 @@ impl QrError {
             QrError::ImageTooLarge(_) => "image_too_large",
             QrError::ImageCorrupt(_) => "image_corrupt",
             QrError::NoQrFound => "no_qr_found",
+            QrError::ImageTooComplex => "image_too_complex",
+            QrError::Cancelled => "cancelled",
             QrError::QrUnreadable(_) => "qr_unreadable",
             QrError::PngEncode(_) => "png_encode",
         }

@@ -46,6 +46,9 @@ pub struct Config {
     pub max_concurrent_hashes: usize,
     /// A cap on the SQLite database's size in bytes (writes past it answer 503); `None`: the disk.
     pub sqlite_max_bytes: Option<u64>,
+    /// Memory, in bytes, that image decodes of `POST /v1/verify` may hold at once, all together;
+    /// also the most one image may need (`qrid_qr::decode_memory`).
+    pub image_decode_memory: u64,
 }
 
 /// Settings from flags, environment or a file; `None` means "not given here".
@@ -196,6 +199,7 @@ impl Config {
             request_timeout_secs: 30,
             max_concurrent_hashes: 4,
             sqlite_max_bytes: s.sqlite_max_bytes,
+            image_decode_memory: qrid_qr::DecodeLimits::default().max_memory,
         })
     }
 

@@ -16,7 +16,9 @@ use qrid_verifier::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 type S = State<Arc<AppState>>;
 
@@ -431,14 +433,7 @@ pub async fn verify(
         let image = image.ok_or_else(|| {
             Problem::bad_request("missing_image", "multipart body has no field named image")
         })?;
-        let limits = qrid_qr::DecodeLimits {
-            max_bytes: state.config.max_image_body,
-            ..Default::default()
-        };
-        tokio::task::spawn_blocking(move || qrid_qr::decode_image(&image, &limits))
-            .await
-            .map_err(|e| Problem::internal(&e))?
-            .map_err(|e| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.kind(), e.to_string()))?
+        decode_upload(&state, image).await?
     } else {
         // The route allows image-sized bodies; a JSON request gets the JSON limit.
         if !ctype.starts_with("application/json") {
@@ -472,6 +467,63 @@ pub async fn verify(
         body,
     )
         .into_response())
+}
+
+/// How long an upload waits for image memory before the service answers 503.
+const IMAGE_QUEUE_WAIT: Duration = Duration::from_secs(10);
+
+/// Sets the flag when dropped: the handler's future is dropped when its request ends early
+/// (the client went away, the request timed out, or shutdown), and the decode on the blocking
+/// pool sees the flag and stops instead of working for nobody.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Reads the QR codes of an uploaded image on the blocking pool. What the image needs in memory
+/// is judged from its header and reserved first from the service's image memory (waiting at
+/// most [`IMAGE_QUEUE_WAIT`], then 503 with Retry-After); the reservation is held until the
+/// blocking work ends, even if the request ended before, so the total stays bounded.
+async fn decode_upload(state: &AppState, image: Bytes) -> Result<Vec<String>, Problem> {
+    let limits = qrid_qr::DecodeLimits {
+        max_bytes: state.config.max_image_body,
+        max_memory: state.config.image_decode_memory,
+        ..Default::default()
+    };
+    let qr_problem = |e: qrid_qr::QrError| {
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.kind(), e.to_string())
+    };
+    let need = qrid_qr::decode_memory(&image, &limits).map_err(qr_problem)?;
+    let mib = u32::try_from(need.div_ceil(1 << 20))
+        .unwrap_or(u32::MAX)
+        .max(1);
+    let permit = tokio::time::timeout(
+        IMAGE_QUEUE_WAIT,
+        state.image_memory.clone().acquire_many_owned(mib),
+    )
+    .await
+    .map_err(|_| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many images are being read; try again shortly",
+        )
+        .with_retry_after(2)
+    })?
+    .map_err(|e| Problem::internal(&e))?;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(cancel.clone());
+    tokio::task::spawn_blocking(move || {
+        let texts = qrid_qr::decode_image_cancellable(&image, &limits, &cancel);
+        drop(permit);
+        texts
+    })
+    .await
+    .map_err(|e| Problem::internal(&e))?
+    .map_err(qr_problem)
 }
 
 fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {

@@ -68,6 +68,9 @@ pub struct AppState {
     status_lists: Mutex<ListCache>,
     /// Caps concurrent argon2 work.
     pub hash_permits: Semaphore,
+    /// The image decodes' memory, one permit per MiB ([`Config::image_decode_memory`]): a decode
+    /// holds what its image needs until its blocking work has ended.
+    pub image_memory: Arc<Semaphore>,
     /// Failed logins per username: (failures, locked until).
     pub login_failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// Verified clients by id: (secret digest, when it was loaded).
@@ -97,6 +100,9 @@ impl AppState {
         let recorder = tokio::spawn(record_loop(store.clone(), rx));
         let state = Arc::new(AppState {
             hash_permits: Semaphore::new(config.max_concurrent_hashes),
+            image_memory: Arc::new(Semaphore::new(
+                usize::try_from(config.image_decode_memory >> 20).unwrap_or(usize::MAX),
+            )),
             config,
             store,
             keys: RwLock::new(Arc::new(keys)),
