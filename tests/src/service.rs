@@ -144,13 +144,35 @@ impl Service {
 
     /// [`Service::start`] with more `qrid serve` arguments.
     pub fn start_with(db: &str, key_dir: &Path, args: &[&str]) -> Service {
-        let mut child = Command::new(qrid_bin())
-            .args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
+        Service::start_full(db, key_dir, args, &[])
+    }
+
+    /// [`Service::start`] with extra environment variables (settings such as
+    /// `QRID_LOGIN_BURST`).
+    ///
+    /// Every test's requests come from 127.0.0.1, so the per-source limits are raised far
+    /// above what any test sends unless `env` sets them: a test of those limits sets its own.
+    pub fn start_with_env(db: &str, key_dir: &Path, env: &[(&str, &str)]) -> Service {
+        Service::start_full(db, key_dir, &[], env)
+    }
+
+    /// [`Service::start`] with more arguments and environment variables.
+    pub fn start_full(db: &str, key_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Service {
+        let mut cmd = Command::new(qrid_bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
             .arg("--key-dir")
             .arg(key_dir)
             .args(args)
             .env("QRID_TOKEN_SECRET", TOKEN_SECRET)
             .env("RUST_LOG", "info")
+            .env("QRID_LOGIN_ATTEMPTS_PER_MINUTE", "60000")
+            .env("QRID_LOGIN_BURST", "10000")
+            .env("QRID_AUTHORIZE_PER_MINUTE", "60000")
+            .env("QRID_AUTHORIZE_BURST", "10000");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
             .current_dir(repo_root())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -427,6 +449,75 @@ pub fn announce(url: &str, method: &str, path: &str, headers: &[(&str, &str)]) -
     }
 }
 
+/// Sends one JSON POST to `path` per body, all at once: every connection is opened first, then
+/// the requests are written together, so they reach the service within a moment of each other
+/// (curl processes, started one by one, would spread them out). The answers, in order.
+pub fn simultaneous_posts(url: &str, path: &str, bodies: &[String]) -> Vec<Resp> {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let barrier = Arc::new(std::sync::Barrier::new(bodies.len()));
+    let threads: Vec<_> = bodies
+        .iter()
+        .map(|body| {
+            let mut tcp = std::net::TcpStream::connect(addr).expect("connect to the service");
+            tcp.set_read_timeout(Some(Duration::from_secs(120)))
+                .expect("set a read timeout");
+            let request = format!(
+                "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                tcp.write_all(request.as_bytes()).expect("send the request");
+                let mut got = Vec::new();
+                tcp.read_to_end(&mut got).expect("read the response");
+                got
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| {
+            let got = t.join().expect("a request thread");
+            let split = got
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|i| i + 4)
+                .unwrap_or_else(|| panic!("no response head: {got:?}"));
+            let headers = String::from_utf8_lossy(&got[..split]).into_owned();
+            let status = headers
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            let content_type = headers
+                .lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default();
+            Resp {
+                status,
+                content_type,
+                headers,
+                body: got[split..].to_vec(),
+            }
+        })
+        .collect()
+}
+
+/// The value of counter `name` on the service's `/metrics`.
+pub fn metric(s: &Service, name: &str) -> u64 {
+    let r = http("GET", &format!("{}/metrics", s.url), Auth::None, Body::None);
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no counter {name} in\n{text}"))
+}
+
 // ----- setup shared by the tests -----
 
 /// A database with officers (`alice` issuer, `audrey` auditor, `root` admin) and one
@@ -501,6 +592,10 @@ impl World {
     /// Starts `qrid serve` on this database and key directory.
     pub fn start(&self) -> Service {
         Service::start(&self.db.url(), &self.key_dir)
+    }
+    /// [`World::start`] with extra environment variables ([`Service::start_with`]).
+    pub fn start_with(&self, env: &[(&str, &str)]) -> Service {
+        Service::start_with_env(&self.db.url(), &self.key_dir, env)
     }
     /// A path in the scratch directory.
     pub fn path(&self, name: &str) -> PathBuf {

@@ -1416,6 +1416,81 @@ fn authorize_refuses_what_the_client_did_not_register() {
     );
 }
 
+/// Each `/authorize` stores a login transaction: how many may wait for a wallet is bounded
+/// per client and in total, and a call past a bound stores nothing and sends the browser back
+/// to the portal with `temporarily_unavailable`.
+fn pending_logins_are_bounded(backend: Backend) {
+    let w = World::new(backend);
+    let spec = |name, path| RpSpec {
+        name,
+        path,
+        alg: None,
+        sector: None,
+        auth: ClientAuth::Basic,
+        scopes: &["openid"],
+    };
+    let a = register(&w, &spec("Portal A", "a"));
+    let b = register(&w, &spec("Portal B", "b"));
+    let s = w.start_with(&[
+        ("QRID_MAX_PENDING_LOGINS_PER_CLIENT", "3"),
+        ("QRID_MAX_PENDING_LOGINS", "5"),
+    ]);
+    let (_, challenge) = pkce_pair();
+    let url = |rp: &Rp| {
+        Authorize {
+            base: &s.url,
+            client_id: &rp.id,
+            redirect_uri: &rp.redirect_uri,
+            scope: "openid",
+            state: "st-1",
+            nonce: "n",
+            code_challenge: &challenge,
+        }
+        .url()
+    };
+    let refused = |rp: &Rp| {
+        let r = get(&browser(), &url(rp));
+        assert_eq!(r.status, 303, "{}", r.body);
+        let to = r.header("location").expect("a redirect");
+        assert!(to.starts_with(&rp.redirect_uri), "{to}");
+        assert_eq!(
+            query_param(&to, "error").as_deref(),
+            Some("temporarily_unavailable"),
+            "{to}"
+        );
+        assert_eq!(query_param(&to, "state").as_deref(), Some("st-1"));
+    };
+    for _ in 0..3 {
+        open_login_page(&browser(), &url(&a));
+    }
+    refused(&a);
+    // Another portal is not held up by the first one's bound, up to the total.
+    for _ in 0..2 {
+        open_login_page(&browser(), &url(&b));
+    }
+    refused(&b);
+    refused(&a);
+    let metrics = get(&browser(), &format!("{}/metrics", s.url));
+    assert!(
+        metrics
+            .body
+            .lines()
+            .any(|l| l == "qrid_pending_logins_refused_total 3"),
+        "{}",
+        metrics.body
+    );
+}
+
+#[test]
+fn pending_logins_are_bounded_on_sqlite() {
+    pending_logins_are_bounded(Backend::Sqlite);
+}
+
+#[test]
+fn pending_logins_are_bounded_on_postgres() {
+    pending_logins_are_bounded(Backend::Postgres);
+}
+
 #[test]
 fn the_wallet_refuses_a_login_request_that_does_not_verify() {
     let (f, rp) = Fixture::new(Backend::Sqlite, one_rp);

@@ -6,7 +6,8 @@ mod common;
 
 use base64::Engine;
 use qrid_e2e::service::{
-    announce, enrol, http, issue, token, verify_payload, Auth, Body, World, PASSWORD, TOKEN_SECRET,
+    announce, enrol, http, issue, metric, simultaneous_posts, token, verify_payload, Auth, Body,
+    World, PASSWORD, TOKEN_SECRET,
 };
 use qrid_e2e::{parts, qrid, qrid_bin, zbar_read, zbarimg};
 use qrid_store::Backend;
@@ -713,6 +714,119 @@ fn hex_decode(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
+}
+
+// ----- password guessing: lockout and per-source limits -----
+
+#[test]
+fn concurrent_password_guesses_cannot_outrun_the_lockout() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let checks_before = metric(&s, "qrid_password_checks_total");
+    // 120 wrong guesses for one username, all at once: each is counted before its password is
+    // checked, so only the first five are checked and the rest are refused while locked.
+    let guesses: Vec<String> = (0..120)
+        .map(|i| json!({"username": "alice", "password": format!("wrong guess {i}")}).to_string())
+        .collect();
+    let answers = simultaneous_posts(&s.url, "/v1/auth/token", &guesses);
+    let checked = answers.iter().filter(|r| r.status == 401).count();
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} of 120 simultaneous guesses had their password checked (limit 5)"
+    );
+    for r in answers.iter().filter(|r| r.status != 401) {
+        r.problem(429, "too_many_attempts");
+    }
+    assert_eq!(
+        metric(&s, "qrid_password_checks_total") - checks_before,
+        checked as u64
+    );
+    // Then the right password, still locked out: refused without being checked.
+    let right = json!({"username": "alice", "password": PASSWORD}).to_string();
+    let r = &simultaneous_posts(&s.url, "/v1/auth/token", std::slice::from_ref(&right))[0];
+    r.problem(429, "too_many_attempts");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert_eq!(
+        metric(&s, "qrid_password_checks_total") - checks_before,
+        checked as u64
+    );
+    // Once the lock has run out the right password works, and clears the count.
+    std::thread::sleep(Duration::from_secs(wait));
+    token(&s, "alice");
+}
+
+#[test]
+fn one_source_is_rate_limited_across_officer_and_official_logins_and_authorize() {
+    let w = World::new(Backend::Sqlite);
+    let redirect = "http://127.0.0.1:9/cb";
+    let (portal, _) = w.create_client("Portal", &["--redirect-uri", redirect, "--scope", "openid"]);
+    // A refill of one a minute: nothing comes back within the test.
+    let s = w.start_with(&[
+        ("QRID_LOGIN_ATTEMPTS_PER_MINUTE", "1"),
+        ("QRID_LOGIN_BURST", "3"),
+        ("QRID_AUTHORIZE_PER_MINUTE", "1"),
+        ("QRID_AUTHORIZE_BURST", "2"),
+    ]);
+    let u = &s.url;
+    let post = |path: &str, body: Value| {
+        http(
+            "POST",
+            &format!("{u}{path}"),
+            Auth::None,
+            Body::Json(&body.to_string()),
+        )
+    };
+    // Three different usernames (no lockout is near): each is checked and refused.
+    for user in ["nobody-1", "nobody-2", "nobody-3"] {
+        post(
+            "/v1/auth/token",
+            json!({"username": user, "password": "a guess at it"}),
+        )
+        .problem(401, "unauthorized");
+    }
+    // The fourth from the same address, an officer's or an official's, right or wrong, is
+    // refused before anything is checked.
+    let limited = [
+        post(
+            "/v1/auth/token",
+            json!({"username": "nobody-4", "password": "a guess at it"}),
+        ),
+        post(
+            "/v1/officials/token",
+            json!({"username": "nobody-5", "password": "a guess at it", "totp": "123456"}),
+        ),
+        post(
+            "/v1/auth/token",
+            json!({"username": "alice", "password": PASSWORD}),
+        ),
+    ];
+    for r in &limited {
+        r.problem(429, "rate_limited");
+        let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&secs), "{secs}");
+    }
+    assert_eq!(metric(&s, "qrid_password_checks_total"), 3);
+
+    // /authorize has an allowance of its own.
+    let (_, challenge) = qrid_e2e::login::pkce_pair();
+    let url = qrid_e2e::login::Authorize {
+        base: u,
+        client_id: &portal,
+        redirect_uri: redirect,
+        scope: "openid",
+        state: "s",
+        nonce: "n",
+        code_challenge: &challenge,
+    }
+    .url();
+    for _ in 0..2 {
+        let r = http("GET", &url, Auth::None, Body::None);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let r = http("GET", &url, Auth::None, Body::None);
+    r.problem(429, "rate_limited");
+    assert!(r.header("retry-after").is_some());
+    assert_eq!(metric(&s, "qrid_rate_limited_total"), 4);
 }
 
 // ----- the audit trail fails closed -----

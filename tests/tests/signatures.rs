@@ -10,7 +10,8 @@ use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use hmac::{Hmac, Mac};
 use qrid_e2e::service::{
-    announce, enrol, http, http_with, issue_bound, token, Auth, Body, Resp, Service, World,
+    announce, enrol, http, http_with, issue_bound, metric, simultaneous_posts, token, Auth, Body,
+    Resp, Service, World,
 };
 use qrid_e2e::{parts, qrid, repo_root, zbar_read, zbarimg};
 use qrid_store::Backend;
@@ -324,12 +325,14 @@ fn official_flow(backend: Backend) {
         "{:06}",
         (totp(&minh.secret, step).parse::<u32>().unwrap() + 1) % 1_000_000
     );
-    sign_in(&s, &minh, &wrong).problem(401, "totp_invalid");
+    // A refused sign-in never says which part was wrong (a wrong code answers as a wrong
+    // password would).
+    sign_in(&s, &minh, &wrong).problem(401, "unauthorized");
     let first = sign_in(&s, &minh, &totp(&minh.secret, step - 1));
     let t = bearer(&first);
     assert_eq!(first.json()["official"]["id"], minh.id.as_str());
     assert_eq!(first.json()["official"]["kid"], minh.kid.as_str());
-    sign_in(&s, &minh, &totp(&minh.secret, step - 1)).problem(401, "totp_reused");
+    sign_in(&s, &minh, &totp(&minh.secret, step - 1)).problem(401, "unauthorized");
     let bad_pw = json!({"username": minh.username, "password": "not the password", "totp": totp(&minh.secret, step)});
     http(
         "POST",
@@ -923,6 +926,143 @@ fn a_sign_in_the_audit_table_cannot_record_hands_out_no_token() {
     // That code was used up before the audit write failed; the next step's is accepted.
     bearer(&sign_in(&s, &minh, &totp(&minh.secret, step + 1)));
     assert_eq!(s.stop(), 0);
+}
+
+/// Officer logins and officials' codes are counted in separate namespaces: an officer login
+/// under a username spelled like an official's lockout key (`totp:<official id>`, the id being
+/// public as the `sub` of every signer credential) locks no official out.
+#[test]
+fn officer_logins_named_after_an_official_do_not_lock_the_official_out() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let minh = create_official(&w, &s, "minh.nguyen", "Nguyễn Văn Minh");
+    for name in [
+        format!("totp:{}", minh.id),
+        format!("official:{}", minh.username),
+    ] {
+        let guess = json!({"username": name, "password": "a guess at it"}).to_string();
+        for i in 0..10 {
+            let r = http(
+                "POST",
+                &format!("{}/v1/auth/token", s.url),
+                Auth::None,
+                Body::Json(&guess),
+            );
+            if i < 4 {
+                r.problem(401, "unauthorized");
+            } else {
+                assert!(matches!(r.status, 401 | 429), "{}", r.status);
+            }
+        }
+    }
+    // The official still signs in, and signs with a fresh code.
+    let step = fresh_step();
+    let t = bearer(&sign_in(&s, &minh, &totp(&minh.secret, step - 1)));
+    let doc = w.path("decision.pdf");
+    std::fs::write(&doc, pdf("Quyet dinh so 7/QD-UBND")).unwrap();
+    let r = sign_file(
+        &s,
+        &t,
+        &doc,
+        "application/pdf",
+        &[("x-totp", &totp(&minh.secret, step))],
+    );
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+}
+
+fn official_sign_in_as(s: &Service, username: &str, password: &str, code: &str) -> Resp {
+    let body = json!({"username": username, "password": password, "totp": code});
+    http(
+        "POST",
+        &format!("{}/v1/officials/token", s.url),
+        Auth::None,
+        Body::Json(&body.to_string()),
+    )
+}
+
+/// A refused sign-in answers the same whichever part was wrong, so an answer never tells that
+/// a password was right; and simultaneous guesses are counted before any password is checked.
+#[test]
+fn every_refused_official_sign_in_answers_alike_and_guesses_cannot_outrun_the_lockout() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let minh = create_official(&w, &s, "minh.nguyen", "Nguyễn Văn Minh");
+    let lan = create_official(&w, &s, "lan.tran", "Trần Thị Lan");
+    let step = fresh_step();
+    let code = totp(&minh.secret, step);
+    let wrong_code = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let answers = [
+        (
+            "right password, wrong code",
+            sign_in(&s, &minh, &wrong_code),
+        ),
+        (
+            "wrong password, right code",
+            official_sign_in_as(&s, &minh.username, "not the password", &code),
+        ),
+        (
+            "right password, malformed code",
+            sign_in(&s, &minh, "12ab56"),
+        ),
+        (
+            "unknown username",
+            official_sign_in_as(&s, "nobody", OFFICIAL_PASSWORD, &code),
+        ),
+    ];
+    // Right password and code, then the same code again: reused.
+    let t = bearer(&sign_in(&s, &minh, &code));
+    assert!(!t.is_empty());
+    let reused = sign_in(&s, &minh, &code);
+    let first = &answers[0].1;
+    first.problem(401, "unauthorized");
+    for (what, r) in answers
+        .iter()
+        .chain([("right password, reused code", reused)].iter())
+    {
+        assert_eq!(
+            (
+                r.status,
+                &r.content_type,
+                &r.body,
+                r.header("www-authenticate")
+            ),
+            (
+                first.status,
+                &first.content_type,
+                &first.body,
+                first.header("www-authenticate")
+            ),
+            "{what}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+
+    // 60 simultaneous wrong passwords for one official, then the right password and code:
+    // at most five passwords are checked, and the right one is refused while locked.
+    let checks_before = metric(&s, "qrid_password_checks_total");
+    let guesses: Vec<String> = (0..60)
+        .map(|i| {
+            json!({"username": lan.username, "password": format!("guess {i}"), "totp": "000000"})
+                .to_string()
+        })
+        .collect();
+    let answers = simultaneous_posts(&s.url, "/v1/officials/token", &guesses);
+    let checked = answers.iter().filter(|r| r.status == 401).count();
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} of 60 checked (limit 5)"
+    );
+    for r in answers.iter().filter(|r| r.status != 401) {
+        r.problem(429, "too_many_attempts");
+    }
+    let right = json!({"username": lan.username, "password": OFFICIAL_PASSWORD, "totp": totp(&lan.secret, step)})
+        .to_string();
+    simultaneous_posts(&s.url, "/v1/officials/token", &[right])[0]
+        .problem(429, "too_many_attempts");
+    assert_eq!(
+        metric(&s, "qrid_password_checks_total") - checks_before,
+        checked as u64
+    );
 }
 
 #[test]

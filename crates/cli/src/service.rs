@@ -56,6 +56,24 @@ pub struct ServeArgs {
     /// so, before the disk itself fills [default: none].
     #[arg(long, env = "QRID_SQLITE_MAX_BYTES")]
     sqlite_max_bytes: Option<u64>,
+    /// Password logins (officers' and officials') a minute per source address; 0 = no limit [default 30].
+    #[arg(long, env = "QRID_LOGIN_ATTEMPTS_PER_MINUTE")]
+    login_attempts_per_minute: Option<u32>,
+    /// Password logins a source address may make at once [default 10].
+    #[arg(long, env = "QRID_LOGIN_BURST")]
+    login_burst: Option<u32>,
+    /// GET /authorize calls a minute per source address; 0 = no limit [default 60].
+    #[arg(long, env = "QRID_AUTHORIZE_PER_MINUTE")]
+    authorize_per_minute: Option<u32>,
+    /// GET /authorize calls a source address may make at once [default 20].
+    #[arg(long, env = "QRID_AUTHORIZE_BURST")]
+    authorize_burst: Option<u32>,
+    /// Login transactions one client may have waiting for the wallet [default 1000].
+    #[arg(long, env = "QRID_MAX_PENDING_LOGINS_PER_CLIENT")]
+    max_pending_logins_per_client: Option<u32>,
+    /// Login transactions all clients together may have waiting for the wallet [default 10000].
+    #[arg(long, env = "QRID_MAX_PENDING_LOGINS")]
+    max_pending_logins: Option<u32>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -90,6 +108,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         // Secrets come from the environment or the file, never from a flag others can see in ps.
         token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
         production: args.production.then_some(true),
+        login_attempts_per_minute: args.login_attempts_per_minute,
+        login_burst: args.login_burst,
+        authorize_per_minute: args.authorize_per_minute,
+        authorize_burst: args.authorize_burst,
+        max_pending_logins_per_client: args.max_pending_logins_per_client,
+        max_pending_logins: args.max_pending_logins,
     };
     let file = match &args.config {
         Some(p) => Settings::from_toml_file(p)?,

@@ -1,6 +1,7 @@
 //! Officer authentication (argon2id passwords, short-lived HS256 bearer tokens, throttling) and
 //! client authentication (HTTP Basic with a random secret stored as its SHA-256).
 
+use crate::lockout::LockoutKey;
 use crate::problem::Problem;
 use crate::state::{now, AppState};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -16,10 +17,6 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Failures before a username is locked out for a while.
-const FREE_FAILURES: u32 = 5;
-/// Longest lockout.
-const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 const TOKEN_ISSUER: &str = "qrid-officer";
 
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call it
@@ -78,21 +75,25 @@ impl OfficerClaims {
 }
 
 /// Checks a username and password and returns a bearer token, or a problem (401, or 429 while
-/// the username is locked out after repeated failures).
+/// the username is locked out after repeated failures). The attempt is counted before the
+/// password is checked (see lockout.rs), so concurrent guesses cannot outrun the lockout.
 pub async fn login(
     state: &Arc<AppState>,
     username: &str,
     password: &str,
 ) -> Result<(String, i64), Problem> {
-    if let Some(wait) = locked_for(state, username) {
-        let secs = wait.as_secs().max(1);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many failed logins for this username; try again in {secs} s"),
-        )
-        .with_retry_after(secs));
-    }
+    let attempt = state
+        .lockouts
+        .begin(LockoutKey::OfficerPassword(username.to_owned()))
+        .map_err(|locked| {
+            let secs = locked.secs();
+            Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many failed logins for this username; try again in {secs} s"),
+            )
+            .with_retry_after(secs)
+        })?;
     let officer = state.store.officer(username).await?;
     let hash = officer
         .as_ref()
@@ -102,7 +103,8 @@ pub async fn login(
     let officer = match officer {
         Some(o) if ok && !o.disabled => o,
         _ => {
-            note_failure(state, username);
+            // Dropping the attempt leaves it counted.
+            drop(attempt);
             state
                 .metrics
                 .login_failures
@@ -111,9 +113,7 @@ pub async fn login(
             return Err(Problem::unauthorized("wrong username or password"));
         }
     };
-    if let Ok(mut m) = state.login_failures.lock() {
-        m.remove(username);
-    }
+    attempt.succeeded();
     let iat = now();
     let exp = iat + state.config.token_ttl;
     let claims = OfficerClaims {
@@ -155,6 +155,10 @@ pub(crate) async fn verify_password(
         .acquire()
         .await
         .map_err(|e| Problem::internal(&e))?;
+    state
+        .metrics
+        .password_checks
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|h| {
             Argon2::default()
@@ -166,29 +170,6 @@ pub(crate) async fn verify_password(
     .map_err(|e| Problem::internal(&e))?;
     drop(permit);
     Ok(ok && known)
-}
-
-/// How long `key` (a username, or `totp:<official id>`) is still locked out, if it is.
-pub(crate) fn locked_for(state: &AppState, username: &str) -> Option<Duration> {
-    let m = state.login_failures.lock().ok()?;
-    let (_, until) = m.get(username)?;
-    until.checked_duration_since(Instant::now())
-}
-
-/// Counts a failure for `key`; from the fifth on, locks it out for a doubling time.
-pub(crate) fn note_failure(state: &AppState, username: &str) {
-    if let Ok(mut m) = state.login_failures.lock() {
-        // Bound the table: a flood of random usernames must not grow it without limit.
-        if m.len() > 100_000 {
-            m.retain(|_, (_, until)| *until > Instant::now());
-        }
-        let e = m.entry(username.to_owned()).or_insert((0, Instant::now()));
-        e.0 += 1;
-        if e.0 >= FREE_FAILURES {
-            let secs = 1u64 << (e.0 - FREE_FAILURES).min(10);
-            e.1 = Instant::now() + Duration::from_secs(secs).min(MAX_LOCKOUT);
-        }
-    }
 }
 
 /// A random token id (96 bits, hex).

@@ -49,6 +49,23 @@ pub struct Config {
     /// Memory, in bytes, that image decodes of `POST /v1/verify` may hold at once, all together;
     /// also the most one image may need (`qrid_qr::decode_memory`).
     pub image_decode_memory: u64,
+    /// Per-source limit of password logins (officers' and officials' together).
+    pub login_limit: SourceRate,
+    /// Per-source limit of `GET /authorize`.
+    pub authorize_limit: SourceRate,
+    /// Bounds on login transactions waiting for the wallet.
+    pub pending_logins: qrid_store::PendingLoginBounds,
+}
+
+/// A per-source token bucket: `burst` requests at once, refilled at `per_minute`. A
+/// `per_minute` of 0 turns the limit off (for a node behind a proxy, where every request
+/// comes from the proxy's address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceRate {
+    /// Requests a minute, sustained.
+    pub per_minute: u32,
+    /// Requests at once.
+    pub burst: u32,
 }
 
 /// Settings from flags, environment or a file; `None` means "not given here".
@@ -77,6 +94,18 @@ pub struct Settings {
     pub clock_skew: Option<i64>,
     /// See [`Config::sqlite_max_bytes`].
     pub sqlite_max_bytes: Option<u64>,
+    /// See [`Config::login_limit`]: per minute (0 = off).
+    pub login_attempts_per_minute: Option<u32>,
+    /// See [`Config::login_limit`]: burst (1 or more).
+    pub login_burst: Option<u32>,
+    /// See [`Config::authorize_limit`]: per minute (0 = off).
+    pub authorize_per_minute: Option<u32>,
+    /// See [`Config::authorize_limit`]: burst (1 or more).
+    pub authorize_burst: Option<u32>,
+    /// See [`Config::pending_logins`]: per client.
+    pub max_pending_logins_per_client: Option<u32>,
+    /// See [`Config::pending_logins`]: all clients together.
+    pub max_pending_logins: Option<u32>,
 }
 
 impl Settings {
@@ -94,6 +123,16 @@ impl Settings {
             production: self.production.or(other.production),
             clock_skew: self.clock_skew.or(other.clock_skew),
             sqlite_max_bytes: self.sqlite_max_bytes.or(other.sqlite_max_bytes),
+            login_attempts_per_minute: self
+                .login_attempts_per_minute
+                .or(other.login_attempts_per_minute),
+            login_burst: self.login_burst.or(other.login_burst),
+            authorize_per_minute: self.authorize_per_minute.or(other.authorize_per_minute),
+            authorize_burst: self.authorize_burst.or(other.authorize_burst),
+            max_pending_logins_per_client: self
+                .max_pending_logins_per_client
+                .or(other.max_pending_logins_per_client),
+            max_pending_logins: self.max_pending_logins.or(other.max_pending_logins),
         }
     }
 
@@ -179,6 +218,41 @@ impl Config {
         if !(1..=36_500).contains(&credential_days) {
             bail!("credential_days must be between 1 and 36500");
         }
+        let rate = |per_minute: Option<u32>, burst: Option<u32>, defaults: SourceRate, name| {
+            let r = SourceRate {
+                per_minute: per_minute.unwrap_or(defaults.per_minute),
+                burst: burst.unwrap_or(defaults.burst),
+            };
+            if !(1..=1_000_000).contains(&r.burst) || r.per_minute > 1_000_000 {
+                bail!("{name}: the burst must be 1 to 1000000 and the rate 0 (off) to 1000000 a minute");
+            }
+            Ok(r)
+        };
+        let login_limit = rate(
+            s.login_attempts_per_minute,
+            s.login_burst,
+            SourceRate {
+                per_minute: 30,
+                burst: 10,
+            },
+            "login_attempts_per_minute, login_burst",
+        )?;
+        let authorize_limit = rate(
+            s.authorize_per_minute,
+            s.authorize_burst,
+            SourceRate {
+                per_minute: 60,
+                burst: 20,
+            },
+            "authorize_per_minute, authorize_burst",
+        )?;
+        let pending_logins = qrid_store::PendingLoginBounds {
+            per_client: i64::from(s.max_pending_logins_per_client.unwrap_or(1_000)),
+            total: i64::from(s.max_pending_logins.unwrap_or(10_000)),
+        };
+        if pending_logins.per_client < 1 || pending_logins.total < 1 {
+            bail!("max_pending_logins_per_client and max_pending_logins must be 1 or more");
+        }
         if public_url.len() > 200 {
             bail!("public_url must be at most 200 characters (status list URIs are built on it)");
         }
@@ -200,6 +274,9 @@ impl Config {
             max_concurrent_hashes: 4,
             sqlite_max_bytes: s.sqlite_max_bytes,
             image_decode_memory: qrid_qr::DecodeLimits::default().max_memory,
+            login_limit,
+            authorize_limit,
+            pending_logins,
         })
     }
 
@@ -242,6 +319,10 @@ mod tests {
             "clock_skew = -1",
             "clock_skew = 7200",
             "credential_days = 0",
+            "login_burst = 0",
+            "authorize_burst = 0",
+            "max_pending_logins = 0",
+            "max_pending_logins_per_client = 0",
             "no_such_key = 1",
         ] {
             let parsed: Result<Settings, _> = toml::from_str(bad);

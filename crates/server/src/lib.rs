@@ -11,6 +11,8 @@ mod body;
 pub mod config;
 pub mod custody;
 mod form;
+pub mod limit;
+pub mod lockout;
 mod metrics;
 pub mod officials;
 pub mod oidc;
@@ -43,10 +45,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         middleware::from_fn_with_state(state.config.max_json_body, body::declared_within),
     );
     let image_limit = DefaultBodyLimit::max(state.config.max_image_body);
+    // Outermost on its route, so a source over its allowance is refused before the body is read.
+    let per_source =
+        |limit| middleware::from_fn_with_state((state.clone(), limit), limit::per_source);
     Router::new()
         .route(
             "/v1/auth/token",
-            post(routes::token).layer(json_limit.clone()),
+            post(routes::token)
+                .layer(json_limit.clone())
+                .layer(per_source(limit::Limit::Password)),
         )
         .route(
             "/v1/citizens",
@@ -81,7 +88,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/verify", post(routes::verify).layer(image_limit))
         .route(
             "/v1/officials/token",
-            post(signing::token).layer(json_limit.clone()),
+            post(signing::token)
+                .layer(json_limit.clone())
+                .layer(per_source(limit::Limit::Password)),
         )
         .route("/v1/officials/me/signatures", get(signing::mine))
         .route(
@@ -95,7 +104,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/signatures/{id}/{file}", get(signing::stamp))
         .route("/.well-known/openid-configuration", get(oidc::discovery))
         .route("/oidc/jwks.json", get(oidc::jwks))
-        .route("/authorize", get(oidc::authorize))
+        .route(
+            "/authorize",
+            get(oidc::authorize).layer(per_source(limit::Limit::Authorize)),
+        )
         .route("/login/wait.js", get(oidc::wait_js))
         .route("/login/{tx}/status", get(oidc::status))
         .route(
@@ -215,9 +227,13 @@ pub async fn serve(
     let refresher = state::spawn_key_refresher(&state);
     on_listen(bound);
     let router = app(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The peer address feeds the per-source limits (limit.rs).
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     refresher.abort();
     // The router and with it the last sender to the recorder are gone: it flushes and ends.
     let _ = recorder.await;

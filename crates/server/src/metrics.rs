@@ -34,6 +34,12 @@ pub struct Metrics {
     pub token_client_failures: AtomicU64,
     /// Documents signed.
     pub signatures: AtomicU64,
+    /// Passwords checked against their argon2 hash (officers' and officials').
+    pub password_checks: AtomicU64,
+    /// Requests refused by a per-source limit.
+    pub rate_limited: AtomicU64,
+    /// `/authorize` calls refused because too many logins were pending.
+    pub pending_logins_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -130,6 +136,24 @@ impl Metrics {
             "Documents signed by officials.",
             "",
             &self.signatures,
+        );
+        counter(
+            "qrid_password_checks_total",
+            "Passwords checked against their hash (officer logins and official sign-ins).",
+            "",
+            &self.password_checks,
+        );
+        counter(
+            "qrid_rate_limited_total",
+            "Requests refused by a per-source rate limit.",
+            "",
+            &self.rate_limited,
+        );
+        counter(
+            "qrid_pending_logins_refused_total",
+            "Calls of /authorize refused because too many logins were pending.",
+            "",
+            &self.pending_logins_refused,
         );
         out
     }

@@ -5,6 +5,7 @@
 
 use crate::auth::{hash_password, verify_password};
 use crate::custody::{binding, Kek, Purpose};
+use crate::lockout::{Locked, LockoutKey};
 use crate::problem::Problem;
 use crate::state::{now, AppState, IssueTerms};
 use crate::totp;
@@ -183,24 +184,34 @@ impl FromRequestParts<Arc<AppState>> for OfficialAuth {
     }
 }
 
-fn throttled(state: &AppState, key: &str) -> Result<(), Problem> {
-    if let Some(wait) = crate::auth::locked_for(state, key) {
-        let secs = wait.as_secs().max(1);
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!("too many failed attempts; try again in {secs} s"),
-        )
-        .with_retry_after(secs));
-    }
-    Ok(())
+fn too_many(locked: Locked) -> Problem {
+    let secs = locked.secs();
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!("too many failed attempts; try again in {secs} s"),
+    )
+    .with_retry_after(secs)
+}
+
+/// Why a TOTP code was not accepted.
+enum TotpRefusal {
+    /// The official's codes are locked out after repeated failures.
+    Locked(Locked),
+    /// The code is malformed, wrong or used already.
+    Code(totp::TotpError),
+    /// Something else failed (the sealed secret, the database).
+    Failed(Problem),
 }
 
 /// Checks a TOTP code of official `o` and uses it up: right for the current step (±1), and
-/// of a step after the last one accepted. Failures count towards the official's lockout.
-pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<(), Problem> {
-    let key = format!("totp:{}", o.id);
-    throttled(state, &key)?;
+/// of a step after the last one accepted. The attempt is counted under the official's
+/// [`LockoutKey::OfficialTotp`] before the code is looked at, and cleared when it is right.
+async fn check_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<(), TotpRefusal> {
+    let attempt = state
+        .lockouts
+        .begin(LockoutKey::OfficialTotp(o.id.clone()))
+        .map_err(TotpRefusal::Locked)?;
     let secret = state
         .kek
         .open(
@@ -208,26 +219,37 @@ pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Resul
             &binding(&o.username, &o.kid),
             &o.totp_sealed,
         )
-        .map_err(|e| Problem::internal(&format!("official {}: {}", o.id, e.kind())))?;
-    let result = match totp::matching_step(&secret, code.trim(), now()) {
-        Ok(step) => {
-            if state.store.accept_totp_step(&o.id, step).await? {
-                Ok(())
-            } else {
-                Err(totp::TotpError::Reused)
-            }
-        }
-        Err(e) => Err(e),
-    };
-    result.map_err(|e| {
-        crate::auth::note_failure(state, &key);
-        tracing::info!(event = "totp_refused", official = %o.id, kind = e.kind(), "TOTP code refused");
-        Problem::new(StatusCode::UNAUTHORIZED, e.kind(), e.to_string())
-    })?;
-    if let Ok(mut m) = state.login_failures.lock() {
-        m.remove(&key);
+        .map_err(|e| {
+            TotpRefusal::Failed(Problem::internal(&format!(
+                "official {}: {}",
+                o.id,
+                e.kind()
+            )))
+        })?;
+    let step = totp::matching_step(&secret, code.trim(), now()).map_err(TotpRefusal::Code)?;
+    let fresh = state
+        .store
+        .accept_totp_step(&o.id, step)
+        .await
+        .map_err(|e| TotpRefusal::Failed(e.into()))?;
+    if !fresh {
+        return Err(TotpRefusal::Code(totp::TotpError::Reused));
     }
+    attempt.succeeded();
     Ok(())
+}
+
+/// [`check_totp`] for a signed-in official's signing request: a refused code says why
+/// (`totp_malformed`, `totp_invalid`, `totp_reused`), a locked one answers 429.
+pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<(), Problem> {
+    check_totp(state, o, code).await.map_err(|r| match r {
+        TotpRefusal::Locked(l) => too_many(l),
+        TotpRefusal::Code(e) => {
+            tracing::info!(event = "totp_refused", official = %o.id, kind = e.kind(), "TOTP code refused");
+            Problem::new(StatusCode::UNAUTHORIZED, e.kind(), e.to_string())
+        }
+        TotpRefusal::Failed(p) => p,
+    })
 }
 
 #[derive(Deserialize)]
@@ -238,36 +260,50 @@ pub struct SignInRequest {
     totp: String,
 }
 
-/// Password, then TOTP, then a bearer token. Unknown usernames take as long as wrong
-/// passwords; the TOTP is only looked at after the password is right.
+/// The one answer of every refused sign-in, whichever part was wrong.
+fn sign_in_refused() -> Problem {
+    Problem::unauthorized("wrong username, password or code")
+}
+
+/// Password, then TOTP, then a bearer token. The sign-in is one attempt under the username's
+/// [`LockoutKey::OfficialPassword`], counted before the password is checked and cleared only
+/// when password and code are both right; the code is an attempt of its own under the
+/// official's [`LockoutKey::OfficialTotp`]. Every refusal answers the same 401 — unknown
+/// username, wrong password, right password with a wrong, reused or malformed code, or codes
+/// locked out — so an answer never tells that a password was right. Unknown usernames take as
+/// long as wrong passwords; only a locked-out username answers 429.
 pub async fn sign_in(
     state: &Arc<AppState>,
     req: &SignInRequest,
 ) -> Result<(String, i64, OfficialRecord), Problem> {
-    let user_key = format!("official:{}", req.username);
-    throttled(state, &user_key)?;
     if req.username.len() > 64 || req.password.len() > 1024 || req.totp.len() > 16 {
-        return Err(Problem::unauthorized("wrong username, password or code"));
+        return Err(sign_in_refused());
     }
+    let attempt = state
+        .lockouts
+        .begin(LockoutKey::OfficialPassword(req.username.clone()))
+        .map_err(too_many)?;
+    let refused = || {
+        state
+            .metrics
+            .login_failures
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!(event = "official_login_failed", "official sign-in failed");
+        sign_in_refused()
+    };
     let official = state.store.official_by_username(&req.username).await?;
     let hash = official.as_ref().map(|o| o.password_hash.clone());
     let ok = verify_password(state, hash, &req.password).await?;
     let official = match official {
         Some(o) if ok && !o.disabled => o,
-        _ => {
-            crate::auth::note_failure(state, &user_key);
-            state
-                .metrics
-                .login_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            tracing::info!(event = "official_login_failed", "official sign-in failed");
-            return Err(Problem::unauthorized("wrong username, password or code"));
-        }
+        _ => return Err(refused()),
     };
-    use_totp(state, &official, &req.totp).await?;
-    if let Ok(mut m) = state.login_failures.lock() {
-        m.remove(&user_key);
+    match check_totp(state, &official, &req.totp).await {
+        Ok(()) => {}
+        Err(TotpRefusal::Failed(p)) => return Err(p),
+        Err(TotpRefusal::Locked(_) | TotpRefusal::Code(_)) => return Err(refused()),
     }
+    attempt.succeeded();
     let iat = now();
     let exp = iat + TOKEN_TTL.min(state.config.token_ttl.max(60));
     let claims = OfficialClaims {

@@ -71,8 +71,12 @@ pub struct AppState {
     /// The image decodes' memory, one permit per MiB ([`Config::image_decode_memory`]): a decode
     /// holds what its image needs until its blocking work has ended.
     pub image_memory: Arc<Semaphore>,
-    /// Failed logins per username: (failures, locked until).
-    pub login_failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Failed officer logins, official sign-ins and TOTP codes, by typed key.
+    pub lockouts: crate::lockout::Lockouts,
+    /// Per-source limit of password logins (officers' and officials').
+    pub login_limiter: crate::limit::SourceLimiter,
+    /// Per-source limit of `/authorize`.
+    pub authorize_limiter: crate::limit::SourceLimiter,
     /// Verified clients by id: (secret digest, when it was loaded).
     pub clients: Mutex<HashMap<String, ([u8; 32], Instant)>>,
     recorder: mpsc::Sender<Verification>,
@@ -98,6 +102,8 @@ impl AppState {
         let verifier = new_verifier(&config, keys.trust.clone());
         let (tx, rx) = mpsc::channel(100_000);
         let recorder = tokio::spawn(record_loop(store.clone(), rx));
+        let login_limiter = crate::limit::SourceLimiter::new(config.login_limit);
+        let authorize_limiter = crate::limit::SourceLimiter::new(config.authorize_limit);
         let state = Arc::new(AppState {
             hash_permits: Semaphore::new(config.max_concurrent_hashes),
             image_memory: Arc::new(Semaphore::new(
@@ -108,7 +114,9 @@ impl AppState {
             keys: RwLock::new(Arc::new(keys)),
             verifier: RwLock::new(Arc::new(verifier)),
             status_lists: Mutex::new(ListCache::default()),
-            login_failures: Mutex::new(HashMap::new()),
+            lockouts: crate::lockout::Lockouts::default(),
+            login_limiter,
+            authorize_limiter,
             clients: Mutex::new(HashMap::new()),
             recorder: tx,
             oidc,

@@ -344,6 +344,28 @@ pub struct NewLoginTx {
     pub expires_at: i64,
 }
 
+/// Bounds on login transactions still waiting for the wallet (pending and unexpired), checked
+/// by `Store::create_login_tx` together with the insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingLoginBounds {
+    /// Most pending transactions of one client.
+    pub per_client: i64,
+    /// Most pending transactions of all clients together.
+    pub total: i64,
+}
+
+/// What `Store::create_login_tx` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum LoginOpened {
+    /// The transaction is stored.
+    Opened,
+    /// Nothing stored: this client already has [`PendingLoginBounds::per_client`] pending.
+    ClientAtLimit,
+    /// Nothing stored: all clients together have [`PendingLoginBounds::total`] pending.
+    AllAtLimit,
+}
+
 /// A login transaction as stored.
 #[derive(Debug, Clone)]
 pub struct LoginTx {

@@ -50,6 +50,13 @@ macro_rules! writing {
     };
 }
 
+/// Seconds after its expiry that a login transaction which produced no code is kept (so the
+/// waiting page's next poll still learns "expired"), then deleted by the next opening.
+pub const LOGIN_PRUNE_GRACE: i64 = 300;
+
+/// The PostgreSQL advisory lock key that serialises openings of login transactions.
+const LOGIN_OPEN_LOCK: i64 = 0x7172_6964_6c6f_67; // "qridlog"
+
 /// Rows per multi-row INSERT in bulk issuance: 8 parameters a row stays far below the
 /// parameter limits of SQLite (32766) and PostgreSQL (65535).
 const BULK_ROWS: usize = 500;
@@ -1054,14 +1061,39 @@ impl Store {
 
     // ----- login (OpenID Connect) -----
 
-    /// Opens a login transaction.
-    pub async fn create_login_tx(&self, t: &NewLoginTx) -> Result<(), StoreError> {
+    /// Opens a login transaction, unless that would put more than `bounds` login transactions
+    /// in the pending state (waiting for the wallet, unexpired): then nothing is written and the
+    /// answer says which bound was reached. The count and the insert are one transaction,
+    /// serialised with every other opening (SQLite's one writer; a transaction-scoped advisory
+    /// lock on PostgreSQL), so concurrent openings on any number of nodes cannot pass a bound.
+    ///
+    /// Also prunes: transactions that never produced a code are deleted
+    /// [`LOGIN_PRUNE_GRACE`] seconds after they expire (the grace lets a waiting page still
+    /// learn that its login expired); completed ones, whose codes and tokens it deletes
+    /// first, a day after.
+    pub async fn create_login_tx(
+        &self,
+        t: &NewLoginTx,
+        bounds: PendingLoginBounds,
+    ) -> Result<LoginOpened, StoreError> {
+        let postgres = matches!(self.pools, Pools::Postgres(_));
         writing!(self, |p| {
-            // Closed transactions older than a day are of no further use (codes last a minute,
-            // tokens ten); pruning here keeps the table small without a background job.
-            // Codes and tokens of pruned transactions go first (foreign keys).
-            let horizon = t.created_at - 86_400;
+            let now = t.created_at;
+            let horizon = now - 86_400;
             let mut tx = p.begin_write().await?;
+            if postgres {
+                // Serialises openings across nodes: without it two transactions could each
+                // count one below the bound and both insert.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(LOGIN_OPEN_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            // Never completed: no code or token refers to them.
+            sqlx::query("DELETE FROM login_transactions WHERE status <> 2 AND expires_at < $1")
+                .bind(now - LOGIN_PRUNE_GRACE)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("DELETE FROM access_tokens WHERE tx_id IN (SELECT id FROM login_transactions WHERE expires_at < $1)")
                 .bind(horizon)
                 .execute(&mut *tx)
@@ -1074,6 +1106,22 @@ impl Store {
                 .bind(horizon)
                 .execute(&mut *tx)
                 .await?;
+            let (mine, all): (i64, i64) = sqlx::query_as(
+                "SELECT COALESCE(SUM(CASE WHEN client_id = $1 THEN 1 ELSE 0 END), 0), COUNT(*) \
+                 FROM login_transactions WHERE status = 0 AND expires_at >= $2",
+            )
+            .bind(&t.client_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            if mine >= bounds.per_client {
+                tx.commit().await?;
+                return Ok(LoginOpened::ClientAtLimit);
+            }
+            if all >= bounds.total {
+                tx.commit().await?;
+                return Ok(LoginOpened::AllAtLimit);
+            }
             sqlx::query("INSERT INTO login_transactions (id, client_id, redirect_uri, scope, state, nonce, code_challenge, browser_sha256, request_sha256, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
                 .bind(&t.id)
                 .bind(&t.client_id)
@@ -1089,7 +1137,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(LoginOpened::Opened)
         })
     }
 

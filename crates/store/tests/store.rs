@@ -44,6 +44,8 @@ both!(
     audit_and_verifications_are_append_only,
     concurrent_issuance_never_reuses_an_index,
     login_transactions_codes_and_tokens_are_single_use,
+    pending_logins_are_bounded_per_client_and_in_total,
+    expired_logins_are_pruned_promptly,
     officials_are_created_with_a_signer_credential,
     failed_certification_writes_nothing_and_consumes_no_index,
     totp_steps_are_accepted_once_and_only_increasing,
@@ -542,6 +544,12 @@ async fn pipelined_bulk_issuance_reserves_then_inserts(store: Store) {
     assert_eq!(audit.len(), 1);
 }
 
+/// Bounds no test case here reaches unless it means to.
+const WIDE: PendingLoginBounds = PendingLoginBounds {
+    per_client: 1000,
+    total: 1000,
+};
+
 fn new_login(id: &str, client_id: &str, at: i64) -> NewLoginTx {
     NewLoginTx {
         id: id.into(),
@@ -575,10 +583,13 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         .unwrap();
     let cred1 = cred.id.as_str();
     let tx = "0123456789abcdef0123456789abcdef";
-    store
-        .create_login_tx(&new_login(tx, "c1", NOW))
-        .await
-        .unwrap();
+    assert_eq!(
+        store
+            .create_login_tx(&new_login(tx, "c1", NOW), WIDE)
+            .await
+            .unwrap(),
+        LoginOpened::Opened
+    );
     let t = store.login_tx(tx).await.unwrap().unwrap();
     assert_eq!(t.status, LoginStatus::Pending);
     assert_eq!(t.new.state.as_deref(), Some("s"));
@@ -670,10 +681,13 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
 
     // An expired code is unknown.
     let tx2 = "fedcba9876543210fedcba9876543210";
-    store
-        .create_login_tx(&new_login(tx2, "c1", NOW))
-        .await
-        .unwrap();
+    assert_eq!(
+        store
+            .create_login_tx(&new_login(tx2, "c1", NOW), WIDE)
+            .await
+            .unwrap(),
+        LoginOpened::Opened
+    );
     store
         .authenticate_login(tx2, &citizen.id, cred1, NOW + 1)
         .await
@@ -696,10 +710,13 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
 
     // Failures: the fifth refused answer fails the transaction.
     let tx3 = "00000000000000000000000000000003";
-    store
-        .create_login_tx(&new_login(tx3, "c1", NOW))
-        .await
-        .unwrap();
+    assert_eq!(
+        store
+            .create_login_tx(&new_login(tx3, "c1", NOW), WIDE)
+            .await
+            .unwrap(),
+        LoginOpened::Opened
+    );
     for i in 1..=5 {
         assert_eq!(store.fail_login(tx3, 5).await.unwrap(), i == 5);
     }
@@ -729,6 +746,151 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         .use_client_assertion("c2", "j1", NOW + 60, NOW + 1)
         .await
         .unwrap());
+}
+
+/// The id of the `n`th test login transaction (32 hex digits, as `/authorize` makes them).
+fn tx_id(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+async fn pending_logins_are_bounded_per_client_and_in_total(store: Store) {
+    for c in ["c1", "c2", "c3"] {
+        store
+            .create_client(c, "Portal", &[0u8; 32], "{}", "admin", NOW)
+            .await
+            .unwrap();
+    }
+    let bounds = PendingLoginBounds {
+        per_client: 3,
+        total: 5,
+    };
+    let open = |n: usize, client: &'static str, at: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .create_login_tx(&new_login(&tx_id(n), client, at), bounds)
+                .await
+                .unwrap()
+        }
+    };
+    for n in 0..3 {
+        assert_eq!(open(n, "c1", NOW).await, LoginOpened::Opened);
+    }
+    // The client's bound: nothing is written.
+    assert_eq!(open(3, "c1", NOW).await, LoginOpened::ClientAtLimit);
+    assert!(store.login_tx(&tx_id(3)).await.unwrap().is_none());
+    // Another client still opens, up to the total.
+    assert_eq!(open(4, "c2", NOW).await, LoginOpened::Opened);
+    assert_eq!(open(5, "c2", NOW).await, LoginOpened::Opened);
+    assert_eq!(open(6, "c3", NOW).await, LoginOpened::AllAtLimit);
+    assert!(store.login_tx(&tx_id(6)).await.unwrap().is_none());
+
+    // Only pending transactions count: one answered by the wallet frees its place.
+    let citizen = store
+        .insert_citizen(&citizen("001099000002", "Lê Văn Tám"), "o", NOW)
+        .await
+        .unwrap();
+    store
+        .authenticate_login(&tx_id(0), &citizen.id, "cred1", NOW + 1)
+        .await
+        .unwrap();
+    assert_eq!(open(7, "c3", NOW + 2).await, LoginOpened::Opened);
+    assert_eq!(open(8, "c3", NOW + 2).await, LoginOpened::AllAtLimit);
+    // So does one that expired (300 s after opening), even before it is pruned.
+    assert_eq!(open(9, "c1", NOW + 301).await, LoginOpened::Opened);
+
+    // Concurrent openings cannot pass a bound: 40 at once for a fresh client with room for 3
+    // (and a total with room for more than that).
+    let later = NOW + 1000;
+    let wide_total = PendingLoginBounds {
+        per_client: 3,
+        total: 100,
+    };
+    let tasks: Vec<_> = (100..140)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_login_tx(&new_login(&tx_id(n), "c2", later), wide_total)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut opened = 0;
+    for t in tasks {
+        if t.await.unwrap() == LoginOpened::Opened {
+            opened += 1;
+        }
+    }
+    assert_eq!(opened, 3);
+}
+
+async fn expired_logins_are_pruned_promptly(store: Store) {
+    store
+        .create_client("c1", "Portal", &[0u8; 32], "{}", "admin", NOW)
+        .await
+        .unwrap();
+    let citizen = store
+        .insert_citizen(&citizen("001099000003", "Lê Văn Tám"), "o", NOW)
+        .await
+        .unwrap();
+    let (pending, failed, done) = (tx_id(1), tx_id(2), tx_id(3));
+    for t in [&pending, &failed, &done] {
+        assert_eq!(
+            store
+                .create_login_tx(&new_login(t, "c1", NOW), WIDE)
+                .await
+                .unwrap(),
+            LoginOpened::Opened
+        );
+    }
+    for _ in 0..5 {
+        store.fail_login(&failed, 5).await.unwrap();
+    }
+    store
+        .authenticate_login(&done, &citizen.id, "cred1", NOW + 1)
+        .await
+        .unwrap();
+    assert!(store
+        .complete_login(&done, &"b".repeat(64), "code1", NOW + 60)
+        .await
+        .unwrap());
+    assert!(matches!(
+        store
+            .redeem_code("code1", "tok1", NOW + 600, NOW + 2)
+            .await
+            .unwrap(),
+        Redemption::Redeemed(_)
+    ));
+    // They expire at NOW + 300. Within the grace after that, the next opening keeps them, so a
+    // waiting page still learns "expired".
+    let grace_end = NOW + 300 + LOGIN_PRUNE_GRACE;
+    let _ = store
+        .create_login_tx(&new_login(&tx_id(4), "c1", grace_end), WIDE)
+        .await
+        .unwrap();
+    assert!(store.login_tx(&pending).await.unwrap().is_some());
+    // Past the grace: those that produced no code are gone at the next opening (they were
+    // kept a day before); the completed one stays while its token may live.
+    let _ = store
+        .create_login_tx(&new_login(&tx_id(5), "c1", grace_end + 1), WIDE)
+        .await
+        .unwrap();
+    assert!(store.login_tx(&pending).await.unwrap().is_none());
+    assert!(store.login_tx(&failed).await.unwrap().is_none());
+    assert!(store.login_tx(&done).await.unwrap().is_some());
+    assert!(store
+        .token_login("tok1", NOW + 599)
+        .await
+        .unwrap()
+        .is_some());
+    // A day after its expiry the completed one goes too, codes and tokens first.
+    let _ = store
+        .create_login_tx(&new_login(&tx_id(6), "c1", NOW + 300 + 86_401), WIDE)
+        .await
+        .unwrap();
+    assert!(store.login_tx(&done).await.unwrap().is_none());
 }
 
 const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";

@@ -22,7 +22,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64URL};
 use base64::Engine;
 use client::{AuthMethod, ClientSettings, SCOPES};
 use qrid_credential::{HolderKey, LoginRequest, Signature};
-use qrid_store::{LoginStatus, LoginTx, NewLoginTx, Redemption};
+use qrid_store::{LoginOpened, LoginStatus, LoginTx, NewLoginTx, Redemption};
 use qrid_verifier::Verdict;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -296,22 +296,38 @@ async fn authorize_inner(state: &Arc<AppState>, query: &str) -> Result<Response,
         .sign(keys.current.signing_key(), keys.current.kid())
         .map_err(|e| Problem::internal(&e))?;
     let browser = random_b64(32);
-    state
+    let opened = state
         .store
-        .create_login_tx(&NewLoginTx {
-            id: tx.clone(),
-            client_id: c.client_id.clone(),
-            redirect_uri: redirect_uri.to_owned(),
-            scope: scopes.join(" "),
-            state: st.map(str::to_owned),
-            nonce: get("nonce").map(str::to_owned),
-            code_challenge: challenge.to_owned(),
-            browser_sha256: sha256_hex(&browser),
-            request_sha256: hex::encode(Sha256::digest(request.to_cbor())),
-            created_at: at,
-            expires_at: at + LOGIN_TTL,
-        })
+        .create_login_tx(
+            &NewLoginTx {
+                id: tx.clone(),
+                client_id: c.client_id.clone(),
+                redirect_uri: redirect_uri.to_owned(),
+                scope: scopes.join(" "),
+                state: st.map(str::to_owned),
+                nonce: get("nonce").map(str::to_owned),
+                code_challenge: challenge.to_owned(),
+                browser_sha256: sha256_hex(&browser),
+                request_sha256: hex::encode(Sha256::digest(request.to_cbor())),
+                created_at: at,
+                expires_at: at + LOGIN_TTL,
+            },
+            state.config.pending_logins,
+        )
         .await?;
+    if opened != LoginOpened::Opened {
+        // Too many logins wait for a wallet (this portal's, or all together): the portal hears
+        // it the OAuth way (RFC 6749 §4.1.2.1) and nothing is stored.
+        state
+            .metrics
+            .pending_logins_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        tracing::warn!(event = "pending_logins_full", client = %c.client_id, per_client = opened == LoginOpened::ClientAtLimit, "login refused: too many pending");
+        return back(
+            "temporarily_unavailable",
+            "too many logins are waiting for a wallet; try again in a minute",
+        );
+    }
     let secure = if base.starts_with("https://") {
         "; Secure"
     } else {
