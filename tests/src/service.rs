@@ -139,12 +139,12 @@ pub struct Service {
 impl Service {
     /// Starts `qrid serve` on a random port and waits until it says where it listens.
     pub fn start(db: &str, key_dir: &Path) -> Service {
-        Service::start_with(db, key_dir, &[])
+        Service::start_full(db, key_dir, &[], &[], None)
     }
 
     /// [`Service::start`] with more `qrid serve` arguments.
     pub fn start_with(db: &str, key_dir: &Path, args: &[&str]) -> Service {
-        Service::start_full(db, key_dir, args, &[])
+        Service::start_full(db, key_dir, args, &[], None)
     }
 
     /// [`Service::start`] with extra environment variables (settings such as
@@ -153,16 +153,34 @@ impl Service {
     /// Every test's requests come from 127.0.0.1, so the per-source limits are raised far
     /// above what any test sends unless `env` sets them: a test of those limits sets its own.
     pub fn start_with_env(db: &str, key_dir: &Path, env: &[(&str, &str)]) -> Service {
-        Service::start_full(db, key_dir, &[], env)
+        Service::start_full(db, key_dir, &[], env, None)
     }
 
-    /// [`Service::start`] with more arguments and environment variables.
-    pub fn start_full(db: &str, key_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Service {
-        let mut cmd = Command::new(qrid_bin());
+    /// [`Service::start`] with more flags and environment variables, and with its descriptor
+    /// limit (`ulimit -n`) set to `nofile` if given.
+    pub fn start_full(
+        db: &str,
+        key_dir: &Path,
+        flags: &[&str],
+        env: &[(&str, &str)],
+        nofile: Option<u32>,
+    ) -> Service {
+        let mut cmd = match nofile {
+            // The shell sets the limit and then becomes qrid (exec), so the child is qrid itself
+            // and signals reach it.
+            Some(n) => {
+                let mut c = Command::new("bash");
+                c.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(qrid_bin());
+                c
+            }
+            None => Command::new(qrid_bin()),
+        };
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--database-url", db])
             .arg("--key-dir")
             .arg(key_dir)
-            .args(args)
+            .args(flags)
             .env("QRID_TOKEN_SECRET", TOKEN_SECRET)
             .env("RUST_LOG", "info")
             .env("QRID_LOGIN_ATTEMPTS_PER_MINUTE", "60000")
@@ -212,14 +230,56 @@ impl Service {
 
     /// SIGTERM, and the exit code once it has shut down gracefully.
     pub fn stop(mut self) -> i32 {
+        self.terminate();
+        let status = self.child.wait().expect("wait for qrid serve");
+        status.code().unwrap_or(-1)
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn terminate(&self) {
         let pid = self.child.id().to_string();
         let ok = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("run kill");
         assert!(ok.success(), "kill -TERM {pid} failed");
-        let status = self.child.wait().expect("wait for qrid serve");
-        status.code().unwrap_or(-1)
+    }
+
+    /// The exit code, once the process has ended; panics if it is still running after `bound`
+    /// (a bound only a hang exceeds, not a measure of speed).
+    pub fn wait_exit(mut self, bound: Duration) -> i32 {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for qrid serve") {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                start.elapsed() < bound,
+                "qrid serve still running {} s after SIGTERM:\n{}",
+                bound.as_secs(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits until the log holds `needle` (at most `bound`, which only a hang exceeds).
+    pub fn wait_log(&self, needle: &str, bound: Duration) {
+        let start = std::time::Instant::now();
+        while !self.log().contains(needle) {
+            assert!(
+                start.elapsed() < bound,
+                "no {needle:?} in the log after {} s:\n{}",
+                bound.as_secs(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Its process id.
@@ -596,6 +656,11 @@ impl World {
     /// [`World::start`] with extra environment variables ([`Service::start_with`]).
     pub fn start_with(&self, env: &[(&str, &str)]) -> Service {
         Service::start_with_env(&self.db.url(), &self.key_dir, env)
+    }
+
+    /// [`World::start`] with more flags and, if given, a descriptor limit.
+    pub fn start_with_flags(&self, flags: &[&str], nofile: Option<u32>) -> Service {
+        Service::start_full(&self.db.url(), &self.key_dir, flags, &[], nofile)
     }
     /// A path in the scratch directory.
     pub fn path(&self, name: &str) -> PathBuf {

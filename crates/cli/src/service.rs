@@ -74,6 +74,21 @@ pub struct ServeArgs {
     /// Login transactions all clients together may have waiting for the wallet [default 10000].
     #[arg(long, env = "QRID_MAX_PENDING_LOGINS")]
     max_pending_logins: Option<u32>,
+    /// Seconds a request head may take to arrive, from its first byte (a new connection's first
+    /// request: from the connection) [default 10].
+    #[arg(long, env = "QRID_HEADER_TIMEOUT")]
+    header_timeout: Option<u64>,
+    /// Seconds a connection may stay open with no request in flight and nothing received
+    /// [default 75].
+    #[arg(long, env = "QRID_IDLE_TIMEOUT")]
+    idle_timeout: Option<u64>,
+    /// Connections open at once; more wait to be accepted [default: what the descriptor limit
+    /// allows, at most 16384].
+    #[arg(long, env = "QRID_MAX_CONNECTIONS")]
+    max_connections: Option<u64>,
+    /// Seconds requests in flight may take to finish after SIGTERM [default 10].
+    #[arg(long, env = "QRID_DRAIN_TIMEOUT")]
+    drain_timeout: Option<u64>,
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -105,6 +120,10 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         credential_days: None,
         clock_skew: args.clock_skew,
         sqlite_max_bytes: args.sqlite_max_bytes,
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
+        drain_timeout: args.drain_timeout,
         // Secrets come from the environment or the file, never from a flag others can see in ps.
         token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
         production: args.production.then_some(true),
@@ -125,9 +144,15 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     } else {
         "PostgreSQL"
     };
-    runtime()?.block_on(qrid_server::serve(config, |addr| {
+    let rt = runtime()?;
+    let served = rt.block_on(qrid_server::serve(config, |addr| {
         eprintln!("qrid: listening on http://{addr} ({backend})");
-    }))?;
+    }));
+    // Requests dropped at the drain deadline may leave blocking work behind (an image being
+    // decoded, a password being hashed) that cannot be interrupted; its result is no longer
+    // wanted, and the process ends without waiting for it.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

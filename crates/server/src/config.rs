@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The thumbprint of the committed development key (keys-dev/jwks.json). Production refuses it
 /// wherever the key file was copied to.
@@ -55,6 +56,9 @@ pub struct Config {
     pub authorize_limit: SourceRate,
     /// Bounds on login transactions waiting for the wallet.
     pub pending_logins: qrid_store::PendingLoginBounds,
+    /// How connections are bounded: header and idle timeouts, the connection limit and the
+    /// shutdown drain.
+    pub connections: ConnectionLimits,
 }
 
 /// A per-source token bucket: `burst` requests at once, refilled at `per_minute`. A
@@ -66,6 +70,72 @@ pub struct SourceRate {
     pub per_minute: u32,
     /// Requests at once.
     pub burst: u32,
+}
+
+/// How the service bounds its connections (see [`crate::connections`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request head must arrive complete within this time of its first byte, or of the
+    /// connection's opening for its first request; otherwise the connection is closed.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight and no byte received for this long is closed.
+    pub idle_timeout: Duration,
+    /// Connections open at once; the service accepts no more until one closes (they wait in
+    /// the listen backlog).
+    pub max_connections: usize,
+    /// On SIGTERM, how long requests in flight may take to finish before their connections
+    /// are dropped.
+    pub drain_timeout: Duration,
+}
+
+/// Descriptors the service keeps for itself beyond its connections: the database pools
+/// (SQLite: nine connections with their WAL and shared-memory files; PostgreSQL: 16 sockets),
+/// the listener, the runtime's and the log's own, and files opened at start.
+pub const RESERVED_DESCRIPTORS: u64 = 64;
+
+/// The default connection limit where the descriptor limit allows more: past this, memory
+/// (about 20 KiB per idle connection) rather than descriptors is what runs out.
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 16_384;
+
+/// The connection limit: `setting` if the descriptor limit `nofile` (the soft RLIMIT_NOFILE,
+/// `None` for unlimited) leaves room for it beside [`RESERVED_DESCRIPTORS`], otherwise an
+/// error; without a setting, as many as the limit allows, at most [`DEFAULT_MAX_CONNECTIONS`].
+/// So the process never runs out of descriptors because of connections.
+pub fn connection_limit(setting: Option<u64>, nofile: Option<u64>) -> Result<usize> {
+    let room = nofile.map(|n| n.saturating_sub(RESERVED_DESCRIPTORS));
+    if room == Some(0) {
+        bail!(
+            "the descriptor limit ({}) leaves no room for connections: the service keeps {RESERVED_DESCRIPTORS} for itself; raise it (ulimit -n)",
+            nofile.unwrap_or(0)
+        );
+    }
+    let limit = match setting {
+        Some(0) => bail!("max_connections must be at least 1"),
+        Some(n) => {
+            if let (Some(room), Some(nofile)) = (room, nofile) {
+                if n > room {
+                    bail!(
+                        "max_connections {n} does not fit the descriptor limit {nofile} (the service keeps {RESERVED_DESCRIPTORS} for itself): lower it to {room} or raise the limit (ulimit -n)"
+                    );
+                }
+            }
+            n
+        }
+        None => room.map_or(DEFAULT_MAX_CONNECTIONS, |r| r.min(DEFAULT_MAX_CONNECTIONS)),
+    };
+    usize::try_from(limit).context("max_connections is too large for this machine")
+}
+
+/// The soft limit on open descriptors of this process (`None`: unlimited or unknown).
+pub fn descriptor_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// Settings from flags, environment or a file; `None` means "not given here".
@@ -106,6 +176,14 @@ pub struct Settings {
     pub max_pending_logins_per_client: Option<u32>,
     /// See [`Config::pending_logins`]: all clients together.
     pub max_pending_logins: Option<u32>,
+    /// See [`ConnectionLimits::header_timeout`] (seconds, 1 to 300).
+    pub header_timeout: Option<u64>,
+    /// See [`ConnectionLimits::idle_timeout`] (seconds, 1 to 3600).
+    pub idle_timeout: Option<u64>,
+    /// See [`ConnectionLimits::max_connections`] (at least 1, within the descriptor limit).
+    pub max_connections: Option<u64>,
+    /// See [`ConnectionLimits::drain_timeout`] (seconds, 0 to 600).
+    pub drain_timeout: Option<u64>,
 }
 
 impl Settings {
@@ -133,6 +211,10 @@ impl Settings {
                 .max_pending_logins_per_client
                 .or(other.max_pending_logins_per_client),
             max_pending_logins: self.max_pending_logins.or(other.max_pending_logins),
+            header_timeout: self.header_timeout.or(other.header_timeout),
+            idle_timeout: self.idle_timeout.or(other.idle_timeout),
+            max_connections: self.max_connections.or(other.max_connections),
+            drain_timeout: self.drain_timeout.or(other.drain_timeout),
         }
     }
 
@@ -253,6 +335,24 @@ impl Config {
         if pending_logins.per_client < 1 || pending_logins.total < 1 {
             bail!("max_pending_logins_per_client and max_pending_logins must be 1 or more");
         }
+        let seconds =
+            |v: Option<u64>, default: u64, name: &str, range: std::ops::RangeInclusive<u64>| {
+                let v = v.unwrap_or(default);
+                if !range.contains(&v) {
+                    bail!(
+                        "{name} must be between {} and {} seconds",
+                        range.start(),
+                        range.end()
+                    );
+                }
+                Ok(Duration::from_secs(v))
+            };
+        let connections = ConnectionLimits {
+            header_timeout: seconds(s.header_timeout, 10, "header_timeout", 1..=300)?,
+            idle_timeout: seconds(s.idle_timeout, 75, "idle_timeout", 1..=3600)?,
+            drain_timeout: seconds(s.drain_timeout, 10, "drain_timeout", 0..=600)?,
+            max_connections: connection_limit(s.max_connections, descriptor_limit())?,
+        };
         if public_url.len() > 200 {
             bail!("public_url must be at most 200 characters (status list URIs are built on it)");
         }
@@ -277,6 +377,7 @@ impl Config {
             login_limit,
             authorize_limit,
             pending_logins,
+            connections,
         })
     }
 
@@ -342,5 +443,76 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("production mode needs"), "{err}");
+    }
+
+    #[test]
+    fn the_connection_limit_follows_the_descriptor_limit() {
+        // No setting: what the limit leaves beside the reserve, at most the default cap.
+        assert_eq!(connection_limit(None, Some(256)).unwrap(), 192);
+        assert_eq!(connection_limit(None, Some(1024)).unwrap(), 960);
+        assert_eq!(connection_limit(None, Some(1 << 20)).unwrap(), 16_384);
+        assert_eq!(connection_limit(None, None).unwrap(), 16_384);
+        // A setting within the limit is kept, also above the default cap.
+        assert_eq!(connection_limit(Some(100), Some(256)).unwrap(), 100);
+        assert_eq!(connection_limit(Some(192), Some(256)).unwrap(), 192);
+        assert_eq!(
+            connection_limit(Some(50_000), Some(1 << 20)).unwrap(),
+            50_000
+        );
+        // One that would run the process out of descriptors, or none at all, is refused.
+        let err = connection_limit(Some(193), Some(256))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("descriptor limit 256"), "{err}");
+        assert!(connection_limit(Some(0), Some(256)).is_err());
+        assert!(connection_limit(None, Some(64)).is_err());
+        assert!(connection_limit(None, Some(10)).is_err());
+    }
+
+    #[test]
+    fn connection_timeouts_have_defaults_and_bounds() {
+        let c = Config::load(Settings::default()).unwrap().connections;
+        assert_eq!(
+            (c.header_timeout, c.idle_timeout, c.drain_timeout),
+            (
+                Duration::from_secs(10),
+                Duration::from_secs(75),
+                Duration::from_secs(10)
+            )
+        );
+        let file: Settings = toml::from_str(
+            "header_timeout = 1\nidle_timeout = 2\ndrain_timeout = 0\nmax_connections = 5",
+        )
+        .unwrap();
+        let c = Config::load(file).unwrap().connections;
+        assert_eq!(
+            (
+                c.header_timeout,
+                c.idle_timeout,
+                c.drain_timeout,
+                c.max_connections
+            ),
+            (
+                Duration::from_secs(1),
+                Duration::from_secs(2),
+                Duration::ZERO,
+                5
+            )
+        );
+        for bad in [
+            "header_timeout = 0",
+            "header_timeout = 301",
+            "idle_timeout = 0",
+            "idle_timeout = 3601",
+            "drain_timeout = 601",
+            "max_connections = 0",
+            "max_connections = -1",
+        ] {
+            let parsed: Result<Settings, _> = toml::from_str(bad);
+            assert!(
+                parsed.map_or(true, |s| Config::load(s).is_err()),
+                "{bad} accepted"
+            );
+        }
     }
 }

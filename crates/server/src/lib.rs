@@ -9,6 +9,7 @@
 pub mod auth;
 mod body;
 pub mod config;
+pub mod connections;
 pub mod custody;
 mod form;
 pub mod limit;
@@ -203,8 +204,10 @@ fn new_request_id() -> String {
 }
 
 /// Connects the store, builds the state and serves until SIGTERM or Ctrl-C, then stops taking
-/// connections, finishes requests in flight, flushes the verification records and closes the
-/// database. `on_listen` is told the bound address (the port is chosen by the OS for port 0).
+/// connections, lets requests in flight finish for at most the drain timeout (dropping the rest),
+/// flushes the verification records and closes the database. Connections are bounded as
+/// [`connections`] describes. `on_listen` is told the bound address (the port is chosen by the
+/// OS for port 0).
 pub async fn serve(
     config: Config,
     on_listen: impl FnOnce(std::net::SocketAddr),
@@ -223,40 +226,50 @@ pub async fn serve(
         // port actually bound, or nobody could fetch them.
         config.public_url = format!("http://{bound}");
     }
+    // Installed before the address is announced, so that a signal sent as soon as a supervisor
+    // sees it is a graceful stop and not the default action.
+    let shutdown = shutdown_signal()?;
+    let limits = config.connections;
     let (state, recorder) = AppState::new(config, store.clone()).await?;
     let refresher = state::spawn_key_refresher(&state);
     on_listen(bound);
-    let router = app(state);
-    // The peer address feeds the per-source limits (limit.rs).
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let drained = connections::serve(listener, app(state), limits, shutdown).await;
+    // Every connection and request has ended or been dropped: what they queued is written now.
     refresher.abort();
-    // The router and with it the last sender to the recorder are gone: it flushes and ends.
-    let _ = recorder.await;
-    store.close().await;
-    tracing::info!("stopped");
+    recorder.finish().await;
+    // Bounded: closing waits for connections to come back to the pool, and a stop must end.
+    if tokio::time::timeout(Duration::from_secs(5), store.close())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the database did not close within 5 s");
+    }
+    tracing::info!(
+        open_at_signal = drained.open,
+        dropped = drained.dropped,
+        "stopped"
+    );
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on SIGTERM or SIGINT (Ctrl-C); the handlers are installed when this is called.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutdown signal received; finishing requests in flight");
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

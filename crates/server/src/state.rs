@@ -12,7 +12,7 @@ use qrid_verifier::{Policy, StatusCache, TrustStore, Verifier};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// How long a node trusts its in-memory copy of a status list before reading it again; changes
 /// made on this node invalidate it at once.
@@ -90,18 +90,19 @@ pub struct AppState {
 
 impl AppState {
     /// Loads keys (registering the key file's key as current if the database does not know it),
-    /// and starts the verification recorder. Returns the state and the recorder task, which ends
-    /// after flushing once every sender is gone.
-    pub async fn new(
-        config: Config,
-        store: Store,
-    ) -> Result<(Arc<AppState>, tokio::task::JoinHandle<()>)> {
+    /// and starts the verification recorder. Returns the state and the recorder, which writes
+    /// what is queued when [`Recorder::finish`] is called.
+    pub async fn new(config: Config, store: Store) -> Result<(Arc<AppState>, Recorder)> {
         let keys = load_keys(&config, &store).await?;
         let oidc = crate::oidc::keys::OidcKeys::load(&config.key_dir, config.production)?;
         let kek = crate::custody::Kek::load(&config.key_dir, config.production)?;
         let verifier = new_verifier(&config, keys.trust.clone());
         let (tx, rx) = mpsc::channel(100_000);
-        let recorder = tokio::spawn(record_loop(store.clone(), rx));
+        let (stop, stopped) = oneshot::channel();
+        let recorder = Recorder {
+            task: tokio::spawn(record_loop(store.clone(), rx, stopped)),
+            stop,
+        };
         let login_limiter = crate::limit::SourceLimiter::new(config.login_limit);
         let authorize_limiter = crate::limit::SourceLimiter::new(config.authorize_limit);
         let state = Arc::new(AppState {
@@ -408,13 +409,51 @@ pub fn load_issuer_key(dir: &std::path::Path) -> Result<IssuerKey> {
     IssuerKey::from_pkcs8_pem(&pem).with_context(|| format!("issuer key {}", path.display()))
 }
 
+/// The task that writes queued verifications to the access record.
+pub struct Recorder {
+    task: tokio::task::JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+}
+
+impl Recorder {
+    /// Closes the queue and returns once everything queued before has been written (or given
+    /// up after the retries `flush` makes). It does not wait for the state's other holders to
+    /// let go (a request dropped at the drain deadline may leave a task behind that still holds
+    /// it); a verification queued after this is refused and logged, not kept in memory.
+    pub async fn finish(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.task.await {
+            if e.is_panic() {
+                tracing::error!("the verification recorder panicked");
+            }
+        }
+    }
+}
+
 /// Writes queued verifications in batches: up to 1000 rows or every 200 ms, whichever first.
-/// When every sender is gone it flushes what is left and returns, so a graceful shutdown loses
-/// nothing.
-async fn record_loop(store: Store, mut rx: mpsc::Receiver<Verification>) {
+/// When told to stop (or when every sender is gone) it closes the queue, writes what is left
+/// and returns, so a graceful shutdown loses nothing that was queued.
+async fn record_loop(
+    store: Store,
+    mut rx: mpsc::Receiver<Verification>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let mut batch = Vec::with_capacity(1000);
+    let mut stopping = false;
     loop {
-        let first = rx.recv().await;
+        let first = if stopping {
+            rx.recv().await
+        } else {
+            tokio::select! {
+                v = rx.recv() => v,
+                _ = &mut stop => {
+                    // Whatever is queued stays readable; nothing more gets in.
+                    rx.close();
+                    stopping = true;
+                    continue;
+                }
+            }
+        };
         let Some(first) = first else { break };
         batch.push(first);
         let deadline = tokio::time::sleep(Duration::from_millis(200));
