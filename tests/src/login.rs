@@ -247,7 +247,12 @@ impl LoginRequest {
 
     /// The COSE_Sign1's protected header bytes, as the service wrote them.
     pub fn protected(&self) -> Vec<u8> {
-        match ciborium::de::from_reader::<Cbor, _>(self.cose.as_slice()) {
+        let cose = match ciborium::de::from_reader::<Cbor, _>(self.cose.as_slice()) {
+            // COSE_Sign1 is written with its tag (18), as MOSIP writes it.
+            Ok(Cbor::Tag(18, inner)) => Ok(*inner),
+            other => other,
+        };
+        match cose {
             Ok(Cbor::Array(items)) => match items.first() {
                 Some(Cbor::Bytes(p)) => p.clone(),
                 other => panic!("the request's protected header is not bytes: {other:?}"),

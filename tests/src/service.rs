@@ -100,6 +100,52 @@ impl Db {
         }
     }
 
+    /// The status list URI a stored credential's payload names (read from the signed payload
+    /// itself, not from any service's configuration).
+    pub fn credential_status_uri(&self, credential_id: &str) -> String {
+        let url = self.url();
+        let payload = self.rt.block_on(async {
+            let store = qrid_store::Store::connect(&url)
+                .await
+                .expect("connect to the test database");
+            let identity = store
+                .get_credential(credential_id)
+                .await
+                .expect("read the credential")
+                .map(|c| c.payload);
+            let payload = match identity {
+                Some(p) => p,
+                None => {
+                    store
+                        .signer_credential(credential_id)
+                        .await
+                        .expect("read the signer credential")
+                        .unwrap_or_else(|| panic!("no credential {credential_id}"))
+                        .payload
+                }
+            };
+            store.close().await;
+            payload
+        });
+        // Either kind: the CWT's status claim (65535) → status_list → uri.
+        let bytes = qrid_credential::payload::decode(&payload).expect("a well-formed payload");
+        let msg = qrid_credential::SignedMessage::parse(&bytes).expect("a COSE_Sign1");
+        let claims: ciborium::Value =
+            ciborium::de::from_reader(msg.payload()).expect("CBOR claims");
+        let get = |v: &ciborium::Value, key: ciborium::Value| -> ciborium::Value {
+            v.as_map()
+                .and_then(|m| m.iter().find(|(k, _)| *k == key))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("no {key:?} in {v:?}"))
+        };
+        let status = get(&claims, ciborium::Value::Integer(65535.into()));
+        let list = get(&status, ciborium::Value::Text("status_list".into()));
+        get(&list, ciborium::Value::Text("uri".into()))
+            .as_text()
+            .expect("a text uri")
+            .to_owned()
+    }
+
     /// An official's stored row, read through the store.
     pub fn official(&self, username: &str) -> qrid_store::OfficialRecord {
         let url = self.url();
@@ -278,11 +324,6 @@ impl Service {
     }
 
     /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -59,12 +59,15 @@ fn register(db: &str, name: &str, portal_args: &[&str]) -> (String, String) {
     let out = qrid_ok(&args, None);
     let c: Value = serde_json::from_str(out.trim())
         .unwrap_or_else(|e| panic!("qrid client create printed no JSON ({e}): {out}"));
-    let field = |k: &str| {
-        c[k].as_str()
-            .unwrap_or_else(|| panic!("no {k} in {c}"))
-            .to_owned()
-    };
-    (field("client_id"), field("client_secret"))
+    let id = c["client_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no client_id in {c}"))
+        .to_owned();
+    // A private_key_jwt client proves itself with its key and is given no secret.
+    let keyed = portal_args.contains(&"private_key_jwt");
+    let secret = c["client_secret"].as_str().map(str::to_owned);
+    assert_eq!(secret.is_none(), keyed, "{c}");
+    (id, secret.unwrap_or_default())
 }
 
 const RP_KID: &str = "portal-key-1";

@@ -52,6 +52,7 @@ both!(
     signing_sessions_are_limited_in_count_and_time_and_bound_to_the_official,
     signatures_are_append_only_and_listed_newest_first,
     signer_credentials_share_the_status_api_and_lists,
+    accounts_are_listed_disabled_enabled_and_reset,
 );
 
 fn citizen(id_number: &str, name: &str) -> NewCitizen {
@@ -110,6 +111,15 @@ async fn citizens_are_unique_by_id_number(store: Store) {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), "conflict");
+    // The refusal names who is already enrolled, and the writer is usable after it.
+    assert!(
+        matches!(&e, StoreError::AlreadyEnrolled(id) if *id == a.id),
+        "{e:?}"
+    );
+    store
+        .insert_citizen(&citizen("000000000005", "Someone Else"), "tester", NOW)
+        .await
+        .unwrap();
     assert!(store
         .get_citizen("ffffffffffffffff")
         .await
@@ -831,8 +841,14 @@ async fn expired_logins_are_pruned_promptly(store: Store) {
         .create_client("c1", "Portal", &[0u8; 32], "{}", "admin", NOW)
         .await
         .unwrap();
-    let citizen = store
-        .insert_citizen(&citizen("001099000003", "Lê Văn Tám"), "o", NOW)
+    let person = citizen("001099000003", "Lê Văn Tám");
+    let citizen = store.insert_citizen(&person, "o", NOW).await.unwrap();
+    // A real credential: a code is redeemed only while the credential is valid.
+    let key = IssuerKey::generate();
+    let cred = store
+        .issue_credential(&citizen.id, 64, "o", NOW, |slot| {
+            signer(&key, &person, slot)
+        })
         .await
         .unwrap();
     let (pending, failed, done) = (tx_id(1), tx_id(2), tx_id(3));
@@ -849,7 +865,7 @@ async fn expired_logins_are_pruned_promptly(store: Store) {
         store.fail_login(&failed, 5).await.unwrap();
     }
     store
-        .authenticate_login(&done, &citizen.id, "cred1", NOW + 1)
+        .authenticate_login(&done, &citizen.id, &cred.id, NOW + 1)
         .await
         .unwrap();
     assert!(store
@@ -1582,4 +1598,120 @@ async fn signer_credentials_share_the_status_api_and_lists(store: Store) {
         .unwrap();
     assert_eq!(cur.id, fresh.id);
     assert_eq!(cur.status, CredentialStatus::Valid);
+}
+
+async fn accounts_are_listed_disabled_enabled_and_reset(store: Store) {
+    // Officers: listed by name, no hash in sight; disabling and resetting raise the epoch.
+    for name in ["hoa", "an", "binh"] {
+        store
+            .create_officer(name, "$argon2id$fake", Role::Issuer, "t", NOW)
+            .await
+            .unwrap();
+    }
+    let list = store.list_accounts(AccountKind::Officer, None).await.unwrap();
+    let names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["an", "binh", "hoa"]);
+    assert_eq!(list[0].detail, "issuer");
+    assert!(!list[0].disabled);
+    let after = store
+        .list_accounts(AccountKind::Officer, Some("an"))
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 2, "pages continue after the last name");
+    let epoch = store.officer("an").await.unwrap().unwrap().token_epoch;
+    store
+        .set_account_disabled(AccountKind::Officer, "an", true, "admin", NOW + 1)
+        .await
+        .unwrap();
+    let an = store.officer("an").await.unwrap().unwrap();
+    assert!(an.disabled);
+    assert_eq!(an.token_epoch, epoch + 1);
+    store
+        .set_account_disabled(AccountKind::Officer, "an", false, "admin", NOW + 2)
+        .await
+        .unwrap();
+    store
+        .reset_password(AccountKind::Officer, "an", "$argon2id$other", "admin", NOW + 3)
+        .await
+        .unwrap();
+    let an = store.officer("an").await.unwrap().unwrap();
+    assert!(!an.disabled);
+    assert_eq!(an.password_hash, "$argon2id$other");
+    assert_eq!(an.token_epoch, epoch + 3, "enable also ends earlier tokens");
+    let actions: Vec<String> = store
+        .audit_of("an")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "officer.create",
+            "officer.disable",
+            "officer.enable",
+            "officer.reset_password"
+        ]
+    );
+    assert!(matches!(
+        store
+            .set_account_disabled(AccountKind::Officer, "nobody", true, "admin", NOW)
+            .await,
+        Err(StoreError::NotFound("officer"))
+    ));
+    assert!(matches!(
+        store
+            .reset_password(AccountKind::Client, "c_1", "x", "admin", NOW)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // Clients: disabled and given a new secret.
+    store
+        .create_client("c_0001", "Cổng dịch vụ", &[1u8; 32], "{}", "t", NOW)
+        .await
+        .unwrap();
+    store
+        .set_account_disabled(AccountKind::Client, "c_0001", true, "admin", NOW)
+        .await
+        .unwrap();
+    store
+        .reset_client_secret("c_0001", &[2u8; 32], "admin", NOW)
+        .await
+        .unwrap();
+    let c = store.client("c_0001").await.unwrap().unwrap();
+    assert!(c.disabled);
+    assert_eq!(c.secret_sha256, vec![2u8; 32]);
+    let clients = store.list_accounts(AccountKind::Client, None).await.unwrap();
+    assert_eq!(clients[0].detail, "Cổng dịch vụ");
+
+    // Officials: TOTP re-enrolment resets the replay counter and ends signing sessions.
+    let (o, _) = store
+        .create_official(&new_official("khai"), 3, "admin", NOW, certify)
+        .await
+        .unwrap();
+    assert!(store.accept_totp_step(&o.id, 1000).await.unwrap());
+    store
+        .open_signing_session(&"ab".repeat(32), &o.id, 5, NOW + 600, NOW)
+        .await
+        .unwrap();
+    store
+        .reset_official_totp("khai", b"new sealed secret", "admin", NOW + 5)
+        .await
+        .unwrap();
+    let khai = store.official(&o.id).await.unwrap().unwrap();
+    assert_eq!(khai.totp_sealed, b"new sealed secret");
+    assert_eq!(khai.totp_last_step, 0);
+    assert_eq!(khai.token_epoch, o.token_epoch + 1);
+    assert_eq!(
+        store
+            .use_signing_session(&"ab".repeat(32), &o.id, NOW + 6)
+            .await
+            .unwrap(),
+        None,
+        "the session opened with the old secret has ended"
+    );
+    let officials = store.list_accounts(AccountKind::Official, None).await.unwrap();
+    assert_eq!(officials[0].name, "khai");
 }
