@@ -1,0 +1,226 @@
+//! # qrid-fuzzing
+//!
+//! One entry point per parser of outside input. The fuzz targets in `fuzz/` (cargo-fuzz,
+//! libFuzzer) call these with the fuzzer's bytes; the tests below replay every file of
+//! `fuzz/corpus/<target>/` through the same functions, so `cargo test` keeps what the fuzzers
+//! found, and a crash they once found, fixed. Each function must return for any input: no
+//! panic, no unbounded memory or time (the parsers' own limits bound them).
+//!
+//! The trust list is the development issuer key (`keys-dev/jwks.json`), so seeds signed with
+//! it reach the code behind the signature checks.
+#![forbid(unsafe_code)]
+
+use qrid_credential::{Jwks, LoginRequest, SignedMessage, Stamp, StatusListToken};
+use qrid_server::form::{FormError, FormReader, PartHead, PartSink};
+use qrid_verifier::{Policy, StatusCache, TrustStore, Verifier};
+use std::sync::OnceLock;
+
+/// The time every target verifies at: 2026-12-01T00:00:00Z.
+pub const NOW: i64 = 1_796_083_200;
+
+/// The names of the targets, as directories of `fuzz/corpus/` and binaries of `fuzz/`.
+pub const TARGETS: [&str; 6] = ["payload", "status_list", "multipart", "image", "login", "jws"];
+
+struct Trust {
+    jwks: Jwks,
+    verifier: Verifier,
+}
+
+fn trust() -> &'static Trust {
+    static TRUST: OnceLock<Trust> = OnceLock::new();
+    TRUST.get_or_init(|| {
+        let jwks = Jwks::from_json(include_bytes!("../../../keys-dev/jwks.json"))
+            .unwrap_or_else(|e| panic!("keys-dev/jwks.json: {e}"));
+        let store = TrustStore::from_jwks(&jwks).unwrap_or_else(|e| panic!("trust store: {e}"));
+        let policy = Policy {
+            require_status: false,
+            ..Policy::default()
+        };
+        Trust {
+            jwks,
+            verifier: Verifier::new(store, StatusCache::default(), policy),
+        }
+    })
+}
+
+/// A credential payload: base45, zlib, CBOR and COSE_Sign1 layer by layer, then the whole
+/// verifier (signature, claims, time, status).
+pub fn payload(data: &[u8]) {
+    let _ = SignedMessage::parse(data);
+    let _ = qrid_credential::Credential::from_cbor(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = qrid_credential::base45::decode(text);
+        let _ = qrid_credential::payload::decode(text);
+        let _ = trust().verifier.verify(text, NOW);
+    }
+}
+
+/// A status list token (CWT) as a verifier fetches it: claims, then signature and insertion.
+pub fn status_list(data: &[u8]) {
+    let _ = StatusListToken::from_claims(data);
+    let t = trust();
+    let mut cache = StatusCache::default();
+    if let Ok(store) = TrustStore::from_jwks(&t.jwks) {
+        let _ = cache.insert_token(data, &store, NOW);
+    }
+}
+
+/// A sink that keeps nothing and stops at 64 parts, as the service's own sinks bound them.
+struct Counting {
+    parts: usize,
+    bytes: usize,
+}
+
+impl PartSink for Counting {
+    type Error = FormError;
+    fn start(&mut self, _head: PartHead) -> Result<(), FormError> {
+        self.parts += 1;
+        if self.parts > 64 {
+            return Err(FormError::Header("too many parts"));
+        }
+        Ok(())
+    }
+    fn data(&mut self, bytes: &[u8]) -> Result<(), FormError> {
+        self.bytes += bytes.len();
+        Ok(())
+    }
+    fn end(&mut self) -> Result<(), FormError> {
+        Ok(())
+    }
+}
+
+/// A multipart/form-data body: the first byte picks the frame size (1 to 256 bytes), so the
+/// fuzzer also explores delimiters and headers split across frames; the boundary is fixed.
+pub fn multipart(data: &[u8]) {
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
+    let _ = qrid_server::form::boundary(&String::from_utf8_lossy(body.get(..80).unwrap_or(body)));
+    let frame = usize::from(first) + 1;
+    let mut reader = FormReader::new("qridFuzzBoundary");
+    let mut sink = Counting { parts: 0, bytes: 0 };
+    for chunk in body.chunks(frame) {
+        if reader.feed(chunk, &mut sink).is_err() {
+            return;
+        }
+    }
+    let _ = reader.finish();
+}
+
+/// An uploaded image: format sniffing, header checks, decoding and QR detection, with the
+/// service's limits.
+pub fn image(data: &[u8]) {
+    let _ = qrid_qr::decode_image(data, &qrid_qr::DecodeLimits::default());
+}
+
+/// The login protocol's outside inputs: the login request QR a wallet scans, and the login
+/// response body the service receives (JSON, transaction id, holder signature).
+pub fn login(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = LoginRequest::verify(text, &trust().jwks);
+    }
+    if let Ok(r) = qrid_server::oidc::parse_login_response(data) {
+        let _ = qrid_server::oidc::decode_holder_signature(&r.signature);
+        let _ = trust().verifier.verify(&r.credential, NOW);
+    }
+}
+
+/// Document signatures: the compact JWS (format, signer credential, key, signature) and the
+/// printed stamp (`QS1:`).
+pub fn jws(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = qrid_credential::docsig::DocumentSignature::parse(text);
+        let _ = trust().verifier.examine_signature(text, None);
+        let _ = Stamp::verify(text, &trust().jwks);
+    }
+}
+
+/// The entry point of a target by name.
+pub fn target(name: &str) -> Option<fn(&[u8])> {
+    Some(match name {
+        "payload" => payload,
+        "status_list" => status_list,
+        "multipart" => multipart,
+        "image" => image,
+        "login" => login,
+        "jws" => jws,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fuzz/corpus")
+            .join(target);
+        let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("the corpus {} must be there: {e}", dir.display()))
+            .map(|e| {
+                let path = e.expect("a corpus entry").path();
+                let bytes = std::fs::read(&path)
+                    .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+                (path, bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Every file of every corpus goes through its target; a corpus that is missing or nearly
+    /// empty fails, rather than passing without having checked anything.
+    fn replay(target: &str) {
+        let files = corpus(target);
+        assert!(
+            files.len() >= 5,
+            "fuzz/corpus/{target} holds {} files: seed it (bench/fuzz.sh)",
+            files.len()
+        );
+        let f = super::target(target).expect("a known target");
+        for (path, bytes) in &files {
+            let outcome = std::panic::catch_unwind(|| f(bytes));
+            assert!(outcome.is_ok(), "{target} panicked on {}", path.display());
+        }
+    }
+
+    #[test]
+    fn payload_corpus() {
+        replay("payload");
+    }
+    #[test]
+    fn status_list_corpus() {
+        replay("status_list");
+    }
+    #[test]
+    fn multipart_corpus() {
+        replay("multipart");
+    }
+    #[test]
+    fn image_corpus() {
+        replay("image");
+    }
+    #[test]
+    fn login_corpus() {
+        replay("login");
+    }
+    #[test]
+    fn jws_corpus() {
+        replay("jws");
+    }
+
+    #[test]
+    fn every_target_has_a_fuzz_binary() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/fuzz_targets");
+        for t in TARGETS {
+            let src = std::fs::read_to_string(dir.join(format!("{t}.rs")))
+                .unwrap_or_else(|e| panic!("fuzz/fuzz_targets/{t}.rs: {e}"));
+            assert!(
+                src.contains(&format!("qrid_fuzzing::{t}(")),
+                "fuzz/fuzz_targets/{t}.rs must call qrid_fuzzing::{t}"
+            );
+        }
+    }
+}
