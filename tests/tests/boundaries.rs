@@ -1,4 +1,4 @@
-//! The crate boundaries of DESIGN.md, checked on the real dependency graph (`cargo metadata`):
+//! The crate boundaries of docs/design.md, checked on the real dependency graph (`cargo metadata`):
 //! axum only in the server, sqlx only in the store, and the format and verifier libraries free
 //! of any runtime, web framework or database.
 

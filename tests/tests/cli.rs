@@ -421,3 +421,107 @@ fn production_mode_refuses_every_development_key_and_starts_with_real_ones() {
     let (failed, err) = serve_production(&s.dir.path().join("keys"), &db);
     assert!(!failed && err.contains("listening on"), "{err}");
 }
+
+/// Runs `qrid args` on a pseudo-terminal (util-linux `script`), answering each prompt in
+/// `answers` once it appears; returns everything the terminal showed and the exit code.
+#[cfg(unix)]
+fn on_terminal(args: &[&str], answers: &[(&str, &str)]) -> (String, i32) {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+    let mut cmd = String::from("exec");
+    for a in std::iter::once(qrid_e2e::qrid_bin().to_str().unwrap()).chain(args.iter().copied()) {
+        cmd.push_str(&format!(" '{}'", a.replace('\'', "'\\''")));
+    }
+    let mut child = Command::new("script")
+        .args(["-qfec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux script (Debian's bsdutils) is needed for the terminal tests");
+    let shown = Arc::new(Mutex::new(String::new()));
+    let mut out = child.stdout.take().unwrap();
+    let sink = shown.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    let mut seen = 0;
+    for (prompt, answer) in answers {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let text = shown.lock().unwrap().clone();
+            if let Some(at) = text[seen..].find(prompt) {
+                seen += at + prompt.len();
+                break;
+            }
+            assert!(Instant::now() < deadline, "no prompt {prompt:?} in {text:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The prompt is printed just before the echo is turned off: give it that moment.
+        std::thread::sleep(Duration::from_millis(200));
+        stdin.write_all(answer.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let text = shown.lock().unwrap().clone();
+    (text, status.code().unwrap_or(-1))
+}
+
+/// A password typed at a terminal is asked twice and never shown.
+#[cfg(unix)]
+#[test]
+fn a_password_typed_at_a_terminal_is_not_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("q.db").display());
+    let secret = "correct-horse-battery";
+    let (shown, code) = on_terminal(
+        &[
+            "officer",
+            "create",
+            "--username",
+            "tty.user",
+            "--role",
+            "issuer",
+            "--database-url",
+            &db,
+        ],
+        &[("Password (not shown): ", secret), ("Password again: ", secret)],
+    );
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("officer tty.user created"), "{shown}");
+    assert!(!shown.contains(secret), "the password was shown: {shown:?}");
+    // Two different answers change nothing.
+    let (shown, code) = on_terminal(
+        &[
+            "officer",
+            "create",
+            "--username",
+            "tty.other",
+            "--role",
+            "issuer",
+            "--database-url",
+            &db,
+        ],
+        &[
+            ("Password (not shown): ", secret),
+            ("Password again: ", "another-password-1"),
+        ],
+    );
+    assert_ne!(code, 0, "{shown}");
+    assert!(shown.contains("the two passwords differ"), "{shown}");
+    assert!(!shown.contains(secret) && !shown.contains("another-password-1"), "{shown:?}");
+}

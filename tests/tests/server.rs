@@ -250,14 +250,19 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         ),
     )
     .problem(422, "bad_claims");
-    // The same citizen twice.
-    http(
+    // The same citizen twice: the answer names the citizen already enrolled.
+    let j = http(
         "POST",
         &format!("{u}/v1/citizens"),
         bearer(),
         Body::Json(CITIZEN),
     )
     .problem(409, "conflict");
+    assert_eq!(j["citizen_id"], citizen_id.as_str(), "{j}");
+    assert!(
+        j["detail"].as_str().unwrap_or("").contains(citizen_id.as_str()),
+        "{j}"
+    );
     http(
         "POST",
         &format!("{u}/v1/citizens/{citizen_id}/credentials"),
@@ -427,7 +432,7 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let claims = |exp: i64| json!({"sub": "alice", "role": "admin", "iat": exp - 900, "exp": exp, "iss": "qrid-officer", "jti": "x"});
+    let claims = |exp: i64| json!({"sub": "alice", "role": "issuer", "iat": exp - 900, "exp": exp, "iss": "qrid-officer", "jti": "x"});
     let forged = forge_token(
         &claims(now + 600),
         b"some other secret of thirty-two bytes!",
@@ -458,6 +463,17 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         Body::None,
     );
     assert_eq!(r.status, 200);
+    // A token naming a role the officer does not hold is refused even with the right secret:
+    // the account is read on every request.
+    let mut promoted = claims(now + 600);
+    promoted["role"] = "admin".into();
+    http(
+        "GET",
+        &format!("{u}/v1/citizens/{citizen_id}"),
+        Auth::Bearer(&forge_token(&promoted, &secret)),
+        Body::None,
+    )
+    .problem(401, "unauthorized");
     let unsigned = {
         use base64::Engine;
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -1039,4 +1055,225 @@ fn bulk_issue_reports_bad_lines() {
     assert!(err.contains("line 2") && err.contains("line 3"), "{err}");
     assert!(err.contains("1 issued"), "{err}");
     assert_eq!(w.db.census().credentials, 1);
+
+    // What was issued can be found: the manifest names the input line, the id number and the
+    // credential, and is owner-only since it holds id numbers.
+    let manifest = w.path("citizens.jsonl.issued.csv");
+    assert!(
+        err.contains(&manifest.display().to_string()),
+        "the summary names the manifest: {err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&manifest).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "manifest mode {mode:o}");
+    }
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!(rows[0], "line,id_number,credential_id");
+    let fields: Vec<&str> = rows[1].split(',').collect();
+    let citizen: serde_json::Value = serde_json::from_str(CITIZEN).unwrap();
+    assert_eq!(fields[..2], ["1", citizen["id_number"].as_str().unwrap()]);
+    let s = w.start();
+    let t = token(&s, "alice");
+    let r = http(
+        "GET",
+        &format!("{}/v1/credentials/{}", s.url, fields[2]),
+        Auth::Bearer(&t),
+        Body::None,
+    );
+    assert_eq!(r.status, 200, "the manifest's credential exists: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(s.stop(), 0);
+}
+
+/// Every command reads the service's configuration: with the service configured on another
+/// port (in its config file), an official, a client and bulk-issued credentials made from the
+/// command line name that port in their status list URIs, not the default 8080.
+#[test]
+fn admin_commands_read_the_same_configuration_as_serve() {
+    let w = World::new(Backend::Sqlite);
+    let config = w.path("qrid.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:18555\"\ndatabase_url = \"{}\"\nkey_dir = \"{}\"\nissuer = \"VN\"\n",
+            w.db.url(),
+            w.key_dir.display()
+        ),
+    )
+    .unwrap();
+    let config = config.to_string_lossy().into_owned();
+    // An official, with only the config file.
+    let out = qrid(
+        &[
+            "official",
+            "create",
+            "--config",
+            &config,
+            "--username",
+            "cfg.official",
+            "--full-name",
+            "Nguyễn Văn Cấu Hình",
+            "--title",
+            "Chủ tịch",
+            "--agency",
+            "UBND xã Đông Hội",
+        ],
+        Some(b"a-long-enough-password\n"),
+    );
+    let (code, stdout, stderr) = parts(&out);
+    assert_eq!(code, 0, "{stderr}");
+    let j: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let signer = j["signer_credential_id"].as_str().unwrap();
+    assert_eq!(
+        w.db.credential_status_uri(signer),
+        "http://127.0.0.1:18555/v1/status-lists/1"
+    );
+    // Bulk issuance, with the file through the environment as an operator's unit file would.
+    let input = w.path("few.jsonl");
+    std::fs::write(&input, format!("{}\n", CITIZEN.replace('\n', ""))).unwrap();
+    let out = Command::new(qrid_bin())
+        .args(["bulk-issue", "--quiet", "--input", input.to_str().unwrap()])
+        .env("QRID_CONFIG", &config)
+        .output()
+        .unwrap();
+    let (code, _, stderr) = parts(&out);
+    assert_eq!(code, 0, "{stderr}");
+    let manifest = std::fs::read_to_string(w.path("few.jsonl.issued.csv")).unwrap();
+    let credential = manifest.lines().nth(1).unwrap().rsplit(',').next().unwrap();
+    assert_eq!(
+        w.db.credential_status_uri(credential),
+        "http://127.0.0.1:18555/v1/status-lists/1"
+    );
+    // A flag still overrides the file, as for serve.
+    let other = w.path("other.jsonl");
+    std::fs::write(
+        &other,
+        format!(
+            "{}\n",
+            CITIZEN.replace('\n', "").replace("001099012345", "001099054321")
+        ),
+    )
+    .unwrap();
+    let out = qrid(
+        &[
+            "bulk-issue",
+            "--quiet",
+            "--config",
+            &config,
+            "--public-url",
+            "https://id.example.vn",
+            "--input",
+            other.to_str().unwrap(),
+        ],
+        None,
+    );
+    let (code, _, stderr) = parts(&out);
+    assert_eq!(code, 0, "{stderr}");
+    let manifest = std::fs::read_to_string(w.path("other.jsonl.issued.csv")).unwrap();
+    let credential = manifest.lines().nth(1).unwrap().rsplit(',').next().unwrap();
+    assert_eq!(
+        w.db.credential_status_uri(credential),
+        "https://id.example.vn/v1/status-lists/1"
+    );
+}
+
+/// Officers and clients are disabled, enabled and reset from the command line, and the change
+/// holds at once on every node of the database (two nodes here), with no restart.
+fn accounts_change_at_once_on_every_node(backend: Backend) {
+    let w = World::new(backend);
+    let a = w.start();
+    let b = w.start();
+    let url = w.db.url();
+    let cli = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--database-url", &url]);
+        let (code, out, err) = parts(&qrid(&all, stdin));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        (out, err)
+    };
+    let me = |s: &qrid_e2e::service::Service, t: &str| {
+        http(
+            "GET",
+            &format!("{}/v1/citizens/0123456789abcdef", s.url),
+            Auth::Bearer(t),
+            Body::None,
+        )
+        .status
+    };
+    // A token from node a works on both nodes (404: no such citizen, but authorised).
+    let t = token(&a, "alice");
+    assert_eq!((me(&a, &t), me(&b, &t)), (404, 404));
+
+    // The list shows who exists, without hashes.
+    let (out, _) = cli(&["officer", "list"], None);
+    assert!(out.contains("\"username\":\"alice\"") && out.contains("\"role\":\"issuer\""), "{out}");
+    assert!(!out.contains("argon2"), "{out}");
+
+    // Disabled: the token ends on both nodes, and sign-in is refused.
+    cli(&["officer", "disable", "alice"], None);
+    assert_eq!((me(&a, &t), me(&b, &t)), (401, 401));
+    let login = |s: &qrid_e2e::service::Service, password: &str| {
+        let body = json!({"username": "alice", "password": password}).to_string();
+        http("POST", &format!("{}/v1/auth/token", s.url), Auth::None, Body::Json(&body)).status
+    };
+    assert_eq!(login(&b, PASSWORD), 401);
+    // Enabled again: sign-in works, the old token stays ended.
+    cli(&["officer", "enable", "alice"], None);
+    assert_eq!(me(&b, &t), 401);
+    let t2 = token(&b, "alice");
+    assert_eq!(me(&a, &t2), 404);
+    // A reset password: the old one and its tokens end everywhere.
+    cli(
+        &["officer", "reset-password", "alice"],
+        Some(b"a brand new passphrase\n"),
+    );
+    assert_eq!((me(&a, &t2), me(&b, &t2)), (401, 401));
+    assert_eq!(login(&a, PASSWORD), 401);
+    assert_eq!(login(&a, "a brand new passphrase"), 200);
+
+    // A client: disabled, then its secret reset.
+    let verify = |s: &qrid_e2e::service::Service, auth: Auth<'_>| {
+        http(
+            "POST",
+            &format!("{}/v1/verify", s.url),
+            auth,
+            Body::Json(r#"{"payload": "NOT-A-CREDENTIAL"}"#),
+        )
+        .status
+    };
+    assert_eq!((verify(&a, w.client()), verify(&b, w.client())), (200, 200));
+    cli(&["client", "disable", &w.client_id], None);
+    assert_eq!((verify(&a, w.client()), verify(&b, w.client())), (401, 401));
+    cli(&["client", "enable", &w.client_id], None);
+    assert_eq!(verify(&b, w.client()), 200);
+    let (out, _) = cli(&["client", "reset-secret", &w.client_id], None);
+    let fresh: Value = serde_json::from_str(out.trim()).unwrap();
+    let secret = fresh["client_secret"].as_str().unwrap();
+    assert_ne!(secret, w.client_secret);
+    assert_eq!((verify(&a, w.client()), verify(&b, w.client())), (401, 401));
+    let new_auth = || Auth::Basic(&w.client_id, secret);
+    assert_eq!((verify(&a, new_auth()), verify(&b, new_auth())), (200, 200));
+
+    // An unknown account is named in the refusal.
+    let (code, _, err) = parts(&qrid(
+        &["officer", "disable", "nobody", "--database-url", &url],
+        None,
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("no officer nobody"), "{err}");
+    assert_eq!(a.stop(), 0);
+    assert_eq!(b.stop(), 0);
+}
+
+#[test]
+fn accounts_change_at_once_on_every_node_on_sqlite() {
+    accounts_change_at_once_on_every_node(Backend::Sqlite);
+}
+
+#[test]
+fn accounts_change_at_once_on_every_node_on_postgres() {
+    accounts_change_at_once_on_every_node(Backend::Postgres);
 }

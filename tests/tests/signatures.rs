@@ -505,6 +505,56 @@ fn official_flow(backend: Backend) {
     assert_eq!(hex::encode(stamp.digest), sha256_hex(&pdf_bytes));
     assert_eq!(stamp.signature_id, sig_id);
     assert_eq!(stamp.url, format!("{}/v1/signatures/{sig_id}", s.url));
+    // A counter checks the printed stamp offline with the trust list alone: from the image,
+    // and against the document in hand.
+    let trust = w.path("jwks.json").to_string_lossy().into_owned();
+    let (code, out, err) = parts(&qrid(
+        &[
+            "verify",
+            "--trust",
+            &trust,
+            "--image",
+            stamp_png.to_str().unwrap(),
+            "--document",
+            doc.to_str().unwrap(),
+        ],
+        None,
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["kind"], "signature_stamp", "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["signature_id"], sig_id.as_str());
+    assert_eq!(v["signer"]["name"], "Nguyễn Văn Minh");
+    assert_eq!(v["document"]["matches"], true);
+    assert_eq!(v["document"]["sha256"], sha256_hex(&pdf_bytes));
+    let other = w.path("other.pdf");
+    std::fs::write(&other, pdf("Quyet dinh so 119/QD-UBND")).unwrap();
+    let (code, out, _) = parts(&qrid(
+        &[
+            "verify",
+            "--trust",
+            &trust,
+            "--payload",
+            stamp_text,
+            "--document",
+            other.to_str().unwrap(),
+        ],
+        None,
+    ));
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["error"]["kind"], "document_mismatch", "{v}");
+    // A stamp whose signature does not check is refused, not shown.
+    let forged = format!("{}A", stamp_text);
+    let (code, out, _) = parts(&qrid(
+        &["verify", "--trust", &trust, "--payload", &forged],
+        None,
+    ));
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(v.get("signer").is_none(), "{v}");
     http(
         "GET",
         &format!("{}/v1/signatures/0123456789abcdef", s.url),
@@ -1234,5 +1284,65 @@ fn oversize_documents_are_refused_while_memory_stays_flat() {
         let p = r.problem(400, "invalid_multipart");
         assert!(p["detail"].as_str().unwrap().contains(detail), "{i}: {p}");
     }
+    assert_eq!(s.stop(), 0);
+}
+
+/// An official's TOTP is re-enrolled and the official disabled from the command line: the
+/// tokens held end at once, codes of the old secret stop working, and the new secret works.
+#[test]
+fn an_official_is_re_enrolled_and_disabled_at_once() {
+    let w = World::new(Backend::Sqlite);
+    let s = w.start();
+    let lan = create_official(&w, &s, "lan.tran", "Trần Thị Lan");
+    let url = w.db.url();
+    let key_dir = w.key_dir.to_string_lossy().into_owned();
+    let mine = |t: &str| {
+        http(
+            "GET",
+            &format!("{}/v1/officials/me/signatures", s.url),
+            Auth::Bearer(t),
+            Body::None,
+        )
+        .status
+    };
+    let step = fresh_step();
+    let t = bearer(&sign_in(&s, &lan, &totp(&lan.secret, step)));
+    assert_eq!(mine(&t), 200);
+
+    let admin = |args: &[&str]| {
+        let mut all = vec!["official"];
+        all.extend_from_slice(args);
+        all.extend(["--database-url", &url, "--key-dir", &key_dir]);
+        let (code, out, err) = parts(&qrid(&all, None));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    let out = admin(&["reset-totp", "lan.tran"]);
+    let j: Value = serde_json::from_str(out.trim()).unwrap();
+    let otpauth = j["otpauth_uri"].as_str().unwrap();
+    assert_ne!(otpauth, lan.otpauth);
+    let secret = base32_decode(
+        otpauth
+            .split("secret=")
+            .nth(1)
+            .and_then(|r| r.split('&').next())
+            .unwrap(),
+    );
+    assert_eq!(mine(&t), 401, "a token from before the re-enrolment still works");
+    // The replay counter was reset with the secret, so the next step is acceptable: only the
+    // secret decides. The old one is refused, the new one accepted.
+    sign_in(&s, &lan, &totp(&lan.secret, step + 1)).problem(401, "unauthorized");
+    let renewed = OfficialAccount { secret, ..lan };
+    let t2 = bearer(&sign_in(&s, &renewed, &totp(&renewed.secret, step + 1)));
+    assert_eq!(mine(&t2), 200);
+
+    // Disabled: the token ends at once.
+    admin(&["disable", "lan.tran"]);
+    assert_eq!(mine(&t2), 403);
+    let (_, listed, _) = parts(&qrid(&["official", "list", "--database-url", &url], None));
+    assert!(
+        listed.contains("\"username\":\"lan.tran\"") && listed.contains("\"disabled\":true"),
+        "{listed}"
+    );
     assert_eq!(s.stop(), 0);
 }

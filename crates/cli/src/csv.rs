@@ -44,6 +44,16 @@ pub fn split(line: &str) -> Result<Vec<String>> {
     Ok(fields)
 }
 
+/// One CSV field as [`split`] reads it back: quoted (quotes doubled) when it holds a comma, a
+/// quote or a line break, as is otherwise.
+pub fn quote(field: &str) -> std::borrow::Cow<'_, str> {
+    if field.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", field.replace('"', "\"\"")).into()
+    } else {
+        field.into()
+    }
+}
+
 /// Maps a CSV record onto the claims input by the header's column names (the JSON field
 /// names); empty cells are absent claims; unknown columns are refused.
 pub fn to_input(header: &[String], line: &str) -> Result<CitizenInput> {
@@ -69,6 +79,14 @@ pub fn to_input(header: &[String], line: &str) -> Result<CitizenInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_round_trips_through_split() {
+        for field in ["plain", "a,b", "say \"hi\"", "", "\"", ",\","] {
+            let line = format!("{},{}", quote(field), quote("x"));
+            assert_eq!(split(&line).unwrap(), vec![field.to_owned(), "x".to_owned()]);
+        }
+    }
 
     #[test]
     fn quoted_fields_and_errors() {

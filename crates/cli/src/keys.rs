@@ -122,6 +122,26 @@ pub fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Opens an owner-only file for appending, creating it if missing (an existing one is tightened
+/// to owner-only); `true` with it if it was empty, so that the caller writes a header once.
+pub fn append_private(path: &Path) -> Result<(std::fs::File, bool)> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let f = opts
+        .open(path)
+        .with_context(|| format!("cannot open {} for appending", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} owner-only", path.display()))?;
+    }
+    let empty = f.metadata()?.len() == 0;
+    Ok((f, empty))
+}
+
 /// Reads an issuer key file (PKCS#8 PEM).
 pub fn load_key(path: &Path) -> Result<IssuerKey> {
     let pem = crate::input::read_file(path, 64 * 1024, "key file")?;

@@ -2,12 +2,14 @@
 //! writes files, and calls the libraries. Exit codes: 0 success (every credential valid), 1 some
 //! credential invalid or some input line refused, 2 usage or I/O error.
 
+mod accounts;
 mod csv;
 mod input;
 mod keys;
 mod official;
 mod offline;
 mod service;
+mod settings;
 mod signature;
 mod wallet;
 

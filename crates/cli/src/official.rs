@@ -2,7 +2,8 @@
 //! sealed here (it never leaves the service's database in the clear), a signer credential
 //! signed by the issuer key, and TOTP enrolment shown once.
 
-use crate::service::{connect, read_secret_line, runtime, valid_username, DEFAULT_DB};
+use crate::service::{connect, read_secret_line, runtime, valid_username};
+use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::Official;
@@ -17,6 +18,18 @@ pub enum OfficialCommand {
     /// Create an official: password on standard input; prints the TOTP enrolment (an
     /// otpauth:// URI and its QR) once, and the official's id, key id and signer credential.
     Create(CreateArgs),
+    /// List officials: username, full name, disabled, created (JSON lines; no secrets).
+    List(SharedArgs),
+    /// Disable an official: sign-in and signing refused, tokens and signing sessions ended,
+    /// on every node at once.
+    Disable(crate::accounts::Target),
+    /// Enable a disabled official (tokens and sessions from before stay ended).
+    Enable(crate::accounts::Target),
+    /// Replace an official's password (standard input); tokens and signing sessions end.
+    ResetPassword(crate::accounts::Target),
+    /// Re-enrol an official's TOTP (a lost phone): a new secret shown once; tokens and signing
+    /// sessions end, and codes of the old secret stop working.
+    ResetTotp(crate::accounts::Target),
 }
 
 #[derive(Args)]
@@ -33,31 +46,28 @@ pub struct CreateArgs {
     /// The agency the official signs for.
     #[arg(long)]
     agency: String,
-    #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
-    database_url: String,
-    /// Directory with issuer.key.pem (certifies the official's key) and kek.key (seals it).
-    #[arg(long, env = "QRID_KEY_DIR", default_value = "keys-dev")]
-    key_dir: PathBuf,
-    #[arg(long, env = "QRID_ISSUER", default_value = "VN")]
-    issuer: String,
-    /// Must be the service's public URL: the signer credential references its status lists.
-    #[arg(long, env = "QRID_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-    public_url: String,
-    #[arg(long, env = "QRID_STATUS_LIST_SIZE", default_value_t = 65_536)]
-    status_list_size: u32,
+    #[command(flatten)]
+    shared: SharedArgs,
     /// Days the signer credential is valid.
     #[arg(long, default_value_t = SIGNER_DAYS, value_parser = clap::value_parser!(u32).range(1..=3650))]
     valid_days: u32,
     /// Also write the TOTP enrolment QR as a PNG here (mode 0600: it holds the secret).
     #[arg(long)]
     totp_qr: Option<PathBuf>,
-    /// Production: refuse the development keys.
-    #[arg(long, env = "QRID_PRODUCTION")]
-    production: bool,
 }
 
 pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
-    let OfficialCommand::Create(a) = cmd;
+    use crate::accounts::{change, list, Action};
+    use qrid_store::AccountKind::Official as Kind;
+    let a = match cmd {
+        OfficialCommand::Create(a) => a,
+        OfficialCommand::List(shared) => return list(Kind, &shared),
+        OfficialCommand::Disable(t) => return change(Kind, Action::Disable, t),
+        OfficialCommand::Enable(t) => return change(Kind, Action::Enable, t),
+        OfficialCommand::ResetPassword(t) => return change(Kind, Action::ResetPassword, t),
+        OfficialCommand::ResetTotp(t) => return change(Kind, Action::ResetTotp, t),
+    };
+    let config = a.shared.load()?;
     if !valid_username(&a.username) {
         bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
     }
@@ -67,12 +77,12 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
     if password.chars().count() < 12 {
         bail!("password must be at least 12 characters");
     }
-    let issuer_key = qrid_server::state::load_issuer_key(&a.key_dir)?;
+    let issuer_key = qrid_server::state::load_issuer_key(&config.key_dir)?;
     let is_dev = issuer_key.kid().to_string() == qrid_server::config::DEV_KID.trim();
-    if is_dev && a.production {
+    if is_dev && config.production {
         bail!("production mode refuses the development issuer key");
     }
-    let kek = qrid_server::custody::Kek::load(&a.key_dir, a.production)?;
+    let kek = qrid_server::custody::Kek::load(&config.key_dir, config.production)?;
     if is_dev || kek.is_development() {
         eprintln!("qrid: WARNING: development keys: this official's signatures prove nothing");
     }
@@ -81,23 +91,23 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
         &a.username,
         &details,
         &password,
-        &format!("qrid {}", a.issuer),
+        &format!("qrid {}", config.issuer),
     )
     .map_err(|e| anyhow::anyhow!("cannot provision the official: {e}"))?;
-    let public_url = a.public_url.trim_end_matches('/').to_owned();
+    let public_url = config.public_url.trim_end_matches('/').to_owned();
     let at = qrid_server::state::now();
     let terms = IssueTerms {
-        issuer: &a.issuer,
+        issuer: &config.issuer,
         public_url: &public_url,
         issued_at: at,
         valid_days: a.valid_days,
     };
     let new = &provisioned.official;
     let (record, credential) = runtime()?.block_on(async {
-        let store = connect(&a.database_url).await?;
+        let store = connect(&config.database_url).await?;
         qrid_server::state::register_key(&store, &issuer_key).await?;
         let r = store
-            .create_official(new, a.status_list_size, "cli", at, |id, slot| {
+            .create_official(new, config.status_list_size, "cli", at, |id, slot| {
                 sign_signer_credential(&issuer_key, terms, id, new, slot)
             })
             .await;
@@ -142,7 +152,7 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
 /// The symbol in Unicode half blocks, two rows of modules per line, with a quiet zone. Light
 /// modules are drawn as blocks and dark ones as blanks, so that on the usual dark terminal the
 /// code shows dark on light, as scanners expect.
-fn terminal_qr(s: &qrid_qr::Symbol) -> String {
+pub(crate) fn terminal_qr(s: &qrid_qr::Symbol) -> String {
     let n = s.modules() as isize;
     let q = 2isize;
     let dark = |x: isize, y: isize| {

@@ -161,6 +161,62 @@ pub fn qr(args: QrArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The trust list file.
+pub(crate) fn load_jwks(trust: &Path) -> Result<Jwks> {
+    Jwks::from_json(&read_file(
+        trust,
+        qrid_credential::MAX_JWKS_BYTES as u64,
+        "trust list",
+    )?)
+    .with_context(|| format!("trust list {}", trust.display()))
+}
+
+/// A signature stamp (`QS1:`) checked offline: the issuer's signature over it against `trust`,
+/// and, given the document's SHA-256, whether the stamp is for that document. The stamp is
+/// the issuer's word on who signed what and when; the signature itself and its current status
+/// are at the record URL it names (`qrid verify-signature` or `GET` that URL).
+fn stamp_verdict(text: &str, trust: &Jwks, document: Option<&[u8; 32]>) -> (bool, String) {
+    let stamp = match qrid_credential::Stamp::verify(text, trust) {
+        Ok(s) => s,
+        Err(e) => {
+            let j = serde_json::json!({
+                "valid": false, "kind": "signature_stamp",
+                "error": {"kind": e.kind(), "message": e.to_string()},
+            });
+            return (false, j.to_string());
+        }
+    };
+    let matches = document.map(|d| d == &stamp.digest);
+    let mut signer = serde_json::json!({"name": stamp.signer.as_str()});
+    if let Some((title, agency)) = &stamp.role {
+        signer["title"] = title.as_str().into();
+        signer["agency"] = agency.as_str().into();
+    }
+    let mut j = serde_json::json!({
+        "valid": matches != Some(false),
+        "kind": "signature_stamp",
+        "signature_id": stamp.signature_id,
+        "record_url": stamp.url,
+        "signer": signer,
+        "signing_time": qrid_credential::format_utc(stamp.signed_at),
+        "document": {
+            "name": stamp.document_name.as_str(),
+            "sha256": hex::encode(stamp.digest),
+        },
+        "note": "the issuer's stamp, checked offline: for the signature and its current status, fetch record_url",
+    });
+    if let Some(m) = matches {
+        j["document"]["matches"] = m.into();
+        if !m {
+            j["error"] = serde_json::json!({
+                "kind": "document_mismatch",
+                "message": "the stamp is for another document (its SHA-256 differs)",
+            });
+        }
+    }
+    (matches != Some(false), j.to_string())
+}
+
 /// A verifier over the trust list file and the status list tokens (checked against it at
 /// `now`); status is required when any list is given.
 pub(crate) fn load_verifier(
@@ -170,12 +226,7 @@ pub(crate) fn load_verifier(
     skew: i64,
     max_status_age: i64,
 ) -> Result<Verifier> {
-    let jwks = Jwks::from_json(&read_file(
-        trust,
-        qrid_credential::MAX_JWKS_BYTES as u64,
-        "trust list",
-    )?)
-    .with_context(|| format!("trust list {}", trust.display()))?;
+    let jwks = load_jwks(trust)?;
     let trust_store =
         TrustStore::from_jwks(&jwks).with_context(|| format!("trust list {}", trust.display()))?;
     let mut cache = StatusCache::default();
@@ -217,6 +268,10 @@ pub struct VerifyArgs {
     /// Oldest status list accepted, seconds since it was issued.
     #[arg(long, default_value_t = 48 * 3600)]
     max_status_age: i64,
+    /// The signed document, for signature stamps (`QS1:`): the verdict says whether the stamp
+    /// is for this document.
+    #[arg(long)]
+    document: Option<PathBuf>,
 }
 
 pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
@@ -228,7 +283,15 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
         args.skew,
         args.max_status_age,
     )?;
+    let jwks = load_jwks(&args.trust)?;
+    let document: Option<[u8; 32]> = match &args.document {
+        Some(path) => Some(crate::signature::hash_file(path)?),
+        None => None,
+    };
     let check = |payload: &str| -> (bool, String) {
+        if payload.starts_with(qrid_credential::payload::prefix::SIGNATURE_STAMP) {
+            return stamp_verdict(payload, &jwks, document.as_ref());
+        }
         let json = match verifier.verify(payload, now) {
             Ok(v) => (v.is_valid(), v.to_json()),
             Err(e) => (false, e.to_json()),

@@ -4,9 +4,10 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::{CitizenInput, IssuerKey};
 use qrid_server::state::{sign_credential, IssueTerms};
+use crate::settings::SharedArgs;
 use qrid_server::{Config, Settings};
 use qrid_store::{IssuedRow, NewCitizen, Role, Store};
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,34 +22,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub(crate) const DEFAULT_DB: &str = "sqlite:data/qrid.db";
 
 #[derive(Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default 127.0.0.1:8080].
-    #[arg(long, env = "QRID_LISTEN")]
-    listen: Option<String>,
-    /// sqlite:PATH or postgres://… [default sqlite:data/qrid.db].
-    #[arg(long, env = "QRID_DATABASE_URL")]
-    database_url: Option<String>,
-    /// TOML config file (keys as the long flags, with underscores).
-    #[arg(long, env = "QRID_CONFIG")]
-    config: Option<PathBuf>,
-    /// Directory holding issuer.key.pem [default keys-dev].
-    #[arg(long, env = "QRID_KEY_DIR")]
-    key_dir: Option<PathBuf>,
-    /// The `iss` of credentials [default VN].
-    #[arg(long, env = "QRID_ISSUER")]
-    issuer: Option<String>,
-    /// Public base URL of this service; status list URIs are built on it [default http://LISTEN].
-    #[arg(long, env = "QRID_PUBLIC_URL")]
-    public_url: Option<String>,
-    /// Entries per status list [default 65536].
-    #[arg(long, env = "QRID_STATUS_LIST_SIZE")]
-    status_list_size: Option<u32>,
-    /// Production mode: refuses development keys and missing settings.
-    #[arg(long, env = "QRID_PRODUCTION")]
-    production: bool,
+    #[command(flatten)]
+    shared: SharedArgs,
     /// Tolerated clock difference with credential issuers, seconds [default 300].
     #[arg(long, env = "QRID_CLOCK_SKEW")]
     clock_skew: Option<i64>,
@@ -110,35 +88,22 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let flags = Settings {
-        listen: args.listen,
-        database_url: args.database_url,
-        key_dir: args.key_dir,
-        issuer: args.issuer,
-        public_url: args.public_url,
-        status_list_size: args.status_list_size,
-        credential_days: None,
+    let own = Settings {
         clock_skew: args.clock_skew,
         sqlite_max_bytes: args.sqlite_max_bytes,
         header_timeout: args.header_timeout,
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
         drain_timeout: args.drain_timeout,
-        // Secrets come from the environment or the file, never from a flag others can see in ps.
-        token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
-        production: args.production.then_some(true),
         login_attempts_per_minute: args.login_attempts_per_minute,
         login_burst: args.login_burst,
         authorize_per_minute: args.authorize_per_minute,
         authorize_burst: args.authorize_burst,
         max_pending_logins_per_client: args.max_pending_logins_per_client,
         max_pending_logins: args.max_pending_logins,
+        ..Settings::default()
     };
-    let file = match &args.config {
-        Some(p) => Settings::from_toml_file(p)?,
-        None => Settings::default(),
-    };
-    let config = Config::load(flags.or(file))?;
+    let config = Config::load(args.shared.settings_with(own)?)?;
     let backend = if config.database_url.starts_with("sqlite:") {
         "SQLite"
     } else {
@@ -165,13 +130,36 @@ pub enum OfficerCommand {
         /// admin, issuer or auditor.
         #[arg(long)]
         role: String,
-        #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
-        database_url: String,
+        #[command(flatten)]
+        shared: SharedArgs,
     },
+    /// List officers: username, role, disabled, created (JSON lines; no hashes).
+    List(SharedArgs),
+    /// Disable an officer: sign-in refused and their tokens ended, on every node at once.
+    Disable(crate::accounts::Target),
+    /// Enable a disabled officer (tokens from before stay ended).
+    Enable(crate::accounts::Target),
+    /// Replace an officer's password (standard input, as for create); earlier tokens end.
+    ResetPassword(crate::accounts::Target),
 }
 
-/// Reads one line (a password or secret) from stdin, at most 1 KiB.
+/// Reads one line (a password or secret) from stdin, at most 1 KiB. On a terminal it asks for
+/// it, twice, with the echo off, so that the password is neither shown nor mistyped; from a
+/// pipe it reads one line without a prompt.
 pub(crate) fn read_secret_line() -> Result<zeroize::Zeroizing<String>> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return read_line_limited();
+    }
+    let first = prompt_hidden("Password (not shown): ")?;
+    let again = prompt_hidden("Password again: ")?;
+    if *first != *again {
+        bail!("the two passwords differ; nothing was changed");
+    }
+    Ok(first)
+}
+
+fn read_line_limited() -> Result<zeroize::Zeroizing<String>> {
     let mut buf = zeroize::Zeroizing::new(String::new());
     std::io::stdin()
         .lock()
@@ -185,12 +173,48 @@ pub(crate) fn read_secret_line() -> Result<zeroize::Zeroizing<String>> {
     Ok(trimmed)
 }
 
+/// Prompts on stderr and reads a line from the terminal with its echo off, restoring the
+/// terminal's settings afterwards (also when the read fails).
+fn prompt_hidden(prompt: &str) -> Result<zeroize::Zeroizing<String>> {
+    eprint!("{prompt}");
+    #[cfg(unix)]
+    {
+        use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).context("cannot read the terminal's settings")?;
+        let mut quiet = saved.clone();
+        quiet.local_modes.remove(LocalModes::ECHO);
+        // Keep the line ending visible, so the next prompt starts on its own line.
+        quiet.local_modes.insert(LocalModes::ECHONL);
+        tcsetattr(&stdin, OptionalActions::Drain, &quiet)
+            .context("cannot turn the terminal's echo off")?;
+        let line = read_line_limited();
+        let restored = tcsetattr(&stdin, OptionalActions::Drain, &saved);
+        let line = line?;
+        restored.context("cannot restore the terminal's settings")?;
+        Ok(line)
+    }
+    #[cfg(not(unix))]
+    {
+        read_line_limited()
+    }
+}
+
 pub fn officer(cmd: OfficerCommand) -> Result<ExitCode> {
-    let OfficerCommand::Create {
-        username,
-        role,
-        database_url,
-    } = cmd;
+    use crate::accounts::{change, list, Action};
+    use qrid_store::AccountKind::Officer;
+    let (username, role, shared) = match cmd {
+        OfficerCommand::Create {
+            username,
+            role,
+            shared,
+        } => (username, role, shared),
+        OfficerCommand::List(shared) => return list(Officer, &shared),
+        OfficerCommand::Disable(t) => return change(Officer, Action::Disable, t),
+        OfficerCommand::Enable(t) => return change(Officer, Action::Enable, t),
+        OfficerCommand::ResetPassword(t) => return change(Officer, Action::ResetPassword, t),
+    };
+    let database_url = shared.load()?.database_url;
     let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
     if !valid_username(&username) {
         bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
@@ -225,9 +249,8 @@ pub(crate) fn valid_username(username: &str) -> bool {
 
 pub(crate) async fn connect(url: &str) -> Result<Store> {
     // The store creates a missing SQLite directory and file, owner-only.
-    Store::connect(url)
-        .await
-        .with_context(|| "cannot open the database".to_string())
+    // The store's error names the database and why, once.
+    Ok(Store::connect(url).await?)
 }
 
 #[derive(Subcommand)]
@@ -235,6 +258,14 @@ pub enum ClientCommand {
     /// Register a client; prints client_id and client_secret once (only a digest is stored).
     /// Portal services that log citizens in (OpenID Connect) also give their redirect URIs.
     Create(ClientArgs),
+    /// List clients: client_id, name, disabled, created (JSON lines; no secrets).
+    List(SharedArgs),
+    /// Disable a client: its next request is refused, on every node.
+    Disable(crate::accounts::Target),
+    /// Enable a disabled client.
+    Enable(crate::accounts::Target),
+    /// Replace a client's secret: prints the new one once; the old one stops working at once.
+    ResetSecret(crate::accounts::Target),
 }
 
 #[derive(Args)]
@@ -242,8 +273,8 @@ pub struct ClientArgs {
     /// The name citizens see on the login page and in their wallet.
     #[arg(long)]
     name: String,
-    #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
-    database_url: String,
+    #[command(flatten)]
+    shared: SharedArgs,
     /// An exact redirect URI (repeatable). Without one the client can only call /v1/verify.
     #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
@@ -266,11 +297,30 @@ pub struct ClientArgs {
     jwks: Option<std::path::PathBuf>,
 }
 
+/// A new client secret (256 random bits, base64url) and the SHA-256 that is stored.
+pub(crate) fn new_client_secret() -> (zeroize::Zeroizing<String>, [u8; 32]) {
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, secret.as_mut());
+    use base64::Engine;
+    let secret = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()),
+    );
+    let digest = qrid_server::auth::secret_digest(&secret);
+    (secret, digest)
+}
+
 pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
-    let ClientCommand::Create(args) = cmd;
-    let ClientArgs {
-        name, database_url, ..
-    } = &args;
+    use crate::accounts::{change, list, Action};
+    use qrid_store::AccountKind::Client;
+    let args = match cmd {
+        ClientCommand::Create(args) => args,
+        ClientCommand::List(shared) => return list(Client, &shared),
+        ClientCommand::Disable(t) => return change(Client, Action::Disable, t),
+        ClientCommand::Enable(t) => return change(Client, Action::Enable, t),
+        ClientCommand::ResetSecret(t) => return change(Client, Action::ResetSecret, t),
+    };
+    let ClientArgs { name, shared, .. } = &args;
+    let database_url = &shared.load()?.database_url;
     if name.trim().is_empty() || name.chars().count() > 200 {
         bail!("name must be 1 to 200 characters");
     }
@@ -299,15 +349,9 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
         settings.token_endpoint_auth_method == qrid_server::oidc::client::AuthMethod::PrivateKeyJwt;
     let settings = serde_json::to_string(&settings)?;
     let mut id = [0u8; 8];
-    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, secret.as_mut());
     let client_id = format!("c_{}", hex::encode(id));
-    use base64::Engine;
-    let secret = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()),
-    );
-    let digest = qrid_server::auth::secret_digest(&secret);
+    let (secret, digest) = new_client_secret();
     runtime()?.block_on(async {
         let store = connect(database_url).await?;
         store
@@ -337,18 +381,23 @@ pub enum KeyCommand {
     /// Running nodes trust the new key within seconds, and sign with it once their key
     /// directory holds it. One rotation at a time per directory (a lock file).
     Rotate {
-        #[arg(long, env = "QRID_KEY_DIR")]
-        key_dir: PathBuf,
-        #[arg(long, env = "QRID_DATABASE_URL", default_value = DEFAULT_DB)]
-        database_url: String,
+        #[command(flatten)]
+        shared: SharedArgs,
     },
 }
 
 pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
-    let KeyCommand::Rotate {
+    let KeyCommand::Rotate { shared } = cmd;
+    // The development keys are public and committed: a rotation must name its key directory
+    // (flag, environment or file), never fall back to keys-dev/.
+    if shared.settings_with(Settings::default())?.key_dir.is_none() {
+        bail!("key rotate needs the key directory: --key-dir, QRID_KEY_DIR or key_dir in the config file (it never rotates the development keys in keys-dev/)");
+    }
+    let Config {
         key_dir,
         database_url,
-    } = cmd;
+        ..
+    } = shared.load()?;
     let current = key_dir.join("issuer.key.pem");
     // One rotation at a time per key directory: two at once both read the same outgoing key,
     // and the loser's files overwrote the winner's.
@@ -415,39 +464,44 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
 
 #[derive(Args)]
 pub struct BulkArgs {
-    #[arg(long, env = "QRID_DATABASE_URL")]
-    database_url: String,
+    #[command(flatten)]
+    shared: SharedArgs,
     /// citizens.csv (header row with the claim names) or citizens.jsonl (one object per line).
     #[arg(long)]
     input: PathBuf,
-    #[arg(long, env = "QRID_KEY_DIR", default_value = "keys-dev")]
-    key_dir: PathBuf,
-    #[arg(long, env = "QRID_ISSUER", default_value = "VN")]
-    issuer: String,
-    /// Must be the service's public URL: credentials reference its status lists.
-    #[arg(long, env = "QRID_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-    public_url: String,
-    #[arg(long, env = "QRID_STATUS_LIST_SIZE", default_value_t = 65_536)]
-    status_list_size: u32,
-    #[arg(long, default_value_t = 3650, value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    valid_days: u32,
+    /// Days each credential is valid [default: the service's credential_days, 3650].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    valid_days: Option<u32>,
     /// Citizens per transaction. Larger batches write each index page fewer times (random
     /// ids touch pages all over the indexes): 10000 runs ~35% faster than 2000 on SQLite.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     batch: u32,
+    /// Where to record what was issued, one CSV row per credential (input line, id number,
+    /// credential id), appended after each batch is committed; owner-only, since it holds id
+    /// numbers [default: the input's path with `.issued.csv` added].
+    #[arg(long)]
+    manifest: Option<PathBuf>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
 }
 
+/// A batch on its way to the writer: the rows, and the input line of each.
+type Batch = (Vec<IssuedRow>, Vec<usize>);
+
 pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
-    let key = qrid_server::state::load_issuer_key(&args.key_dir)?;
+    let config = args.shared.load()?;
+    let key = qrid_server::state::load_issuer_key(&config.key_dir)?;
     if key.kid().to_string() == qrid_server::config::DEV_KID.trim() {
+        if config.production {
+            bail!("production mode refuses the development issuer key");
+        }
         eprintln!(
             "qrid: WARNING: signing with the DEVELOPMENT key in {} — not for real credentials",
-            args.key_dir.display()
+            config.key_dir.display()
         );
     }
+    let valid_days = args.valid_days.unwrap_or(config.credential_days);
     let is_csv = args
         .input
         .extension()
@@ -467,7 +521,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let public_url = args.public_url.trim_end_matches('/').to_owned();
+    let public_url = config.public_url.trim_end_matches('/').to_owned();
     let header: Option<Vec<String>> = if is_csv {
         let mut first = String::new();
         reader.read_line(&mut first)?;
@@ -475,23 +529,51 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    let manifest_path = args.manifest.clone().unwrap_or_else(|| {
+        let mut p = args.input.clone().into_os_string();
+        p.push(".issued.csv");
+        PathBuf::from(p)
+    });
+    // Opened before anything is issued, so that a run never issues what it cannot record.
+    let (mut manifest, new_manifest) = crate::keys::append_private(&manifest_path)?;
+    if new_manifest {
+        writeln!(manifest, "line,id_number,credential_id")?;
+    }
     let rt = runtime()?;
-    let store = rt.block_on(connect(&args.database_url))?;
+    let store = rt.block_on(connect(&config.database_url))?;
     rt.block_on(qrid_server::state::register_key(&store, &key))?;
     // Pipelined: this thread parses, filters, reserves slots and signs batch k+1 (on every
     // core) while the writer thread stores batch k, so the database and the signatures
     // overlap instead of taking turns.
-    let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Vec<IssuedRow>>(1);
+    let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Batch>(1);
     let writer = {
         let store = store.clone();
         let handle = rt.handle().clone();
+        let manifest_path = manifest_path.clone();
         std::thread::spawn(move || -> Result<usize> {
             let mut written = 0;
-            for rows in from_reader {
+            let mut out = std::io::BufWriter::new(manifest);
+            for (rows, lines) in from_reader {
                 written += handle
                     .block_on(store.insert_issued(&rows, "bulk-issue", now()))
                     .context("storing a batch (nothing of it was stored; run again to continue)")?;
+                // Committed: only now does it go into the manifest, so the manifest never names
+                // a credential that does not exist.
+                for (row, line) in rows.iter().zip(&lines) {
+                    writeln!(
+                        out,
+                        "{line},{},{}",
+                        crate::csv::quote(row.citizen.citizen.id_number.as_str()),
+                        row.credential.id
+                    )?;
+                }
+                out.flush()
+                    .with_context(|| format!("writing {}", manifest_path.display()))?;
             }
+            out.into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()
+                .with_context(|| format!("writing {}", manifest_path.display()))?;
             Ok(written)
         })
     };
@@ -505,6 +587,9 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     let mut failed: Option<anyhow::Error> = None;
     loop {
         let mut batch = Vec::with_capacity(args.batch as usize);
+        // The input line of each id number in this batch (the first, as the store keeps it).
+        let mut lines_of: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
         while batch.len() < args.batch as usize {
             match crate::input::next_line(&mut reader, qrid_credential::MAX_INPUT_JSON)? {
                 None => break,
@@ -525,7 +610,12 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
                         crate::input::Line::Refused(why) => Err(anyhow::anyhow!(why)),
                     };
                     match parsed.and_then(|i| i.to_citizen().map_err(anyhow::Error::from)) {
-                        Ok(citizen) => batch.push(NewCitizen { citizen }),
+                        Ok(citizen) => {
+                            lines_of
+                                .entry(citizen.id_number.as_str().to_owned())
+                                .or_insert(n);
+                            batch.push(NewCitizen { citizen });
+                        }
                         Err(e) => {
                             refused += 1;
                             bar.suspend(|| eprintln!("qrid: line {n}: {e:#}"));
@@ -549,12 +639,12 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
             .collect();
         skipped += total - fresh.len();
         let at = now();
-        let slots = rt.block_on(store.reserve_slots(fresh.len(), args.status_list_size, at))?;
+        let slots = rt.block_on(store.reserve_slots(fresh.len(), config.status_list_size, at))?;
         let terms = IssueTerms {
-            issuer: &args.issuer,
+            issuer: &config.issuer,
             public_url: &public_url,
             issued_at: at,
-            valid_days: args.valid_days,
+            valid_days,
         };
         let rows: Result<Vec<IssuedRow>, String> = {
             use rayon::prelude::*;
@@ -587,7 +677,16 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         if in_flight.len() > 3 {
             in_flight.pop_front();
         }
-        if to_writer.send(rows).is_err() {
+        let lines = rows
+            .iter()
+            .map(|r| {
+                lines_of
+                    .get(r.citizen.citizen.id_number.as_str())
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect();
+        if to_writer.send((rows, lines)).is_err() {
             break; // the writer stopped; its error is reported below
         }
         bar.set_position(read);
@@ -607,8 +706,9 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     }
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "qrid: {issued} issued, {skipped} already enrolled (skipped), {refused} refused, in {secs:.1} s ({:.0}/s)",
-        issued as f64 / secs.max(1e-9)
+        "qrid: {issued} issued, {skipped} already enrolled (skipped), {refused} refused, in {secs:.1} s ({:.0}/s); the credential ids are in {}",
+        issued as f64 / secs.max(1e-9),
+        manifest_path.display()
     );
     Ok(if refused == 0 {
         ExitCode::SUCCESS

@@ -15,7 +15,6 @@ use qrid_store::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const TOKEN_ISSUER: &str = "qrid-officer";
 
@@ -51,6 +50,10 @@ pub struct OfficerClaims {
     pub iss: String,
     /// Token id.
     pub jti: String,
+    /// The officer's token epoch when it was issued: a token of an earlier epoch (the officer
+    /// was disabled or their password reset since) is refused on every node.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 impl OfficerClaims {
@@ -123,6 +126,7 @@ pub async fn login(
         exp,
         iss: TOKEN_ISSUER.into(),
         jti: new_jti(),
+        epoch: officer.token_epoch,
     };
     // Fails closed: a login the audit table cannot show hands out no token.
     state
@@ -233,8 +237,22 @@ impl FromRequestParts<Arc<AppState>> for Officer {
         let token = value
             .strip_prefix("Bearer ")
             .ok_or_else(|| Problem::unauthorized("use Authorization: Bearer <token>"))?;
-        let claims = decode_bearer(state, token, TOKEN_ISSUER, "the token is not valid")?;
-        Ok(Officer(claims))
+        let claims: OfficerClaims =
+            decode_bearer(state, token, TOKEN_ISSUER, "the token is not valid")?;
+        // The account as it is now, on whichever node changed it: a disabled officer, a reset
+        // password or a changed role ends the tokens already handed out.
+        match state.store.officer(&claims.sub).await? {
+            Some(o)
+                if !o.disabled
+                    && o.token_epoch == claims.epoch
+                    && o.role.as_str() == claims.role =>
+            {
+                Ok(Officer(claims))
+            }
+            _ => Err(Problem::unauthorized(
+                "the token is no longer valid: the account was disabled or changed; sign in again",
+            )),
+        }
     }
 }
 
@@ -276,34 +294,20 @@ impl FromRequestParts<Arc<AppState>> for Client {
         let text = String::from_utf8(decoded).map_err(|_| unauthorized())?;
         let (id, secret) = text.split_once(':').ok_or_else(unauthorized)?;
         let digest = secret_digest(secret);
-        let cached = state.clients.lock().ok().and_then(|m| {
-            m.get(id)
-                .filter(|(_, at)| at.elapsed() < Duration::from_secs(60))
-                .map(|(d, _)| *d)
-        });
-        let stored = match cached {
-            Some(d) => d,
-            None => {
-                let Some(c) = state.store.client(id).await? else {
-                    return Err(unauthorized());
-                };
-                if c.disabled {
-                    return Err(unauthorized());
-                }
-                let d: [u8; 32] = c
-                    .secret_sha256
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| unauthorized())?;
-                if let Ok(mut m) = state.clients.lock() {
-                    if m.len() > 10_000 {
-                        m.clear();
-                    }
-                    m.insert(id.to_owned(), (d, Instant::now()));
-                }
-                d
-            }
+        // Read on every request, not cached: a disabled client or a reset secret is refused
+        // at once on every node (one indexed read, against the SHA-256 that authentication
+        // needs anyway).
+        let Some(c) = state.store.client(id).await? else {
+            return Err(unauthorized());
         };
+        if c.disabled {
+            return Err(unauthorized());
+        }
+        let stored: [u8; 32] = c
+            .secret_sha256
+            .as_slice()
+            .try_into()
+            .map_err(|_| unauthorized())?;
         if !constant_time_eq(&stored, &digest) {
             return Err(unauthorized());
         }

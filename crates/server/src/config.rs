@@ -237,25 +237,35 @@ impl Config {
     pub fn load(s: Settings) -> Result<Config> {
         let production = s.production.unwrap_or(false);
         if production {
-            for (name, missing) in [
+            // All at once: an operator fixing one per restart would restart six times.
+            let missing: Vec<String> = [
                 ("listen", s.listen.is_none()),
                 ("database_url", s.database_url.is_none()),
                 ("key_dir", s.key_dir.is_none()),
                 ("issuer", s.issuer.is_none()),
                 ("public_url", s.public_url.is_none()),
                 ("token_secret", s.token_secret.is_none()),
-            ] {
-                if missing {
-                    let how = if name == "token_secret" {
-                        "QRID_TOKEN_SECRET or the config file; never a flag"
-                    } else {
-                        "a flag, QRID_* or the config file"
-                    };
-                    bail!(
-                        "production mode needs an explicit {name} ({how}: QRID_{})",
+            ]
+            .into_iter()
+            .filter(|(_, missing)| *missing)
+            .map(|(name, _)| {
+                if name == "token_secret" {
+                    "token_secret (QRID_TOKEN_SECRET or the config file; never a flag)".to_owned()
+                } else {
+                    format!(
+                        "{name} (--{}, QRID_{} or the config file)",
+                        name.replace('_', "-"),
                         name.to_uppercase()
-                    );
+                    )
                 }
+            })
+            .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "production mode needs explicit settings, {} missing: {}",
+                    missing.len(),
+                    missing.join("; ")
+                );
             }
         }
         let listen: SocketAddr = s
@@ -443,6 +453,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("production mode needs"), "{err}");
+        // Every missing setting is named in the one refusal.
+        for name in [
+            "listen",
+            "database_url",
+            "key_dir",
+            "issuer",
+            "public_url",
+            "token_secret",
+        ] {
+            assert!(err.contains(name), "{name} not named: {err}");
+        }
+        assert!(err.contains("6 missing"), "{err}");
+        let err = Config::load(Settings {
+            production: Some(true),
+            listen: Some("127.0.0.1:8080".into()),
+            public_url: Some("https://id.example".into()),
+            ..Settings::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("4 missing"), "{err}");
+        assert!(!err.contains("listen") && !err.contains("public_url"), "{err}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod body;
 pub mod config;
 pub mod connections;
 pub mod custody;
-mod form;
+pub mod form;
 pub mod limit;
 pub mod lockout;
 mod metrics;
@@ -218,7 +218,19 @@ pub async fn serve(
         &qrid_store::StoreSettings::default().sqlite_max_bytes(config.sqlite_max_bytes),
     )
     .await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "another process already listens there".to_owned()
+            } else {
+                e.to_string()
+            };
+            anyhow::anyhow!(
+                "cannot listen on {}: {why}; choose another address with --listen or QRID_LISTEN (port 0 lets the system pick one)",
+                config.listen
+            )
+        })?;
     let mut config = config;
     let bound = listener.local_addr()?;
     if config.public_url == format!("http://{}", config.listen) && config.listen.port() == 0 {

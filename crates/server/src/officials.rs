@@ -74,6 +74,20 @@ pub fn provision(
     })
 }
 
+/// A new TOTP secret for an existing official (re-enrolment after a lost phone), sealed under
+/// `kek` and bound to the official's username and key as [`provision`] binds it; with the
+/// otpauth:// URI to show once.
+pub fn new_totp(
+    kek: &Kek,
+    username: &str,
+    kid: &str,
+    totp_issuer: &str,
+) -> (Vec<u8>, Zeroizing<String>) {
+    let secret = totp::generate_secret();
+    let sealed = kek.seal(Purpose::TotpSecret, &binding(username, kid), &secret);
+    (sealed, totp::otpauth_uri(totp_issuer, username, &secret))
+}
+
 /// Signs the signer credential of official `official_id` (whose details and key are in `o`)
 /// on status slot `slot`, as `Store::create_official` and `certify_official` store it.
 pub fn sign_signer_credential(
@@ -152,6 +166,9 @@ pub struct OfficialClaims {
     pub iss: String,
     /// Token id.
     pub jti: String,
+    /// The official's token epoch when it was issued (see [`current`]).
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// An authenticated official, from `Authorization: Bearer …` (a token of
@@ -314,6 +331,7 @@ pub async fn sign_in(
         exp,
         iss: TOKEN_ISSUER.into(),
         jti: crate::auth::new_jti(),
+        epoch: official.token_epoch,
     };
     // Fails closed: a sign-in the audit table cannot show hands out no token.
     state
@@ -330,11 +348,15 @@ pub async fn sign_in(
     Ok((token, exp, official))
 }
 
-/// The signed-in official's row, refused if disabled since the token was made.
+/// The signed-in official's row, refused if disabled since the token was made, or if the token
+/// is of an earlier epoch (password or TOTP reset since, or disabled and enabled again).
 pub async fn current(state: &AppState, claims: &OfficialClaims) -> Result<OfficialRecord, Problem> {
     match state.store.official(&claims.sub).await? {
-        Some(o) if !o.disabled => Ok(o),
-        Some(_) => Err(Problem::forbidden("this official is disabled")),
+        Some(o) if o.disabled => Err(Problem::forbidden("this official is disabled")),
+        Some(o) if o.token_epoch != claims.epoch => Err(Problem::unauthorized(
+            "the token is no longer valid: the account was changed; sign in again",
+        )),
+        Some(o) => Ok(o),
         None => Err(Problem::unauthorized("no such official")),
     }
 }

@@ -20,6 +20,9 @@ pub struct Problem {
     pub challenge: &'static str,
     /// For 429 and 503: seconds to wait, sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// An extension member (RFC 9457 §3.2) that lets the client act on the problem, such as
+    /// the existing citizen's id on a 409; never secrets or personal data.
+    pub member: Option<(&'static str, String)>,
 }
 
 impl Problem {
@@ -31,7 +34,13 @@ impl Problem {
             detail: detail.into(),
             challenge: "Bearer realm=\"qrid\"",
             retry_after: None,
+            member: None,
         }
+    }
+    /// The same problem with an extension member.
+    pub fn with_member(mut self, name: &'static str, value: String) -> Problem {
+        self.member = Some((name, value));
+        self
     }
     /// The same problem with another `WWW-Authenticate` challenge.
     pub fn with_challenge(mut self, challenge: &'static str) -> Problem {
@@ -76,12 +85,15 @@ impl Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = json!({
+        let mut body = json!({
             "type": format!("{TYPE_PREFIX}{}", self.kind),
             "title": self.status.canonical_reason().unwrap_or("Error"),
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
+        if let (Some((name, value)), Some(obj)) = (self.member, body.as_object_mut()) {
+            obj.insert(name.to_owned(), value.into());
+        }
         let mut resp = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
@@ -108,6 +120,10 @@ impl From<qrid_store::StoreError> for Problem {
         match &e {
             E::NotFound(what) => Problem::not_found(what),
             E::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", e.to_string()),
+            E::AlreadyEnrolled(id) => {
+                Problem::new(StatusCode::CONFLICT, "conflict", e.to_string())
+                    .with_member("citizen_id", id.clone())
+            }
             E::InvalidState(_) => {
                 Problem::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
             }

@@ -77,8 +77,6 @@ pub struct AppState {
     pub login_limiter: crate::limit::SourceLimiter,
     /// Per-source limit of `/authorize`.
     pub authorize_limiter: crate::limit::SourceLimiter,
-    /// Verified clients by id: (secret digest, when it was loaded).
-    pub clients: Mutex<HashMap<String, ([u8; 32], Instant)>>,
     recorder: mpsc::Sender<Verification>,
     /// ID token keys and the pairwise secret.
     pub oidc: crate::oidc::keys::OidcKeys,
@@ -118,7 +116,6 @@ impl AppState {
             lockouts: crate::lockout::Lockouts::default(),
             login_limiter,
             authorize_limiter,
-            clients: Mutex::new(HashMap::new()),
             recorder: tx,
             oidc,
             kek,
@@ -289,7 +286,9 @@ impl AppState {
         let token = StatusListToken {
             uri: self.config.status_list_uri(n),
             issued_at: now,
-            expires_at: Some(now + 24 * 3600),
+            // As long as offline verifiers keep a list by default, so that the issuer's limit
+            // and theirs are one: a counter offline for a weekend still answers.
+            expires_at: Some(now + qrid_verifier::Policy::default().max_status_age),
             ttl: Some(STATUS_LIST_MAX_AGE),
             list: (*list).clone(),
         };

@@ -13,6 +13,10 @@ pub enum StoreError {
     /// A uniqueness rule would be broken (the thing already exists).
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// The id number is already enrolled, as the citizen with this opaque id (not personal
+    /// data: the caller may show it, so that nobody enrols the same person twice).
+    #[error("a citizen with this id number is already enrolled: {0}")]
+    AlreadyEnrolled(String),
     /// The operation is not allowed in the row's current state.
     #[error("{0}")]
     InvalidState(&'static str),
@@ -37,6 +41,16 @@ pub enum StoreError {
     /// The database refused or failed.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// Opening the database failed: it does not exist, cannot be reached, refuses the login or
+    /// its migrations fail. Says which database (host, port and name, or the file; never a
+    /// password) once, and why, in the database's own words.
+    #[error("cannot open the {database}: {reason}")]
+    Open {
+        /// Which database, e.g. `PostgreSQL database "qrid" on 10.0.0.5:5432`.
+        database: String,
+        /// Why, e.g. `database "qrid" does not exist`.
+        reason: String,
+    },
     /// Preparing the SQLite file or its directory failed.
     #[error("{0}: {1}")]
     Io(&'static str, #[source] std::io::Error),
@@ -74,7 +88,7 @@ impl StoreError {
         match self {
             StoreError::UnsupportedUrl => "unsupported_database_url",
             StoreError::NotFound(_) => "not_found",
-            StoreError::Conflict(_) => "conflict",
+            StoreError::Conflict(_) | StoreError::AlreadyEnrolled(_) => "conflict",
             StoreError::InvalidState(_) => "invalid_state",
             StoreError::Invalid(_) => "invalid_input",
             StoreError::Corrupt(_) => "corrupt_row",
@@ -83,6 +97,7 @@ impl StoreError {
             StoreError::Unavailable(_) => "database_unavailable",
             StoreError::Database(_) => "database",
             StoreError::Io(..) => "database_file",
+            StoreError::Open { .. } => "database_open",
         }
     }
 }

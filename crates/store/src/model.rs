@@ -191,6 +191,9 @@ pub struct OfficerRecord {
     pub role: Role,
     /// Disabled officers cannot log in.
     pub disabled: bool,
+    /// Raised when the officer's access must end at once (disabled, password reset): a token
+    /// issued in another epoch is refused.
+    pub token_epoch: i64,
 }
 
 impl fmt::Debug for OfficerRecord {
@@ -449,6 +452,9 @@ pub struct OfficialRecord {
     pub public_key: [u8; 32],
     /// RFC 7638 thumbprint of `public_key`.
     pub kid: String,
+    /// Raised when the official's access must end at once (disabled, password or TOTP reset):
+    /// a token issued in another epoch is refused.
+    pub token_epoch: i64,
     /// Disabled officials cannot open signing sessions.
     pub disabled: bool,
     /// Unix seconds.
@@ -548,3 +554,27 @@ pub struct NewSignature {
 
 /// A stored signature (signatures are never changed or deleted).
 pub type SignatureRecord = NewSignature;
+
+/// The kinds of account an administrator manages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    /// Staff who enrol, issue and audit (`officers`).
+    Officer,
+    /// Registered clients: counters and portals (`clients`).
+    Client,
+    /// Officials who sign documents (`officials`).
+    Official,
+}
+
+/// One account as an administrator lists it: no secret, hash or key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountSummary {
+    /// Username, or the client id.
+    pub name: String,
+    /// The officer's role, the client's display name or the official's full name.
+    pub detail: String,
+    /// Refused at sign-in and on every request.
+    pub disabled: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+}

@@ -1,4 +1,4 @@
-use crate::error::StoreError;
+use crate::error::{StoreError, Unavailable};
 use crate::model::*;
 use qrid_credential::{Citizen, CitizenInput};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -248,8 +248,9 @@ type OfficialRow = (
     String,
     i64,
     i64,
+    i64,
 );
-const OFFICIAL_COLUMNS: &str = "id, username, full_name, title, agency, password_hash, totp_sealed, totp_last_step, key_sealed, public_key, kid, disabled, created_at";
+const OFFICIAL_COLUMNS: &str = "id, username, full_name, title, agency, password_hash, totp_sealed, totp_last_step, key_sealed, public_key, kid, disabled, created_at, token_epoch";
 
 fn official_from_row(r: OfficialRow) -> Result<OfficialRecord, StoreError> {
     Ok(OfficialRecord {
@@ -270,6 +271,7 @@ fn official_from_row(r: OfficialRow) -> Result<OfficialRecord, StoreError> {
         kid: r.10,
         disabled: r.11 != 0,
         created_at: r.12,
+        token_epoch: r.13,
     })
 }
 
@@ -381,6 +383,38 @@ fn credential_from_row(r: CredentialRow) -> Result<CredentialRecord, StoreError>
     })
 }
 
+/// Which database a URL names, for messages: PostgreSQL's host, port and database name, or
+/// SQLite's file; never a user name or password.
+fn describe_database(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.split('?').next().unwrap_or(rest);
+        return format!("SQLite database {path}");
+    }
+    match sqlx::postgres::PgConnectOptions::from_str(url) {
+        Ok(o) => format!(
+            "PostgreSQL database \"{}\" on {}:{}",
+            o.get_database().unwrap_or("(the user's default)"),
+            o.get_host(),
+            o.get_port()
+        ),
+        Err(_) => "PostgreSQL database (the URL does not parse)".to_owned(),
+    }
+}
+
+/// Why opening failed, in the database's own words and without sqlx's wrapping.
+fn open_failure(e: &StoreError, settings: &StoreSettings) -> String {
+    match e {
+        StoreError::Database(sqlx::Error::Database(db)) => db.message().to_owned(),
+        StoreError::Database(sqlx::Error::Configuration(c)) => format!("the URL is not valid: {c}"),
+        StoreError::Database(other) => other.to_string(),
+        StoreError::Unavailable(Unavailable::Unreachable) => format!(
+            "no connection (refused, or no answer within {} s): is the server running, and are the host and port right?",
+            settings.acquire_timeout.as_secs()
+        ),
+        other => other.to_string(),
+    }
+}
+
 impl Store {
     /// Connects to `sqlite:PATH` (created if missing; WAL) or `postgres://…`, and applies the
     /// migrations of that dialect, with default [`StoreSettings`].
@@ -396,7 +430,20 @@ impl Store {
     /// reused, so a later "commit" can never be a savepoint release inside a dead transaction.
     /// SQLite write transactions begin `IMMEDIATE`, so a writer waits for another process's
     /// write (up to the busy timeout) instead of failing with "database is locked".
+    ///
+    /// A failure to open names the database once, with its host (or file) and the reason:
+    /// [`StoreError::Open`].
     pub async fn connect_with(url: &str, settings: &StoreSettings) -> Result<Store, StoreError> {
+        Store::open(url, settings).await.map_err(|e| match e {
+            StoreError::UnsupportedUrl | StoreError::Io(..) | StoreError::Open { .. } => e,
+            other => StoreError::Open {
+                database: describe_database(url),
+                reason: open_failure(&other, settings),
+            },
+        })
+    }
+
+    async fn open(url: &str, settings: &StoreSettings) -> Result<Store, StoreError> {
         let pools = if let Some(rest) = url.strip_prefix("sqlite:") {
             prepare_sqlite_file(rest.split('?').next().unwrap_or(rest))?;
             let opts = SqliteConnectOptions::from_str(url)?
@@ -512,7 +559,8 @@ impl Store {
 
     // ----- citizens -----
 
-    /// Enrols a citizen; `Conflict` if the id number is already enrolled.
+    /// Enrols a citizen; [`StoreError::AlreadyEnrolled`] with the existing citizen's id if the
+    /// id number is already enrolled.
     pub async fn insert_citizen(
         &self,
         c: &NewCitizen,
@@ -523,7 +571,7 @@ impl Store {
         let json = citizen_to_json(&c.citizen);
         writing!(self, |p| {
             let mut tx = p.begin_write().await?;
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO citizens (id, id_number, claims, created_at) VALUES ($1, $2, $3, $4)",
             )
             .bind(&id)
@@ -532,10 +580,22 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict("citizen with this id number"),
-                other => other,
-            })?;
+            .map_err(StoreError::from);
+            if let Err(StoreError::Conflict(_)) = inserted {
+                // The failed statement ends the transaction on PostgreSQL: look up the existing
+                // citizen outside it.
+                tx.rollback().await?;
+                let existing: Option<(String,)> =
+                    sqlx::query_as("SELECT id FROM citizens WHERE id_number = $1")
+                        .bind(c.citizen.id_number.as_str())
+                        .fetch_optional(p)
+                        .await?;
+                return Err(match existing {
+                    Some((id,)) => StoreError::AlreadyEnrolled(id),
+                    None => StoreError::Conflict("citizen with this id number"),
+                });
+            }
+            inserted?;
             sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'citizen.enrol', $3, '{}')")
                 .bind(now)
                 .bind(actor)
@@ -982,18 +1042,19 @@ impl Store {
             password_hash: password_hash.to_owned(),
             role,
             disabled: false,
+            token_epoch: 0,
         })
     }
 
     /// An officer by username.
     pub async fn officer(&self, username: &str) -> Result<Option<OfficerRecord>, StoreError> {
-        let row: Option<(String, String, String, String, i64)> = reading!(self, |p| {
-            sqlx::query_as("SELECT id, username, password_hash, role, disabled FROM officers WHERE username = $1")
+        let row: Option<(String, String, String, String, i64, i64)> = reading!(self, |p| {
+            sqlx::query_as("SELECT id, username, password_hash, role, disabled, token_epoch FROM officers WHERE username = $1")
                 .bind(username)
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(|(id, username, password_hash, role, disabled)| {
+        row.map(|(id, username, password_hash, role, disabled, token_epoch)| {
             Ok(OfficerRecord {
                 id,
                 username,
@@ -1002,6 +1063,7 @@ impl Store {
                     .parse()
                     .map_err(|_| StoreError::Corrupt("officer role"))?,
                 disabled: disabled != 0,
+                token_epoch,
             })
         })
         .transpose()
@@ -1466,6 +1528,7 @@ impl Store {
             kid: o.kid.clone(),
             disabled: false,
             created_at: now,
+            token_epoch: 0,
         };
         Ok((official, credential))
     }
@@ -2254,3 +2317,6 @@ macro_rules! certify_in_tx {
     }};
 }
 use certify_in_tx;
+
+mod accounts;
+pub use accounts::ACCOUNT_PAGE;

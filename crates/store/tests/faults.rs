@@ -301,3 +301,35 @@ async fn sqlite_files_are_owner_only() {
     assert_eq!(mode(&file), 0o600);
     store.close().await;
 }
+
+/// A database that does not exist, or a server that does not answer, is named once, with its
+/// host and port, and the reason is the database's own words; no password is shown.
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_is_named_with_its_host() {
+    let admin = qrid_store::testing::postgres_admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let missing = format!("{base}/qrid_no_such_database_x");
+    let e = match Store::connect(&missing).await {
+        Err(e) => e,
+        Ok(_) => panic!("a missing database opened"),
+    };
+    let msg = e.to_string();
+    assert_eq!(e.kind(), "database_open", "{msg}");
+    assert!(
+        msg.starts_with("cannot open the PostgreSQL database \"qrid_no_such_database_x\" on ")
+            && msg.contains("does not exist")
+            && !msg.contains("error returned from database"),
+        "{msg}"
+    );
+    // Nothing listens on port 1: said with the host and port.
+    let e = match Store::connect("postgres://someone:hunter2secret@127.0.0.1:1/qrid").await {
+        Err(e) => e,
+        Ok(_) => panic!("port 1 answered"),
+    };
+    let msg = e.to_string();
+    assert!(
+        msg.contains("\"qrid\" on 127.0.0.1:1") && msg.contains("is the server running"),
+        "{msg}"
+    );
+    assert!(!msg.contains("hunter2secret") && !msg.contains("someone"), "{msg}");
+}

@@ -177,6 +177,7 @@ impl<K: KeyLookup> Verifier<K> {
                             return Ok(Verdict::Invalid(Reason::StaleStatusList {
                                 age,
                                 max_age: self.policy.max_status_age,
+                                expired,
                                 credential: Box::new(credential),
                             }));
                         }
@@ -405,6 +406,41 @@ mod tests {
             kind(v.verify(&p(0), NOW + 48 * 3600 + 1)),
             "stale_status_list"
         );
+        match v.verify(&p(0), NOW + 48 * 3600 + 1).unwrap() {
+            Verdict::Invalid(r) => assert!(r.to_string().contains("more than the 172800 s allowed"), "{r}"),
+            Verdict::Valid(_) => panic!("a list older than the policy passed"),
+        }
+        // A list past its own exp is refused as expired, not as "too old" against a limit it
+        // is within.
+        let short = StatusListToken {
+            uri: uri.into(),
+            issued_at: NOW,
+            expires_at: Some(NOW + 24 * 3600),
+            ttl: None,
+            list: StatusList::new(StatusBits::Two, 16).unwrap(),
+        }
+        .sign(key.signing_key(), key.kid())
+        .unwrap();
+        let trust = TrustStore::from_jwks(&Jwks {
+            keys: vec![key.jwk()],
+        })
+        .unwrap();
+        let mut v = verifier(
+            &[&key],
+            Policy {
+                require_status: true,
+                ..Policy::default()
+            },
+        );
+        v.status_mut().insert_token(&short, &trust, NOW).unwrap();
+        match v.verify(&p(0), NOW + 25 * 3600).unwrap() {
+            Verdict::Invalid(r) => {
+                assert_eq!(r.kind(), "stale_status_list");
+                let msg = r.to_string();
+                assert!(msg.contains("has expired") && !msg.contains("more than"), "{msg}");
+            }
+            Verdict::Valid(_) => panic!("an expired list passed"),
+        }
         // Without require_status a missing list leaves the status unchecked.
         let relaxed = verifier(&[&key], Policy::default());
         match relaxed.verify(&p(1), NOW).unwrap() {

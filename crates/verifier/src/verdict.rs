@@ -79,13 +79,16 @@ pub enum Reason {
         /// The credential.
         credential: Box<Credential>,
     },
-    /// The status list at hand is older than the policy allows, or expired.
-    #[error("the status list is {age} s old, more than the {max_age} s allowed")]
+    /// The status list at hand is older than the policy allows, or past its own `exp`; the
+    /// message says which of the two, so that nobody reads an expiry as an age limit.
+    #[error("{}", stale_message(*age, *max_age, *expired))]
     StaleStatusList {
         /// Seconds since the list's `iat`.
         age: i64,
         /// The policy's limit.
         max_age: i64,
+        /// The list is past its `exp` (the issuer's limit), whatever the policy allows.
+        expired: bool,
         /// The credential.
         credential: Box<Credential>,
     },
@@ -263,5 +266,13 @@ impl VerifyError {
     /// The same shape as an invalid verdict, so a caller prints one kind of line.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+fn stale_message(age: i64, max_age: i64, expired: bool) -> String {
+    if expired {
+        format!("the status list has expired (its issuer set its exp; signed {age} s ago): fetch a fresh one")
+    } else {
+        format!("the status list is {age} s old, more than the {max_age} s allowed: fetch a fresh one")
     }
 }

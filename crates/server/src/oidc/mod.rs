@@ -454,12 +454,41 @@ pub async fn wait_js() -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
+/// A wallet's login response as sent (docs/login.md).
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginResponse {
-    tx: String,
-    credential: String,
-    signature: String,
+pub struct LoginResponse {
+    /// The transaction id (32 hex digits).
+    pub tx: String,
+    /// The credential payload (base45).
+    pub credential: String,
+    /// The holder key's signature, base64url.
+    pub signature: String,
+}
+
+/// Parses a login response body (JSON, at most the JSON body limit, already enforced by the
+/// router) and checks the transaction id's form. Pure: what outside input can reach before
+/// the database is read, and what `fuzz/` drives.
+pub fn parse_login_response(body: &[u8]) -> Result<LoginResponse, Problem> {
+    let r: LoginResponse = serde_json::from_slice(body).map_err(json_error)?;
+    tx_id_ok(&r.tx)?;
+    Ok(r)
+}
+
+/// Decodes the holder signature of a login response: base64url (padding tolerated) of 64
+/// bytes, or `holder_signature_invalid`.
+pub fn decode_holder_signature(text: &str) -> Result<Signature, Problem> {
+    B64URL
+        .decode(text.trim_end_matches('='))
+        .ok()
+        .and_then(|b| Signature::from_slice(&b).ok())
+        .ok_or_else(|| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "holder_signature_invalid",
+                "the signature is not a base64url Ed25519 signature",
+            )
+        })
 }
 
 /// `POST /login/response`: the wallet's answer.
@@ -480,8 +509,7 @@ pub async fn response(
         ));
     }
     let body = body.map_err(bytes_rejection)?;
-    let r: LoginResponse = serde_json::from_slice(&body).map_err(json_error)?;
-    tx_id_ok(&r.tx)?;
+    let r = parse_login_response(&body)?;
     let t = state.store.login_tx(&r.tx).await?.ok_or_else(|| {
         Problem::new(
             StatusCode::NOT_FOUND,
@@ -592,17 +620,7 @@ async fn check_response(
             "the credential is not bound to a holder key (no cnf); it cannot log in",
         ));
     };
-    let sig = B64URL
-        .decode(r.signature.trim_end_matches('='))
-        .ok()
-        .and_then(|b| Signature::from_slice(&b).ok())
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "holder_signature_invalid",
-                "the signature is not a base64url Ed25519 signature",
-            )
-        })?;
+    let sig = decode_holder_signature(&r.signature)?;
     let digest: [u8; 32] = hex::decode(&t.new.request_sha256)
         .ok()
         .and_then(|d| d.try_into().ok())

@@ -1,0 +1,252 @@
+//! Account administration: list, disable, enable and reset officers, clients and officials.
+//! Every change is one transaction with its audit entry, and raises the account's token epoch
+//! where it must end access already granted, so every node sees it on the next request.
+
+use super::{Pools, Store};
+use crate::error::StoreError;
+use crate::model::{AccountKind, AccountSummary};
+
+/// Most accounts one page of [`Store::list_accounts`] returns.
+pub const ACCOUNT_PAGE: u32 = 500;
+
+impl AccountKind {
+    fn table(self) -> &'static str {
+        match self {
+            AccountKind::Officer => "officers",
+            AccountKind::Client => "clients",
+            AccountKind::Official => "officials",
+        }
+    }
+    fn key(self) -> &'static str {
+        match self {
+            AccountKind::Client => "client_id",
+            AccountKind::Officer | AccountKind::Official => "username",
+        }
+    }
+    /// What the list shows beside the name: the role, the client's display name, the
+    /// official's full name.
+    fn detail(self) -> &'static str {
+        match self {
+            AccountKind::Officer => "role",
+            AccountKind::Client => "name",
+            AccountKind::Official => "full_name",
+        }
+    }
+    /// Clients authenticate with their secret on every request and hold no token.
+    fn has_epoch(self) -> bool {
+        !matches!(self, AccountKind::Client)
+    }
+    fn noun(self) -> &'static str {
+        match self {
+            AccountKind::Officer => "officer",
+            AccountKind::Client => "client",
+            AccountKind::Official => "official",
+        }
+    }
+}
+
+/// One UPDATE of an account row by its name, with its audit entry, in one transaction;
+/// `NotFound` if no such account.
+macro_rules! update_account {
+    ($store:expr, $kind:expr, $name:expr, $set:expr, $binds:expr, $action:expr, $actor:expr, $now:expr) => {{
+        let kind: AccountKind = $kind;
+        let sql = format!(
+            "UPDATE {} SET {} WHERE {} = $1",
+            kind.table(),
+            $set,
+            kind.key()
+        );
+        match &$store.pools {
+            Pools::Sqlite { write: p, .. } => {
+                let mut tx = super::BeginWrite::begin_write(p).await?;
+                let mut q = sqlx::query(&sql).bind($name);
+                for b in $binds {
+                    q = q.bind(b);
+                }
+                let done = q.execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(kind.noun()));
+                }
+                audit!(&mut *tx, $now, $actor, $action, $name);
+                tx.commit().await?;
+            }
+            Pools::Postgres(p) => {
+                let mut tx = super::BeginWrite::begin_write(p).await?;
+                let mut q = sqlx::query(&sql).bind($name);
+                for b in $binds {
+                    q = q.bind(b);
+                }
+                let done = q.execute(&mut *tx).await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(kind.noun()));
+                }
+                audit!(&mut *tx, $now, $actor, $action, $name);
+                tx.commit().await?;
+            }
+        }
+        Ok::<(), StoreError>(())
+    }};
+}
+
+macro_rules! audit {
+    ($conn:expr, $now:expr, $actor:expr, $action:expr, $subject:expr) => {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, '{}')",
+        )
+        .bind($now)
+        .bind($actor)
+        .bind($action)
+        .bind($subject)
+        .execute($conn)
+        .await?
+    };
+}
+
+impl Store {
+    /// One page of accounts of a kind, ordered by name, after `after` (exclusive) if given; at
+    /// most [`ACCOUNT_PAGE`]. No secrets or hashes: name, detail, disabled, created.
+    pub async fn list_accounts(
+        &self,
+        kind: AccountKind,
+        after: Option<&str>,
+    ) -> Result<Vec<AccountSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {key}, {detail}, disabled, created_at FROM {table} WHERE {key} > $1 ORDER BY {key} LIMIT {ACCOUNT_PAGE}",
+            key = kind.key(),
+            detail = kind.detail(),
+            table = kind.table(),
+        );
+        let rows: Vec<(String, String, i64, i64)> = reading!(self, |p| sqlx::query_as(&sql)
+            .bind(after.unwrap_or(""))
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, detail, disabled, created_at)| AccountSummary {
+                name,
+                detail,
+                disabled: disabled != 0,
+                created_at,
+            })
+            .collect())
+    }
+
+    /// Disables or enables an account. Disabling an officer or official also ends the tokens
+    /// and signing sessions they hold; a disabled client is refused on its next request.
+    pub async fn set_account_disabled(
+        &self,
+        kind: AccountKind,
+        name: &str,
+        disabled: bool,
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let set = if kind.has_epoch() {
+            "disabled = $2, token_epoch = token_epoch + 1"
+        } else {
+            "disabled = $2"
+        };
+        let action = format!(
+            "{}.{}",
+            kind.noun(),
+            if disabled { "disable" } else { "enable" }
+        );
+        update_account!(
+            self,
+            kind,
+            name,
+            set,
+            [i64::from(disabled)],
+            action,
+            actor,
+            now
+        )?;
+        if disabled && kind == AccountKind::Official {
+            self.end_signing_sessions(name).await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces an officer's or official's password hash and ends the tokens and signing
+    /// sessions issued before.
+    pub async fn reset_password(
+        &self,
+        kind: AccountKind,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if !kind.has_epoch() {
+            return Err(StoreError::Invalid("clients have a secret, not a password"));
+        }
+        let action = format!("{}.reset_password", kind.noun());
+        update_account!(
+            self,
+            kind,
+            name,
+            "password_hash = $2, token_epoch = token_epoch + 1",
+            [password_hash],
+            action,
+            actor,
+            now
+        )?;
+        if kind == AccountKind::Official {
+            self.end_signing_sessions(name).await?;
+        }
+        Ok(())
+    }
+
+    /// Replaces a client's secret (its SHA-256); the old secret stops working at once.
+    pub async fn reset_client_secret(
+        &self,
+        client_id: &str,
+        secret_sha256: &[u8; 32],
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        update_account!(
+            self,
+            AccountKind::Client,
+            client_id,
+            "secret_sha256 = $2",
+            [secret_sha256.to_vec()],
+            "client.reset_secret",
+            actor,
+            now
+        )
+    }
+
+    /// Re-enrols an official's TOTP: a new sealed secret, the replay counter reset, tokens and
+    /// signing sessions ended (they were opened with codes of the old secret).
+    pub async fn reset_official_totp(
+        &self,
+        username: &str,
+        totp_sealed: &[u8],
+        actor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        update_account!(
+            self,
+            AccountKind::Official,
+            username,
+            "totp_sealed = $2, totp_last_step = 0, token_epoch = token_epoch + 1",
+            [totp_sealed.to_vec()],
+            "official.reset_totp",
+            actor,
+            now
+        )?;
+        self.end_signing_sessions(username).await
+    }
+
+    async fn end_signing_sessions(&self, username: &str) -> Result<(), StoreError> {
+        writing!(self, |p| sqlx::query(
+            "DELETE FROM signing_sessions WHERE official_id IN (SELECT id FROM officials WHERE username = $1)"
+        )
+        .bind(username)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(())
+    }
+}
