@@ -465,7 +465,10 @@ fn on_terminal(args: &[&str], answers: &[(&str, &str)]) -> (String, i32) {
                 seen += at + prompt.len();
                 break;
             }
-            assert!(Instant::now() < deadline, "no prompt {prompt:?} in {text:?}");
+            assert!(
+                Instant::now() < deadline,
+                "no prompt {prompt:?} in {text:?}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         // The prompt is printed just before the echo is turned off: give it that moment.
@@ -499,7 +502,10 @@ fn a_password_typed_at_a_terminal_is_not_echoed() {
             "--database-url",
             &db,
         ],
-        &[("Password (not shown): ", secret), ("Password again: ", secret)],
+        &[
+            ("Password (not shown): ", secret),
+            ("Password again: ", secret),
+        ],
     );
     assert_eq!(code, 0, "{shown}");
     assert!(shown.contains("officer tty.user created"), "{shown}");
@@ -523,5 +529,8 @@ fn a_password_typed_at_a_terminal_is_not_echoed() {
     );
     assert_ne!(code, 0, "{shown}");
     assert!(shown.contains("the two passwords differ"), "{shown}");
-    assert!(!shown.contains(secret) && !shown.contains("another-password-1"), "{shown:?}");
+    assert!(
+        !shown.contains(secret) && !shown.contains("another-password-1"),
+        "{shown:?}"
+    );
 }

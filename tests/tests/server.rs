@@ -260,7 +260,10 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
     .problem(409, "conflict");
     assert_eq!(j["citizen_id"], citizen_id.as_str(), "{j}");
     assert!(
-        j["detail"].as_str().unwrap_or("").contains(citizen_id.as_str()),
+        j["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains(citizen_id.as_str()),
         "{j}"
     );
     http(
@@ -1084,7 +1087,12 @@ fn bulk_issue_reports_bad_lines() {
         Auth::Bearer(&t),
         Body::None,
     );
-    assert_eq!(r.status, 200, "the manifest's credential exists: {}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.status,
+        200,
+        "the manifest's credential exists: {}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(s.stop(), 0);
 }
 
@@ -1153,7 +1161,9 @@ fn admin_commands_read_the_same_configuration_as_serve() {
         &other,
         format!(
             "{}\n",
-            CITIZEN.replace('\n', "").replace("001099012345", "001099054321")
+            CITIZEN
+                .replace('\n', "")
+                .replace("001099012345", "001099054321")
         ),
     )
     .unwrap();
@@ -1209,7 +1219,10 @@ fn accounts_change_at_once_on_every_node(backend: Backend) {
 
     // The list shows who exists, without hashes.
     let (out, _) = cli(&["officer", "list"], None);
-    assert!(out.contains("\"username\":\"alice\"") && out.contains("\"role\":\"issuer\""), "{out}");
+    assert!(
+        out.contains("\"username\":\"alice\"") && out.contains("\"role\":\"issuer\""),
+        "{out}"
+    );
     assert!(!out.contains("argon2"), "{out}");
 
     // Disabled: the token ends on both nodes, and sign-in is refused.
@@ -1217,7 +1230,13 @@ fn accounts_change_at_once_on_every_node(backend: Backend) {
     assert_eq!((me(&a, &t), me(&b, &t)), (401, 401));
     let login = |s: &qrid_e2e::service::Service, password: &str| {
         let body = json!({"username": "alice", "password": password}).to_string();
-        http("POST", &format!("{}/v1/auth/token", s.url), Auth::None, Body::Json(&body)).status
+        http(
+            "POST",
+            &format!("{}/v1/auth/token", s.url),
+            Auth::None,
+            Body::Json(&body),
+        )
+        .status
     };
     assert_eq!(login(&b, PASSWORD), 401);
     // Enabled again: sign-in works, the old token stays ended.

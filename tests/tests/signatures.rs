@@ -1328,7 +1328,11 @@ fn an_official_is_re_enrolled_and_disabled_at_once() {
             .and_then(|r| r.split('&').next())
             .unwrap(),
     );
-    assert_eq!(mine(&t), 401, "a token from before the re-enrolment still works");
+    assert_eq!(
+        mine(&t),
+        401,
+        "a token from before the re-enrolment still works"
+    );
     // The replay counter was reset with the secret, so the next step is acceptable: only the
     // secret decides. The old one is refused, the new one accepted.
     sign_in(&s, &lan, &totp(&lan.secret, step + 1)).problem(401, "unauthorized");

@@ -150,9 +150,7 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
                         &o.kid,
                         &format!("qrid {}", config.issuer),
                     );
-                    store
-                        .reset_official_totp(name, &sealed, "cli", now)
-                        .await?;
+                    store.reset_official_totp(name, &sealed, "cli", now).await?;
                     Ok::<_, StoreError>(uri)
                 }
                 .await;

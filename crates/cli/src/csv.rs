@@ -84,7 +84,10 @@ mod tests {
     fn quote_round_trips_through_split() {
         for field in ["plain", "a,b", "say \"hi\"", "", "\"", ",\","] {
             let line = format!("{},{}", quote(field), quote("x"));
-            assert_eq!(split(&line).unwrap(), vec![field.to_owned(), "x".to_owned()]);
+            assert_eq!(
+                split(&line).unwrap(),
+                vec![field.to_owned(), "x".to_owned()]
+            );
         }
     }
 

@@ -1,10 +1,10 @@
 //! The service side of the CLI: `serve`, officers, clients, key rotation, bulk issuance.
 
+use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::{CitizenInput, IssuerKey};
 use qrid_server::state::{sign_credential, IssueTerms};
-use crate::settings::SharedArgs;
 use qrid_server::{Config, Settings};
 use qrid_store::{IssuedRow, NewCitizen, Role, Store};
 use std::io::{BufRead, Read, Write};
@@ -21,7 +21,6 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
-
 
 #[derive(Args)]
 pub struct ServeArgs {

@@ -65,7 +65,12 @@ fn main() {
                     put("payload", &format!("{file}-{i}-{k}"), &bytes);
                 }
             }
-            for (j, s) in case["status_lists"].as_array().into_iter().flatten().enumerate() {
+            for (j, s) in case["status_lists"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if let Some(h) = s["token_hex"].as_str() {
                     let bytes: Vec<u8> = (0..h.len() / 2)
                         .filter_map(|j| u8::from_str_radix(&h[2 * j..2 * j + 2], 16).ok())
@@ -124,10 +129,20 @@ fn main() {
     // image
     let png = qrid_qr::render(&payloads[0], qrid_qr::Ecc::L, 2, qrid_qr::Format::Png).unwrap();
     put("image", "credential-qr.png", &png);
-    let small = qrid_qr::render("6BFOXN*TS0BI$ZD4N9", qrid_qr::Ecc::M, 1, qrid_qr::Format::Png).unwrap();
+    let small = qrid_qr::render(
+        "6BFOXN*TS0BI$ZD4N9",
+        qrid_qr::Ecc::M,
+        1,
+        qrid_qr::Format::Png,
+    )
+    .unwrap();
     put("image", "small-qr.png", &small);
     put("image", "png-signature-only", b"\x89PNG\r\n\x1a\n");
-    put("image", "jpeg-soi-only", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00");
+    put(
+        "image",
+        "jpeg-soi-only",
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    );
     let mut truncated = png.clone();
     truncated.truncate(png.len() / 2);
     put("image", "truncated.png", &truncated);
@@ -144,12 +159,23 @@ fn main() {
         issued_at: NOW - 10,
         expires_at: NOW + 290,
     };
-    put("login", "request", request.sign(key.signing_key(), key.kid()).unwrap().as_bytes());
+    put(
+        "login",
+        "request",
+        request
+            .sign(key.signing_key(), key.kid())
+            .unwrap()
+            .as_bytes(),
+    );
     let response = serde_json::json!({
         "tx": request.tx, "credential": payloads[1], "signature": "A".repeat(86),
     });
     put("login", "response", response.to_string().as_bytes());
-    put("login", "response-bad-tx", br#"{"tx":"zz","credential":"","signature":""}"#);
+    put(
+        "login",
+        "response-bad-tx",
+        br#"{"tx":"zz","credential":"","signature":""}"#,
+    );
     put("login", "response-extra", br#"{"tx":"0123456789abcdef0123456789abcdef","credential":"x","signature":"AA==","more":1}"#);
     put("login", "not-json", b"{\"tx\": [1, 2,");
 
@@ -187,9 +213,16 @@ fn main() {
         )),
         document_name: Text::new("d", "quyet-dinh.pdf", 300, false).unwrap(),
     };
-    put("jws", "stamp", stamp.sign(key.signing_key(), key.kid()).unwrap().as_bytes());
+    put(
+        "jws",
+        "stamp",
+        stamp.sign(key.signing_key(), key.kid()).unwrap().as_bytes(),
+    );
     put("jws", "two-dots", b"eyJhbGciOiJFZERTQSJ9..AAAA");
     put("jws", "empty", b"");
     put("jws", "stamp-prefix", b"QS1:");
-    println!("seeds written under {}", root().join("fuzz/corpus").display());
+    println!(
+        "seeds written under {}",
+        root().join("fuzz/corpus").display()
+    );
 }

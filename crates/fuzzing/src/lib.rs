@@ -19,7 +19,14 @@ use std::sync::OnceLock;
 pub const NOW: i64 = 1_796_083_200;
 
 /// The names of the targets, as directories of `fuzz/corpus/` and binaries of `fuzz/`.
-pub const TARGETS: [&str; 6] = ["payload", "status_list", "multipart", "image", "login", "jws"];
+pub const TARGETS: [&str; 6] = [
+    "payload",
+    "status_list",
+    "multipart",
+    "image",
+    "login",
+    "jws",
+];
 
 struct Trust {
     jwks: Jwks,
@@ -161,8 +168,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("the corpus {} must be there: {e}", dir.display()))
             .map(|e| {
                 let path = e.expect("a corpus entry").path();
-                let bytes = std::fs::read(&path)
-                    .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+                let bytes =
+                    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
                 (path, bytes)
             })
             .collect();

@@ -474,7 +474,10 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("4 missing"), "{err}");
-        assert!(!err.contains("listen") && !err.contains("public_url"), "{err}");
+        assert!(
+            !err.contains("listen") && !err.contains("public_url"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -120,10 +120,8 @@ impl From<qrid_store::StoreError> for Problem {
         match &e {
             E::NotFound(what) => Problem::not_found(what),
             E::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", e.to_string()),
-            E::AlreadyEnrolled(id) => {
-                Problem::new(StatusCode::CONFLICT, "conflict", e.to_string())
-                    .with_member("citizen_id", id.clone())
-            }
+            E::AlreadyEnrolled(id) => Problem::new(StatusCode::CONFLICT, "conflict", e.to_string())
+                .with_member("citizen_id", id.clone()),
             E::InvalidState(_) => {
                 Problem::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
             }

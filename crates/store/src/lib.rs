@@ -30,10 +30,10 @@ pub mod testing;
 
 pub use error::{StoreError, Unavailable};
 pub use model::{
-    AccountKind, AccountSummary, AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord, CredentialKind,
-    CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState, LoginOpened,
-    LoginStatus, LoginTx, NewCitizen, NewCredential, NewLoginTx, NewOfficial, NewSignature,
-    OfficerRecord, OfficialRecord, PendingLoginBounds, Redemption, Role, SignatureRecord,
-    SignerCredentialRecord, StatusChange, StatusSlot, Verification,
+    AccountKind, AccountSummary, AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord,
+    CredentialKind, CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState,
+    LoginOpened, LoginStatus, LoginTx, NewCitizen, NewCredential, NewLoginTx, NewOfficial,
+    NewSignature, OfficerRecord, OfficialRecord, PendingLoginBounds, Redemption, Role,
+    SignatureRecord, SignerCredentialRecord, StatusChange, StatusSlot, Verification,
 };
 pub use store::{Backend, Store, StoreSettings, ACCOUNT_PAGE, LOGIN_PRUNE_GRACE};

@@ -55,7 +55,7 @@ macro_rules! writing {
 pub const LOGIN_PRUNE_GRACE: i64 = 300;
 
 /// The PostgreSQL advisory lock key that serialises openings of login transactions.
-const LOGIN_OPEN_LOCK: i64 = 0x7172_6964_6c6f_67; // "qridlog"
+const LOGIN_OPEN_LOCK: i64 = 0x0071_7269_646c_6f67; // "qridlog"
 
 /// Rows per multi-row INSERT in bulk issuance: 8 parameters a row stays far below the
 /// parameter limits of SQLite (32766) and PostgreSQL (65535).
@@ -1054,18 +1054,20 @@ impl Store {
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(|(id, username, password_hash, role, disabled, token_epoch)| {
-            Ok(OfficerRecord {
-                id,
-                username,
-                password_hash,
-                role: role
-                    .parse()
-                    .map_err(|_| StoreError::Corrupt("officer role"))?,
-                disabled: disabled != 0,
-                token_epoch,
-            })
-        })
+        row.map(
+            |(id, username, password_hash, role, disabled, token_epoch)| {
+                Ok(OfficerRecord {
+                    id,
+                    username,
+                    password_hash,
+                    role: role
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt("officer role"))?,
+                    disabled: disabled != 0,
+                    token_epoch,
+                })
+            },
+        )
         .transpose()
     }
 

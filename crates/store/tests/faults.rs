@@ -331,5 +331,8 @@ async fn a_database_that_cannot_be_opened_is_named_with_its_host() {
         msg.contains("\"qrid\" on 127.0.0.1:1") && msg.contains("is the server running"),
         "{msg}"
     );
-    assert!(!msg.contains("hunter2secret") && !msg.contains("someone"), "{msg}");
+    assert!(
+        !msg.contains("hunter2secret") && !msg.contains("someone"),
+        "{msg}"
+    );
 }

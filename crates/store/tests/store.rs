@@ -1608,7 +1608,10 @@ async fn accounts_are_listed_disabled_enabled_and_reset(store: Store) {
             .await
             .unwrap();
     }
-    let list = store.list_accounts(AccountKind::Officer, None).await.unwrap();
+    let list = store
+        .list_accounts(AccountKind::Officer, None)
+        .await
+        .unwrap();
     let names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["an", "binh", "hoa"]);
     assert_eq!(list[0].detail, "issuer");
@@ -1631,7 +1634,13 @@ async fn accounts_are_listed_disabled_enabled_and_reset(store: Store) {
         .await
         .unwrap();
     store
-        .reset_password(AccountKind::Officer, "an", "$argon2id$other", "admin", NOW + 3)
+        .reset_password(
+            AccountKind::Officer,
+            "an",
+            "$argon2id$other",
+            "admin",
+            NOW + 3,
+        )
         .await
         .unwrap();
     let an = store.officer("an").await.unwrap().unwrap();
@@ -1683,7 +1692,10 @@ async fn accounts_are_listed_disabled_enabled_and_reset(store: Store) {
     let c = store.client("c_0001").await.unwrap().unwrap();
     assert!(c.disabled);
     assert_eq!(c.secret_sha256, vec![2u8; 32]);
-    let clients = store.list_accounts(AccountKind::Client, None).await.unwrap();
+    let clients = store
+        .list_accounts(AccountKind::Client, None)
+        .await
+        .unwrap();
     assert_eq!(clients[0].detail, "Cổng dịch vụ");
 
     // Officials: TOTP re-enrolment resets the replay counter and ends signing sessions.
@@ -1712,6 +1724,9 @@ async fn accounts_are_listed_disabled_enabled_and_reset(store: Store) {
         None,
         "the session opened with the old secret has ended"
     );
-    let officials = store.list_accounts(AccountKind::Official, None).await.unwrap();
+    let officials = store
+        .list_accounts(AccountKind::Official, None)
+        .await
+        .unwrap();
     assert_eq!(officials[0].name, "khai");
 }

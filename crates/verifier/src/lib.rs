@@ -407,7 +407,10 @@ mod tests {
             "stale_status_list"
         );
         match v.verify(&p(0), NOW + 48 * 3600 + 1).unwrap() {
-            Verdict::Invalid(r) => assert!(r.to_string().contains("more than the 172800 s allowed"), "{r}"),
+            Verdict::Invalid(r) => assert!(
+                r.to_string().contains("more than the 172800 s allowed"),
+                "{r}"
+            ),
             Verdict::Valid(_) => panic!("a list older than the policy passed"),
         }
         // A list past its own exp is refused as expired, not as "too old" against a limit it
@@ -437,7 +440,10 @@ mod tests {
             Verdict::Invalid(r) => {
                 assert_eq!(r.kind(), "stale_status_list");
                 let msg = r.to_string();
-                assert!(msg.contains("has expired") && !msg.contains("more than"), "{msg}");
+                assert!(
+                    msg.contains("has expired") && !msg.contains("more than"),
+                    "{msg}"
+                );
             }
             Verdict::Valid(_) => panic!("an expired list passed"),
         }

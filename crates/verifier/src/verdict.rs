@@ -273,6 +273,8 @@ fn stale_message(age: i64, max_age: i64, expired: bool) -> String {
     if expired {
         format!("the status list has expired (its issuer set its exp; signed {age} s ago): fetch a fresh one")
     } else {
-        format!("the status list is {age} s old, more than the {max_age} s allowed: fetch a fresh one")
+        format!(
+            "the status list is {age} s old, more than the {max_age} s allowed: fetch a fresh one"
+        )
     }
 }

@@ -56,34 +56,19 @@ macro_rules! update_account {
             $set,
             kind.key()
         );
-        match &$store.pools {
-            Pools::Sqlite { write: p, .. } => {
-                let mut tx = super::BeginWrite::begin_write(p).await?;
-                let mut q = sqlx::query(&sql).bind($name);
-                for b in $binds {
-                    q = q.bind(b);
-                }
-                let done = q.execute(&mut *tx).await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(kind.noun()));
-                }
-                audit!(&mut *tx, $now, $actor, $action, $name);
-                tx.commit().await?;
+        writing!($store, |p| {
+            let mut tx = super::BeginWrite::begin_write(p).await?;
+            let mut q = sqlx::query(&sql).bind($name);
+            for b in $binds {
+                q = q.bind(b);
             }
-            Pools::Postgres(p) => {
-                let mut tx = super::BeginWrite::begin_write(p).await?;
-                let mut q = sqlx::query(&sql).bind($name);
-                for b in $binds {
-                    q = q.bind(b);
-                }
-                let done = q.execute(&mut *tx).await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(kind.noun()));
-                }
-                audit!(&mut *tx, $now, $actor, $action, $name);
-                tx.commit().await?;
+            let done = q.execute(&mut *tx).await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(kind.noun()));
             }
-        }
+            audit!(&mut *tx, $now, $actor, $action, $name);
+            tx.commit().await?;
+        });
         Ok::<(), StoreError>(())
     }};
 }
@@ -240,13 +225,15 @@ impl Store {
     }
 
     async fn end_signing_sessions(&self, username: &str) -> Result<(), StoreError> {
-        writing!(self, |p| sqlx::query(
+        writing!(self, |p| {
+            sqlx::query(
             "DELETE FROM signing_sessions WHERE official_id IN (SELECT id FROM officials WHERE username = $1)"
         )
         .bind(username)
         .execute(p)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())
+        })?;
         Ok(())
     }
 }
