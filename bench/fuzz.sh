@@ -7,6 +7,7 @@
 # `cargo fuzz cmin <target>` before committing).
 #
 # Usage: bench/fuzz.sh [RUNS] [TARGET…]   (RUNS default 10000000; all targets by default)
+#        FUZZ_SECONDS=N bench/fuzz.sh 0 [TARGET…]   (each target for N seconds instead)
 # Needs: cargo install cargo-fuzz; libFuzzer's nightly flags are enabled on the stable
 # toolchain with RUSTC_BOOTSTRAP=1 (no nightly toolchain can be fetched here).
 set -euo pipefail
@@ -27,8 +28,9 @@ for t in "${TARGETS[@]}"; do
   # -timeout: one input taking longer is reported as a hang.
   # -max_len: the largest input tried (the image target's real inputs are larger, but the
   #  parsers' limits are reached by headers, not by size).
+  if [ -n "${FUZZ_SECONDS:-}" ]; then bound=(-max_total_time="$FUZZ_SECONDS"); else bound=(-runs="$RUNS"); fi
   if cargo fuzz run --release "$t" "corpus/$t" -- \
-      -runs="$RUNS" -rss_limit_mb=512 -timeout=10 -max_len=65536 \
+      "${bound[@]}" -rss_limit_mb=512 -timeout=10 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="artifacts/$t/" > "$log" 2>&1; then
     outcome=ok
   else
