@@ -138,6 +138,7 @@ class Login:
         page = body.decode()
         tx = re.search(r'data-tx="([0-9a-f]{32})"', page).group(1)
         request = htmlmod.unescape(re.search(r'data-request="([^"]+)"', page).group(1))
+        confirm = re.search(r'data-code="([0-9]{2})"', page).group(1)
         cookie = h["set-cookie"].split(";", 1)[0]
         status_path = f"/login/{tx}/status"
         if poll:
@@ -148,7 +149,7 @@ class Login:
         assert request.startswith("QL1:")
         digest = hashlib.sha256(cose_payload(base45_decode(request[4:]))).digest()
         sig = self.holder.sign(b"qrid-login-response-v1\x00" + digest)
-        answer = json.dumps({"tx": tx, "credential": self.payload, "signature": b64u(sig)})
+        answer = json.dumps({"tx": tx, "credential": self.payload, "signature": b64u(sig), "code": confirm})
         st, _, body = self.wallet.req("POST", "/login/response", body=answer,
                                       headers={"content-type": "application/json", "x-request-id": rid + "-response"})
         if st != 200:

@@ -9,7 +9,7 @@ citizen in through `qrid serve`:
 3. a requests.Session plays the browser (it keeps the login cookie): GET the URL, read the
    login request from the page (element id `login-request`, attributes `data-request` and
    `data-tx`);
-4. the reference wallet answers it: `qrid wallet login --dir W --request REQ --yes`;
+4. the reference wallet answers it: `qrid wallet login --dir W --request REQ --code CODE --yes`;
 5. the browser polls `/login/{tx}/status` until it gets `redirect_to`;
 6. authlib's fetch_token redeems the code with the PKCE verifier and the registered client
    authentication (client_secret_basic, client_secret_post, or private_key_jwt with authlib's
@@ -114,9 +114,9 @@ def login_request_of(page):
     check(m, "the login page has no element with id login-request")
     tag = m.group(0)
     attrs = {k: html.unescape(v) for k, v in re.findall(r"([\w-]+)=\"([^\"]*)\"", tag)}
-    check("data-request" in attrs and "data-tx" in attrs,
-          f"login-request lacks data-request or data-tx: {tag[:300]}")
-    return attrs["data-request"], attrs["data-tx"]
+    check("data-request" in attrs and "data-tx" in attrs and "data-code" in attrs,
+          f"login-request lacks data-request, data-tx or data-code: {tag[:300]}")
+    return attrs["data-request"], attrs["data-tx"], attrs["data-code"]
 
 
 def run(a):
@@ -164,14 +164,15 @@ def run(a):
     check(r.status_code == 200, f"GET /authorize: {r.status_code} {r.headers.get('location', '')} {r.text[:500]}")
     check(r.headers.get("content-type", "").startswith("text/html"), "the login page is not HTML")
     check("qrid_login" in r.cookies, "no qrid_login cookie on the login page")
-    request, tx = login_request_of(r.text)
+    request, tx, code = login_request_of(r.text)
     check(request.startswith("QL1:"), f"the login request does not start with QL1: {request[:20]}")
     status_url = f"{a.url}/login/{tx}/status"
     first = get_json(browser, status_url)
     check(first.get("status") == "pending", f"before the wallet answered: {first}")
 
     # 4. The citizen's wallet answers.
-    w = subprocess.run([a.qrid, "wallet", "login", "--dir", a.wallet, "--request", request, "--yes"],
+    w = subprocess.run([a.qrid, "wallet", "login", "--dir", a.wallet, "--request", request,
+                        "--code", code, "--yes"],
                        capture_output=True, text=True, timeout=120)
     check(w.returncode == 0, f"qrid wallet login exited {w.returncode}: {w.stderr.strip()}")
 

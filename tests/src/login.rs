@@ -52,7 +52,8 @@ impl Wallet {
         }
     }
 
-    fn run(&self, command: &str, args: &[&str]) -> Run {
+    /// `qrid wallet COMMAND --dir W ARGS…`: (exit code, stdout, stderr).
+    pub fn run(&self, command: &str, args: &[&str]) -> Run {
         let d = self.dir.to_string_lossy().into_owned();
         let mut all = vec!["wallet", command, "--dir", &d];
         all.extend_from_slice(args);
@@ -83,15 +84,15 @@ impl Wallet {
         }
     }
 
-    /// `qrid wallet login --dir W --request TEXT --yes`.
-    pub fn login_request(&self, request: &str) -> Run {
-        self.run("login", &["--request", request, "--yes"])
+    /// `qrid wallet login --dir W --request TEXT --code CODE --yes`.
+    pub fn login_request(&self, request: &str, code: &str) -> Run {
+        self.run("login", &["--request", request, "--code", code, "--yes"])
     }
 
-    /// `qrid wallet login --dir W --image PNG --yes`.
-    pub fn login_image(&self, image: &Path) -> Run {
+    /// `qrid wallet login --dir W --image PNG --code CODE --yes`.
+    pub fn login_image(&self, image: &Path, code: &str) -> Run {
         let i = image.to_string_lossy().into_owned();
-        self.run("login", &["--image", &i, "--yes"])
+        self.run("login", &["--image", &i, "--code", code, "--yes"])
     }
 
     /// The holder's private key, read from the wallet's PKCS#8 PEM file.
@@ -142,6 +143,9 @@ pub struct LoginRequest {
     pub message: SignedMessage,
     /// The payload map.
     pub fields: Vec<(Cbor, Cbor)>,
+    /// The confirmation code the login page showed beside the QR (empty when the request did
+    /// not come from a page).
+    pub code: String,
 }
 
 impl std::fmt::Debug for LoginRequest {
@@ -177,7 +181,20 @@ impl LoginRequest {
             cose,
             message,
             fields,
+            code: String::new(),
         })
+    }
+
+    /// The request as a login page shows it: the QR text of `#login-request`'s `data-request`
+    /// and the confirmation code of its `data-code`.
+    pub fn from_page(html: &str) -> Result<LoginRequest, String> {
+        let text = attribute_of_id(html, "login-request", "data-request")
+            .ok_or_else(|| format!("no data-request on #login-request:\n{html}"))?;
+        let code = attribute_of_id(html, "login-request", "data-code")
+            .ok_or_else(|| format!("no data-code on #login-request:\n{html}"))?;
+        let mut r = LoginRequest::parse(&text)?;
+        r.code = code;
+        Ok(r)
     }
 
     /// The signed payload bytes.
@@ -474,9 +491,10 @@ pub fn holder_signature(key: &SigningKey, request_payload: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.sign(&msg).to_bytes())
 }
 
-/// The login response body a wallet POSTs to the request's `rsp`.
-pub fn response_body(tx: &str, credential: &str, signature: &str) -> String {
-    json!({"tx": tx, "credential": credential, "signature": signature}).to_string()
+/// The login response body a wallet POSTs to the request's `rsp`, with the page's
+/// confirmation code.
+pub fn response_body(tx: &str, credential: &str, signature: &str, code: &str) -> String {
+    json!({"tx": tx, "credential": credential, "signature": signature, "code": code}).to_string()
 }
 
 /// POSTs a login response (JSON) to the request's `rsp`, as a wallet does.

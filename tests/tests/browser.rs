@@ -7,8 +7,7 @@
 //! `.ci/run` installs; without them this test fails and says so.
 
 use qrid_e2e::login::{
-    attribute_of_id, form, pkce_pair, query_param, random_token, save_trust_list, Authorize,
-    LoginRequest, Wallet,
+    form, pkce_pair, query_param, random_token, save_trust_list, Authorize, LoginRequest, Wallet,
 };
 use qrid_e2e::service::{create_client, enrol, issue_bound, token, World};
 use qrid_e2e::{zbar_read, zbarimg, CITIZEN_JSON};
@@ -350,9 +349,8 @@ fn a_citizen_logs_in_with_chromium_and_the_wallet_reading_the_screen() {
     let at = browser.current_url();
     assert!(at.starts_with(&format!("{}/authorize", s.url)), "{at}");
     let html = browser.source();
-    let request_text = attribute_of_id(&html, "login-request", "data-request")
-        .unwrap_or_else(|| panic!("no data-request on #login-request:\n{html}"));
-    let request = LoginRequest::parse(&request_text).unwrap_or_else(|e| panic!("{e}"));
+    let request = LoginRequest::from_page(&html).unwrap_or_else(|e| panic!("{e}"));
+    let request_text = request.text.clone();
     assert_eq!(request.text("cid"), client_id);
 
     // What the citizen's phone sees: the screen.
@@ -369,7 +367,8 @@ fn a_citizen_logs_in_with_chromium_and_the_wallet_reading_the_screen() {
         );
     }
     step("screenshot taken and read by zbarimg");
-    let (code, out, err) = wallet.login_image(&shot);
+    // The citizen reads the two-digit code off the same screen and types it into the wallet.
+    let (code, out, err) = wallet.login_image(&shot, &request.code);
     step("the wallet answered");
     assert_eq!(
         code,

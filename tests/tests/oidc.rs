@@ -322,9 +322,17 @@ fn open_login_page(b: &HttpClient, url: &str) -> LoginRequest {
         let tag = &page.body[i..i + page.body[i..].find('>').unwrap_or(0)];
         assert!(tag.contains("src="), "inline script in the page: {tag}");
     }
-    let text = qrid_e2e::login::attribute_of_id(&page.body, "login-request", "data-request")
-        .unwrap_or_else(|| panic!("no data-request on #login-request:\n{}", page.body));
-    LoginRequest::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    let r = LoginRequest::from_page(&page.body).unwrap_or_else(|e| panic!("{e}"));
+    // The code is shown to the citizen, beside the QR, as two digits.
+    assert!(
+        page.body
+            .contains(&format!("<strong id=\"confirm-code\">{}</strong>", r.code))
+            && r.code.len() == 2
+            && r.code.bytes().all(|b| b.is_ascii_digit()),
+        "no two-digit confirmation code on the page:\n{}",
+        page.body
+    );
+    r
 }
 
 /// Polls `/login/{tx}/status` until it is no longer pending.
@@ -407,7 +415,7 @@ fn browser_login(f: &Fixture, wallet: &Wallet, url: &str, state: &str, redirect:
         stranger.status,
         stranger.body
     );
-    let (code, out, err) = wallet.login_request(&request.text);
+    let (code, out, err) = wallet.login_request(&request.text, &request.code);
     assert_eq!(code, 0, "qrid wallet login failed:\n{out}\n{err}");
     let done = poll(&b, &f.s, &request.tx());
     assert_eq!(done["status"], "complete", "{done}");
@@ -964,6 +972,7 @@ impl Pending {
             &self.request.tx(),
             credential,
             &holder_signature(key, self.request.payload()),
+            &self.request.code,
         )
     }
 }
@@ -1001,6 +1010,79 @@ fn a_credential_without_a_holder_key_is_refused() {
     assert_eq!(p.status(&f.s)["status"], "pending", "{err}");
 }
 
+/// Issue 15 item 14: a wallet answers a login only with the two-digit code of the login page,
+/// so a QR relayed without its page cannot be answered; a wrong code is refused and counted.
+#[test]
+fn a_login_needs_the_code_shown_on_the_login_page() {
+    let (f, rp) = Fixture::new(Backend::Sqlite, one_rp);
+    let p = start_login(&f, &rp);
+    let payload = str_of(&f.credential, "payload");
+    let key = f.wallet.holder_key();
+    // A well-signed answer with another code: refused, and the login waits on.
+    let other = if p.request.code == "00" { "01" } else { "00" };
+    let body = response_body(
+        &p.request.tx(),
+        payload,
+        &holder_signature(&key, p.request.payload()),
+        other,
+    );
+    problem(
+        &post_response(&p.request, &body),
+        422,
+        "login_code_mismatch",
+        "another code",
+    );
+    assert_eq!(p.status(&f.s)["status"], "pending");
+    // Without a code the answer is not a login response at all.
+    let body = json!({"tx": p.request.tx(), "credential": payload,
+        "signature": holder_signature(&key, p.request.payload())})
+    .to_string();
+    problem(
+        &post_response(&p.request, &body),
+        422,
+        "invalid_body",
+        "no code",
+    );
+    // The wallet, given the QR alone, asks for the code; told to answer without asking, it
+    // refuses to guess.
+    let (code, out, err) = f
+        .wallet
+        .run("login", &["--request", &p.request.text, "--yes"]);
+    assert_ne!(code, 0, "{out}\n{err}");
+    assert!(err.contains("--code"), "{err}");
+    // A wrong code typed into the wallet is refused by the service; the right one logs in.
+    let (code, _, err) = f.wallet.login_request(&p.request.text, other);
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains("login_code_mismatch"), "{err}");
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(p.status(&f.s)["status"], "complete");
+    // Five wrong codes fail a transaction, as five refused answers of any kind do.
+    let q = start_login(&f, &rp);
+    let wrong = if q.request.code == "00" { "01" } else { "00" };
+    for _ in 0..5 {
+        let body = response_body(
+            &q.request.tx(),
+            payload,
+            &holder_signature(&key, q.request.payload()),
+            wrong,
+        );
+        let _ = post_response(&q.request, &body);
+    }
+    let body = response_body(
+        &q.request.tx(),
+        payload,
+        &holder_signature(&key, q.request.payload()),
+        &q.request.code,
+    );
+    problem(
+        &post_response(&q.request, &body),
+        409,
+        "login_failed",
+        "after five wrong codes",
+    );
+}
+
 #[test]
 fn a_holder_signature_by_another_key_is_refused() {
     let (f, rp) = Fixture::new(Backend::Sqlite, one_rp);
@@ -1014,6 +1096,7 @@ fn a_holder_signature_by_another_key_is_refused() {
         &p.request.tx(),
         payload,
         &holder_signature(&f.wallet.holder_key(), q.request.payload()),
+        &p.request.code,
     );
     let r = post_response(&p.request, &body);
     problem(
@@ -1027,6 +1110,7 @@ fn a_holder_signature_by_another_key_is_refused() {
         &"0".repeat(32),
         payload,
         &holder_signature(&f.wallet.holder_key(), p.request.payload()),
+        &p.request.code,
     );
     problem(
         &post_response(&p.request, &body),
@@ -1036,7 +1120,7 @@ fn a_holder_signature_by_another_key_is_refused() {
     );
     assert_eq!(p.status(&f.s)["status"], "pending");
     // The real wallet still gets in after those refusals.
-    let (code, out, err) = f.wallet.login_request(&p.request.text);
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(p.status(&f.s)["status"], "complete");
 }
@@ -1053,7 +1137,7 @@ fn a_revoked_credential_is_refused() {
     );
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let p = start_login(&f, &rp);
-    let (code, out, err) = f.wallet.login_request(&p.request.text);
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
     assert_ne!(
         code, 0,
         "the wallet's login with a revoked credential succeeded:\n{out}"
@@ -1105,10 +1189,10 @@ fn an_expired_credential_is_refused() {
 fn a_presentation_is_accepted_once() {
     let (f, rp) = Fixture::new(Backend::Sqlite, one_rp);
     let p = start_login(&f, &rp);
-    let (code, out, err) = f.wallet.login_request(&p.request.text);
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
     assert_eq!(code, 0, "{out}\n{err}");
     // The wallet scans the same QR again; and the same answer is replayed by hand.
-    let (code, out, err) = f.wallet.login_request(&p.request.text);
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
     assert_ne!(code, 0, "a second presentation was accepted:\n{out}");
     assert!(err.contains("login_used"), "{err}");
     let r = post_response(
@@ -1150,7 +1234,7 @@ fn five_refused_responses_fail_the_transaction() {
         }
     }
     // Now even the right answer is too late.
-    let (code, out, err) = f.wallet.login_request(&p.request.text);
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
     assert_ne!(code, 0, "a failed transaction accepted a response:\n{out}");
     assert!(err.contains("login_failed"), "{err}");
     let r = post_response(&p.request, &p.response(payload, &f.wallet.holder_key()));
@@ -1166,7 +1250,7 @@ fn five_refused_responses_fail_the_transaction() {
 
 /// A completed login: the code, from the browser's poll.
 fn complete(f: &Fixture, p: &Pending) -> String {
-    let (code, out, err) = f.wallet.login_request(&p.request.text);
+    let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);
     assert_eq!(code, 0, "{out}\n{err}");
     let done = p.status(&f.s);
     assert_eq!(done["status"], "complete", "{done}");
@@ -1536,7 +1620,7 @@ fn the_wallet_refuses_a_login_request_that_does_not_verify() {
         ("expired", expired),
         ("typ is not qrid-login", wrong_typ),
     ] {
-        let (code, out, err) = f.wallet.login_request(&text);
+        let (code, out, err) = f.wallet.login_request(&text, &genuine.code);
         assert_ne!(code, 0, "{what}: the wallet accepted it:\n{out}\n{err}");
         if what == "expired" {
             assert!(err.contains("expired"), "{what}: {err}");
@@ -1547,7 +1631,7 @@ fn the_wallet_refuses_a_login_request_that_does_not_verify() {
     }
     // The wallet sent nothing: the transaction is still open for the genuine request.
     assert_eq!(p.status(&f.s)["status"], "pending");
-    let (code, out, err) = f.wallet.login_request(&genuine.text);
+    let (code, out, err) = f.wallet.login_request(&genuine.text, &genuine.code);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         out.contains(&rp.name) || err.contains(&rp.name),

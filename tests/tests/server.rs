@@ -6,8 +6,8 @@ mod common;
 
 use base64::Engine;
 use qrid_e2e::service::{
-    announce, enrol, http, issue, metric, simultaneous_posts, token, verify_payload, Auth, Body,
-    World, PASSWORD, TOKEN_SECRET,
+    announce, enrol, http, http_with, issue, metric, simultaneous_posts, token, verify_payload,
+    Auth, Body, World, PASSWORD, TOKEN_SECRET,
 };
 use qrid_e2e::{parts, qrid, qrid_bin, zbar_read, zbarimg};
 use qrid_store::Backend;
@@ -1106,7 +1106,9 @@ fn admin_commands_read_the_same_configuration_as_serve() {
     std::fs::write(
         &config,
         format!(
-            "listen = \"127.0.0.1:18555\"\ndatabase_url = \"{}\"\nkey_dir = \"{}\"\nissuer = \"VN\"\n",
+            // A connection limit for the service's own descriptor limit, far above this
+            // process's: the admin commands must not be refused over a serve-only setting.
+            "listen = \"127.0.0.1:18555\"\ndatabase_url = \"{}\"\nkey_dir = \"{}\"\nissuer = \"VN\"\nmax_connections = 1000000\n",
             w.db.url(),
             w.key_dir.display()
         ),
@@ -1275,6 +1277,49 @@ fn accounts_change_at_once_on_every_node(backend: Backend) {
     assert_eq!((verify(&a, w.client()), verify(&b, w.client())), (401, 401));
     let new_auth = || Auth::Basic(&w.client_id, secret);
     assert_eq!((verify(&a, new_auth()), verify(&b, new_auth())), (200, 200));
+
+    // A name with a NUL byte (which PostgreSQL refuses outright) is an unknown name, on both
+    // databases: 401, never a 500.
+    let body = json!({"username": "ali\u{0}ce", "password": PASSWORD}).to_string();
+    http(
+        "POST",
+        &format!("{}/v1/auth/token", a.url),
+        Auth::None,
+        Body::Json(&body),
+    )
+    .problem(401, "unauthorized");
+    let body = json!({"username": "mi\u{0}nh", "password": PASSWORD, "totp": "123456"}).to_string();
+    http(
+        "POST",
+        &format!("{}/v1/officials/token", a.url),
+        Auth::None,
+        Body::Json(&body),
+    )
+    .problem(401, "unauthorized");
+    let nul_basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("c_\u{0}1:{secret}"))
+    );
+    let r = http_with(
+        "POST",
+        &format!("{}/v1/verify", a.url),
+        Auth::None,
+        Body::Json(r#"{"payload": "X"}"#),
+        &[("authorization", &nul_basic)],
+    );
+    assert_eq!(r.status, 401, "{}", String::from_utf8_lossy(&r.body));
+    let authorize = http(
+        "GET",
+        &format!("{}/authorize?client_id=c_%00&response_type=code", a.url),
+        Auth::None,
+        Body::None,
+    );
+    assert_eq!(
+        authorize.status,
+        400,
+        "{}",
+        String::from_utf8_lossy(&authorize.body)
+    );
 
     // An unknown account is named in the refusal.
     let (code, _, err) = parts(&qrid(

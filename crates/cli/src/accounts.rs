@@ -60,7 +60,7 @@ pub fn list(kind: AccountKind, shared: &SharedArgs) -> Result<ExitCode> {
                     serde_json::json!({
                         name_key: a.name, detail_key: a.detail,
                         "disabled": a.disabled,
-                        "created_at": qrid_credential::format_utc(a.created_at),
+                        "created_at": a.created_at,
                     })
                 );
             }

@@ -65,8 +65,13 @@ impl SharedArgs {
         Ok(extra.or(self.flag_settings()).or(file))
     }
 
-    /// The resolved configuration, exactly as `serve` would resolve it.
+    /// The resolved configuration, as `serve` would resolve it, except that the connection
+    /// limit is not checked against this process's descriptor limit: it is the service's
+    /// setting, and an administrator's shell with a lower `ulimit -n` must still be able to
+    /// disable an account.
     pub fn load(&self) -> Result<Config> {
-        Config::load(self.settings_with(Settings::default())?)
+        let mut settings = self.settings_with(Settings::default())?;
+        settings.max_connections = None;
+        Config::load(settings)
     }
 }

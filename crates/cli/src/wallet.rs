@@ -82,6 +82,10 @@ pub struct LoginArgs {
     /// The login request text (QL1:…).
     #[arg(long)]
     request: Option<String>,
+    /// The two-digit confirmation code the login page shows beside the QR; asked for on
+    /// standard input if not given (and required with --yes).
+    #[arg(long)]
+    code: Option<String>,
     /// Answer without asking.
     #[arg(long)]
     yes: bool,
@@ -285,6 +289,23 @@ fn login(a: LoginArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
+    // The code on the login page: a QR relayed without its page cannot be answered, and a
+    // citizen who did not start a login has no page to read it from.
+    let code = match (&a.code, a.yes) {
+        (Some(c), _) => c.trim().to_owned(),
+        (None, true) => bail!("give --code: the two-digit code the login page shows"),
+        (None, false) => {
+            eprint!("Type the two-digit code shown on the login page: ");
+            std::io::stderr().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().take(64).read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+    };
+    if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        eprintln!("qrid: the code is two digits, as the login page shows it; nothing was sent");
+        return Ok(ExitCode::from(1));
+    }
     let sig = key
         .signing_key()
         .try_sign(&LoginRequest::response_message(&verified.payload))
@@ -293,6 +314,7 @@ fn login(a: LoginArgs) -> Result<ExitCode> {
         "tx": r.tx,
         "credential": credential,
         "signature": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig.to_bytes()),
+        "code": code,
     });
     let agent = ureq::AgentBuilder::new()
         .timeout(std::time::Duration::from_secs(30))

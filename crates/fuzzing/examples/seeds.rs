@@ -168,7 +168,7 @@ fn main() {
             .as_bytes(),
     );
     let response = serde_json::json!({
-        "tx": request.tx, "credential": payloads[1], "signature": "A".repeat(86),
+        "tx": request.tx, "credential": payloads[1], "signature": "A".repeat(86), "code": "07",
     });
     put("login", "response", response.to_string().as_bytes());
     put(

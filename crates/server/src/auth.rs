@@ -97,7 +97,11 @@ pub async fn login(
             )
             .with_retry_after(secs)
         })?;
-    let officer = state.store.officer(username).await?;
+    let officer = if lookup_name_ok(username) {
+        state.store.officer(username).await?
+    } else {
+        None
+    };
     let hash = officer
         .as_ref()
         .filter(|o| !o.disabled)
@@ -141,6 +145,14 @@ pub async fn login(
         .await?;
     let token = encode_bearer(state, &claims)?;
     Ok((token, exp))
+}
+
+/// Whether a name taken from a request (a username, a client id) may be looked up at all:
+/// PostgreSQL refuses text holding a NUL byte with an error, not "no such row", so a name with a
+/// control character (or empty, or absurdly long) is treated as unknown before the database is
+/// asked, on both databases alike.
+pub(crate) fn lookup_name_ok(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 256 && !name.chars().any(char::is_control)
 }
 
 /// Checks `password` against an argon2id `hash` on a blocking thread, at most
@@ -297,6 +309,9 @@ impl FromRequestParts<Arc<AppState>> for Client {
         // Read on every request, not cached: a disabled client or a reset secret is refused
         // at once on every node (one indexed read, against the SHA-256 that authentication
         // needs anyway).
+        if !lookup_name_ok(id) {
+            return Err(unauthorized());
+        }
         let Some(c) = state.store.client(id).await? else {
             return Err(unauthorized());
         };

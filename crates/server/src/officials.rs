@@ -308,7 +308,11 @@ pub async fn sign_in(
         tracing::info!(event = "official_login_failed", "official sign-in failed");
         sign_in_refused()
     };
-    let official = state.store.official_by_username(&req.username).await?;
+    let official = if crate::auth::lookup_name_ok(&req.username) {
+        state.store.official_by_username(&req.username).await?
+    } else {
+        None
+    };
     let hash = official.as_ref().map(|o| o.password_hash.clone());
     let ok = verify_password(state, hash, &req.password).await?;
     let official = match official {

@@ -362,6 +362,9 @@ pub async fn sign(
     // Sole control first: nobody uploads 100 MiB on a stolen bearer token alone.
     let control = sole_control(&state, &o, req.headers()).await?;
     let input = read_document(&state, req).await?;
+    // An upload may take minutes: the account is read again before anything is signed, so an
+    // official disabled or reset meanwhile signs nothing.
+    let o = current(&state, &claims).await?;
     if let Some(kid) = &input.kid {
         if kid.trim() != o.kid {
             tracing::warn!(official = %o.id, "signing with another official's key refused");

@@ -154,7 +154,7 @@ pub(crate) async fn oidc_client(
     state: &AppState,
     client_id: &str,
 ) -> Result<Option<(qrid_store::ClientRecord, ClientSettings)>, Problem> {
-    if client_id.is_empty() || client_id.len() > 64 {
+    if client_id.len() > 64 || !crate::auth::lookup_name_ok(client_id) {
         return Ok(None);
     }
     let Some(c) = state.store.client(client_id).await? else {
@@ -336,11 +336,26 @@ async fn authorize_inner(state: &Arc<AppState>, query: &str) -> Result<Response,
     let cookie = format!(
         "qrid_login={browser}; Path=/login/{tx}/; Max-Age={LOGIN_TTL}; HttpOnly; SameSite=Lax{secure}"
     );
-    let mut resp = page::login(&text, &tx, &c.name, &scopes, LOGIN_TTL).into_response();
+    let code = confirm_code(state, &tx);
+    let mut resp = page::login(&text, &tx, &code, &c.name, &scopes, LOGIN_TTL).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp)
+}
+
+/// The confirmation code of login transaction `tx`: two digits the login page shows and the
+/// citizen types into the wallet, so that a wallet answers only a login its holder is looking
+/// at (a QR relayed alone, without the page, cannot be answered). Derived, not stored:
+/// HMAC-SHA-256 under the token secret, which every node shares, so any node checks it.
+pub(crate) fn confirm_code(state: &AppState, tx: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&state.config.token_secret)
+        .expect("HMAC takes a key of any length");
+    mac.update(b"qrid-login-code\0");
+    mac.update(tx.as_bytes());
+    let d = mac.finalize().into_bytes();
+    format!("{:02}", u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % 100)
 }
 
 fn tx_id_ok(tx: &str) -> Result<(), Problem> {
@@ -464,6 +479,8 @@ pub struct LoginResponse {
     pub credential: String,
     /// The holder key's signature, base64url.
     pub signature: String,
+    /// The confirmation code the login page showed, as the citizen typed it into the wallet.
+    pub code: String,
 }
 
 /// Parses a login response body (JSON, at most the JSON body limit, already enforced by the
@@ -592,6 +609,17 @@ async fn check_response(
     r: &LoginResponse,
     at: i64,
 ) -> Result<(String, String), Problem> {
+    // First, and counted like any refused answer: five wrong codes fail the transaction.
+    if !constant_time_eq(
+        r.code.trim().as_bytes(),
+        confirm_code(state, &t.new.id).as_bytes(),
+    ) {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "login_code_mismatch",
+            "the confirmation code is not the one the login page shows",
+        ));
+    }
     let verdict = state.verifier().verify(&r.credential, at).map_err(|e| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

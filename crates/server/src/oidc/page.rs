@@ -65,10 +65,18 @@ fn html(status: StatusCode, body: String) -> Response {
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em;color:#222}\
-    .qr svg{width:min(90vw,560px);height:auto;display:block}small{color:#555}";
+    .qr svg{width:min(90vw,560px);height:auto;display:block}small{color:#555}\
+    .code strong{font-size:2em;letter-spacing:.15em}";
 
 /// The QR page.
-pub fn login(request: &str, tx: &str, client_name: &str, scopes: &[String], ttl: i64) -> Response {
+pub fn login(
+    request: &str,
+    tx: &str,
+    code: &str,
+    client_name: &str,
+    scopes: &[String],
+    ttl: i64,
+) -> Response {
     let svg = match qrid_qr::Symbol::encode(request, qrid_qr::Ecc::M) {
         Ok(s) => s.to_svg(8),
         Err(_) => {
@@ -88,12 +96,16 @@ pub fn login(request: &str, tx: &str, client_name: &str, scopes: &[String], ttl:
          <title>Log in with your QR identity</title><style>{STYLE}</style></head><body>\
          <h1>Log in to {name}</h1>\
          <p>Scan this code with your identity wallet. The wallet will show who is asking and what for.</p>\
-         <div class=\"qr\" id=\"login-request\" data-tx=\"{tx}\" data-request=\"{req}\">{svg}</div>\
+         <div class=\"qr\" id=\"login-request\" data-tx=\"{tx}\" data-code=\"{code}\" data-request=\"{req}\">{svg}</div>\
+         <p class=\"code\"><span lang=\"vi\">Mã xác nhận</span> / Confirmation code: <strong id=\"confirm-code\">{code}</strong></p>\
+         <p><span lang=\"vi\">Ví sẽ hỏi mã này. Chỉ nhập nếu chính bạn đang đăng nhập trên trang này.</span><br>\
+         Your wallet will ask for this code. Type it only if you started this login yourself, on this page.</p>\
          <p>{name} asks for:</p><ul>{scopes}</ul>\
          <p id=\"login-status\" role=\"status\">Waiting for your wallet… (this code is valid for {mins} minutes)</p>\
          <script src=\"/login/wait.js\"></script></body></html>",
         name = escape(client_name),
         tx = escape(tx),
+        code = escape(code),
         req = escape(request),
         mins = ttl / 60,
     );

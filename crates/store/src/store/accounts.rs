@@ -45,10 +45,14 @@ impl AccountKind {
     }
 }
 
-/// One UPDATE of an account row by its name, with its audit entry, in one transaction;
-/// `NotFound` if no such account.
+/// Ends an official's signing sessions (`$1`: the username), in the transaction of the change
+/// that requires it.
+const END_SESSIONS: &str = "DELETE FROM signing_sessions WHERE official_id IN (SELECT id FROM officials WHERE username = $1)";
+
+/// One UPDATE of an account row by its name, with its audit entry and, if given, one more
+/// statement on the same name (`$then`), in one transaction; `NotFound` if no such account.
 macro_rules! update_account {
-    ($store:expr, $kind:expr, $name:expr, $set:expr, $binds:expr, $action:expr, $actor:expr, $now:expr) => {{
+    ($store:expr, $kind:expr, $name:expr, $set:expr, $binds:expr, $then:expr, $action:expr, $actor:expr, $now:expr) => {{
         let kind: AccountKind = $kind;
         let sql = format!(
             "UPDATE {} SET {} WHERE {} = $1",
@@ -65,6 +69,10 @@ macro_rules! update_account {
             let done = q.execute(&mut *tx).await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::NotFound(kind.noun()));
+            }
+            let then: Option<&str> = $then;
+            if let Some(sql) = then {
+                sqlx::query(sql).bind($name).execute(&mut *tx).await?;
             }
             audit!(&mut *tx, $now, $actor, $action, $name);
             tx.commit().await?;
@@ -136,20 +144,18 @@ impl Store {
             kind.noun(),
             if disabled { "disable" } else { "enable" }
         );
+        let then = (disabled && kind == AccountKind::Official).then_some(END_SESSIONS);
         update_account!(
             self,
             kind,
             name,
             set,
             [i64::from(disabled)],
+            then,
             action,
             actor,
             now
-        )?;
-        if disabled && kind == AccountKind::Official {
-            self.end_signing_sessions(name).await?;
-        }
-        Ok(())
+        )
     }
 
     /// Replaces an officer's or official's password hash and ends the tokens and signing
@@ -166,20 +172,18 @@ impl Store {
             return Err(StoreError::Invalid("clients have a secret, not a password"));
         }
         let action = format!("{}.reset_password", kind.noun());
+        let then = (kind == AccountKind::Official).then_some(END_SESSIONS);
         update_account!(
             self,
             kind,
             name,
             "password_hash = $2, token_epoch = token_epoch + 1",
             [password_hash],
+            then,
             action,
             actor,
             now
-        )?;
-        if kind == AccountKind::Official {
-            self.end_signing_sessions(name).await?;
-        }
-        Ok(())
+        )
     }
 
     /// Replaces a client's secret (its SHA-256); the old secret stops working at once.
@@ -196,6 +200,7 @@ impl Store {
             client_id,
             "secret_sha256 = $2",
             [secret_sha256.to_vec()],
+            None,
             "client.reset_secret",
             actor,
             now
@@ -217,23 +222,10 @@ impl Store {
             username,
             "totp_sealed = $2, totp_last_step = 0, token_epoch = token_epoch + 1",
             [totp_sealed.to_vec()],
+            Some(END_SESSIONS),
             "official.reset_totp",
             actor,
             now
-        )?;
-        self.end_signing_sessions(username).await
-    }
-
-    async fn end_signing_sessions(&self, username: &str) -> Result<(), StoreError> {
-        writing!(self, |p| {
-            sqlx::query(
-            "DELETE FROM signing_sessions WHERE official_id IN (SELECT id FROM officials WHERE username = $1)"
         )
-        .bind(username)
-        .execute(p)
-        .await
-        .map(|_| ())
-        })?;
-        Ok(())
     }
 }
