@@ -41,32 +41,34 @@ impl Db {
     pub fn url(&self) -> String {
         self.db.as_ref().map(|d| d.url.clone()).unwrap_or_default()
     }
-    /// Counts of what is stored, read through the store itself.
-    pub fn census(&self) -> qrid_store::Census {
+    /// Runs `read` on a store connected to this database, then closes the store.
+    fn read<T, F, Fut>(&self, read: F) -> T
+    where
+        F: FnOnce(qrid_store::Store) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
         let url = self.url();
         self.rt.block_on(async {
             let store = qrid_store::Store::connect(&url)
                 .await
                 .expect("connect to the test database");
-            let c = store.census().await.expect("census of the test database");
+            let out = read(store.clone()).await;
             store.close().await;
-            c
+            out
         })
+    }
+    /// Counts of what is stored, read through the store itself.
+    pub fn census(&self) -> qrid_store::Census {
+        self.read(|store| async move { store.census().await.expect("census of the test database") })
     }
     /// The access record of one credential id, read through the store itself (also for
     /// credentials this service did not issue, which its API does not show).
     pub fn verifications_of(&self, credential_id: &str) -> Vec<qrid_store::Verification> {
-        let url = self.url();
-        self.rt.block_on(async {
-            let store = qrid_store::Store::connect(&url)
-                .await
-                .expect("connect to the test database");
-            let v = store
+        self.read(|store| async move {
+            store
                 .verifications_of(credential_id)
                 .await
-                .expect("the access record");
-            store.close().await;
-            v
+                .expect("the access record")
         })
     }
 }
@@ -103,17 +105,13 @@ impl Db {
     /// The status list URI a stored credential's payload names (read from the signed payload
     /// itself, not from any service's configuration).
     pub fn credential_status_uri(&self, credential_id: &str) -> String {
-        let url = self.url();
-        let payload = self.rt.block_on(async {
-            let store = qrid_store::Store::connect(&url)
-                .await
-                .expect("connect to the test database");
+        let payload = self.read(|store| async move {
             let identity = store
                 .get_credential(credential_id)
                 .await
                 .expect("read the credential")
                 .map(|c| c.payload);
-            let payload = match identity {
+            match identity {
                 Some(p) => p,
                 None => {
                     store
@@ -123,9 +121,7 @@ impl Db {
                         .unwrap_or_else(|| panic!("no credential {credential_id}"))
                         .payload
                 }
-            };
-            store.close().await;
-            payload
+            }
         });
         // Either kind: the CWT's status claim (65535) → status_list → uri.
         let bytes = qrid_credential::payload::decode(&payload).expect("a well-formed payload");
@@ -148,18 +144,12 @@ impl Db {
 
     /// An official's stored row, read through the store.
     pub fn official(&self, username: &str) -> qrid_store::OfficialRecord {
-        let url = self.url();
-        self.rt.block_on(async {
-            let store = qrid_store::Store::connect(&url)
-                .await
-                .expect("connect to the test database");
-            let o = store
+        self.read(|store| async move {
+            store
                 .official_by_username(username)
                 .await
                 .expect("read the official")
-                .unwrap_or_else(|| panic!("no official {username}"));
-            store.close().await;
-            o
+                .unwrap_or_else(|| panic!("no official {username}"))
         })
     }
 }

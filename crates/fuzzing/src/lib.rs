@@ -30,6 +30,7 @@ pub const TARGETS: [&str; 6] = [
 
 struct Trust {
     jwks: Jwks,
+    store: TrustStore,
     verifier: Verifier,
 }
 
@@ -38,14 +39,15 @@ fn trust() -> &'static Trust {
     TRUST.get_or_init(|| {
         let jwks = Jwks::from_json(include_bytes!("../../../keys-dev/jwks.json"))
             .unwrap_or_else(|e| panic!("keys-dev/jwks.json: {e}"));
-        let store = TrustStore::from_jwks(&jwks).unwrap_or_else(|e| panic!("trust store: {e}"));
+        let store = || TrustStore::from_jwks(&jwks).unwrap_or_else(|e| panic!("trust store: {e}"));
         let policy = Policy {
             require_status: false,
             ..Policy::default()
         };
         Trust {
+            store: store(),
+            verifier: Verifier::new(store(), StatusCache::default(), policy),
             jwks,
-            verifier: Verifier::new(store, StatusCache::default(), policy),
         }
     })
 }
@@ -65,11 +67,7 @@ pub fn payload(data: &[u8]) {
 /// A status list token (CWT) as a verifier fetches it: claims, then signature and insertion.
 pub fn status_list(data: &[u8]) {
     let _ = StatusListToken::from_claims(data);
-    let t = trust();
-    let mut cache = StatusCache::default();
-    if let Ok(store) = TrustStore::from_jwks(&t.jwks) {
-        let _ = cache.insert_token(data, &store, NOW);
-    }
+    let _ = StatusCache::default().insert_token(data, &trust().store, NOW);
 }
 
 /// A sink that keeps nothing and stops at 64 parts, as the service's own sinks bound them.

@@ -576,14 +576,15 @@ fn new_login(id: &str, client_id: &str, at: i64) -> NewLoginTx {
     }
 }
 
-async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
+/// Client `c1` (a portal) and a citizen with a real credential, for the login cases: the store
+/// honours codes and tokens only while the login's credential is valid.
+async fn portal_and_citizen(store: &Store, id_number: &str) -> (CitizenRecord, CredentialRecord) {
     store
         .create_client("c1", "Portal", &[0u8; 32], "{}", "admin", NOW)
         .await
         .unwrap();
-    let person = citizen("001099000001", "Lê Văn Tám");
+    let person = citizen(id_number, "Lê Văn Tám");
     let citizen = store.insert_citizen(&person, "o", NOW).await.unwrap();
-    // A real credential: codes and tokens are honoured only while it is valid.
     let key = IssuerKey::generate();
     let cred = store
         .issue_credential(&citizen.id, 64, "o", NOW, |slot| {
@@ -591,6 +592,12 @@ async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
         })
         .await
         .unwrap();
+    (citizen, cred)
+}
+
+async fn login_transactions_codes_and_tokens_are_single_use(store: Store) {
+    // A real credential: codes and tokens are honoured only while it is valid.
+    let (citizen, cred) = portal_and_citizen(&store, "001099000001").await;
     let cred1 = cred.id.as_str();
     let tx = "0123456789abcdef0123456789abcdef";
     assert_eq!(
@@ -837,20 +844,8 @@ async fn pending_logins_are_bounded_per_client_and_in_total(store: Store) {
 }
 
 async fn expired_logins_are_pruned_promptly(store: Store) {
-    store
-        .create_client("c1", "Portal", &[0u8; 32], "{}", "admin", NOW)
-        .await
-        .unwrap();
-    let person = citizen("001099000003", "Lê Văn Tám");
-    let citizen = store.insert_citizen(&person, "o", NOW).await.unwrap();
     // A real credential: a code is redeemed only while the credential is valid.
-    let key = IssuerKey::generate();
-    let cred = store
-        .issue_credential(&citizen.id, 64, "o", NOW, |slot| {
-            signer(&key, &person, slot)
-        })
-        .await
-        .unwrap();
+    let (citizen, cred) = portal_and_citizen(&store, "001099000003").await;
     let (pending, failed, done) = (tx_id(1), tx_id(2), tx_id(3));
     for t in [&pending, &failed, &done] {
         assert_eq!(
