@@ -113,22 +113,17 @@ pub fn parts(out: &Output) -> (i32, String, String) {
     )
 }
 
-/// Path of `zbarimg` (Debian zbar-tools), the independent QR reader. In CI its absence is a
-/// failure, not a skip; elsewhere the caller skips with a notice.
-pub fn zbarimg() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("zbarimg"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "zbarimg is not installed (apt-get install zbar-tools); CI must have it"
-        );
-        eprintln!("notice: zbarimg not installed; skipping the independent-reader check");
-    }
-    found
+/// Path of `zbarimg` (Debian zbar-tools), the independent QR reader. Its absence fails the
+/// test, as a missing PostgreSQL does: a check against an independent reader that skips proves
+/// nothing (`.ci/run` installs it).
+pub fn zbarimg() -> PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join("zbarimg"))
+                .find(|p| p.is_file())
+        })
+        .expect("zbarimg is not installed (apt-get install zbar-tools): the independent QR reader is part of the test")
 }
 
 /// Reads a QR image with zbarimg and returns the decoded text exactly (zbar adds one newline).

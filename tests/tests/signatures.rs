@@ -116,9 +116,7 @@ fn create_official(w: &World, s: &Service, username: &str, name: &str) -> Offici
         "{otpauth}"
     );
     // The enrolment QR holds exactly the URI, as an authenticator app would read it.
-    if let Some(z) = zbarimg() {
-        assert_eq!(zbar_read(&z, &qr), otpauth);
-    }
+    assert_eq!(zbar_read(&zbarimg(), &qr), otpauth);
     let secret_b32 = otpauth
         .split("secret=")
         .nth(1)
@@ -496,9 +494,7 @@ fn official_flow(backend: Backend) {
     );
     let stamp_text = rec["stamp"].as_str().unwrap();
     assert!(stamp_text.starts_with("QS1:"));
-    if let Some(z) = zbarimg() {
-        assert_eq!(zbar_read(&z, &stamp_png), stamp_text);
-    }
+    assert_eq!(zbar_read(&zbarimg(), &stamp_png), stamp_text);
     let jwks =
         qrid_credential::Jwks::from_json(&std::fs::read(w.path("jwks.json")).unwrap()).unwrap();
     let stamp = qrid_credential::Stamp::verify(stamp_text, &jwks).expect("the stamp verifies");

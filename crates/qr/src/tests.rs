@@ -74,14 +74,10 @@ fn independent_reader_zbarimg_reads_our_png() {
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !present {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "zbarimg is missing: install zbar-tools (CI must run the independent-reader test)"
-        );
-        eprintln!("notice: zbarimg not on PATH; skipping the independent-reader test");
-        return;
-    }
+    assert!(
+        present,
+        "zbarimg is not installed (apt-get install zbar-tools): the independent QR reader is part of the test"
+    );
     let dir = tempfile::tempdir().unwrap();
     for (len, ecc) in [(1, Ecc::L), (311, Ecc::M), (600, Ecc::M), (900, Ecc::Q)] {
         let text = base45_payload(len, 99 + len as u64);
