@@ -649,7 +649,7 @@ mod tests {
     use crate::{Ecc, Symbol};
     use image::codecs::jpeg::JpegEncoder;
     use image::{GrayImage, ImageFormat, Luma};
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
 
     fn kind(bytes: &[u8]) -> &'static str {
         decode_image(bytes, &DecodeLimits::default())
@@ -779,11 +779,11 @@ mod tests {
 
     #[test]
     fn refuses_decompression_bombs_from_the_header() {
-        let started = Instant::now();
         let bomb = png_claiming(100_000, 100_000);
         assert!(bomb.len() < 100);
         assert_eq!(kind(&bomb), "image_too_large");
-        // Also when everything after the header is missing.
+        // Also when everything after the header is missing: a decoder that had gone on to the
+        // pixels would have said `image_corrupt`, so the refusal comes from the header alone.
         assert_eq!(kind(&bomb[..33]), "image_too_large");
         // The same from a JPEG: patch the frame header of a real JPEG to 65000×65000.
         let mut jpeg = encode_jpeg(&GrayImage::from_pixel(16, 16, Luma([200])), 80);
@@ -793,11 +793,6 @@ mod tests {
             .expect("baseline JPEG has SOF0");
         jpeg[sof + 5..sof + 9].copy_from_slice(&[0xFD, 0xE8, 0xFD, 0xE8]);
         assert_eq!(kind(&jpeg), "image_too_large");
-        assert!(
-            started.elapsed() < Duration::from_secs(1),
-            "{:?}",
-            started.elapsed()
-        );
         // A small real image over a small pixel limit.
         let png = Symbol::encode("QRID", Ecc::M).unwrap().to_png(4).unwrap();
         let limits = DecodeLimits {
