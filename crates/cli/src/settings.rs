@@ -50,7 +50,7 @@ impl SharedArgs {
             status_list_size: self.status_list_size,
             // Secrets come from the environment or the file, never from a flag others can see
             // in ps.
-            token_secret: std::env::var("QRID_TOKEN_SECRET").ok(),
+            token_secret: std::env::var("QRID_TOKEN_SECRET").ok().map(Into::into),
             production: self.production.then_some(true),
             ..Settings::default()
         }

@@ -196,14 +196,11 @@ pub(crate) fn new_jti() -> String {
 }
 
 /// Signs bearer-token claims with the service's HS256 token secret ([`decode_bearer`] checks them).
-pub(crate) fn encode_bearer<T: serde::Serialize>(
-    state: &AppState,
-    claims: &T,
-) -> Result<String, Problem> {
+pub(crate) fn encode_bearer<T: Serialize>(state: &AppState, claims: &T) -> Result<String, Problem> {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         claims,
-        &EncodingKey::from_secret(&state.config.token_secret),
+        &EncodingKey::from_secret(state.config.token_secret.expose()),
     )
     .map_err(|e| Problem::internal(&e))
 }
@@ -223,7 +220,7 @@ pub(crate) fn decode_bearer<T: serde::de::DeserializeOwned>(
     v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
     jsonwebtoken::decode::<T>(
         token,
-        &DecodingKey::from_secret(&state.config.token_secret),
+        &DecodingKey::from_secret(state.config.token_secret.expose()),
         &v,
     )
     .map(|data| data.claims)

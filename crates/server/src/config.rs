@@ -12,8 +12,80 @@ use std::time::Duration;
 /// wherever the key file was copied to.
 pub const DEV_KID: &str = include_str!("../../../keys-dev/kid.txt");
 
-/// Everything the service needs; built by [`Config::load`].
-#[derive(Debug, Clone)]
+/// A secret held in memory: its `Debug` shows neither the value nor its length, and its bytes
+/// are wiped when it is dropped. The value is reached only through [`Secret::expose`], so a
+/// `{:?}` of a configuration, in a log or an error, cannot carry it.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret<T: zeroize::Zeroize>(T);
+
+impl<T: zeroize::Zeroize> Secret<T> {
+    /// Wraps a secret.
+    pub fn new(value: T) -> Secret<T> {
+        Secret(value)
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: zeroize::Zeroize> Drop for Secret<T> {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl<T: zeroize::Zeroize> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<String> for Secret<String> {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+/// A database URL for `Debug`: the password, in the authority or as a `password=` parameter,
+/// is replaced, and the rest kept so that an operator still sees which database is meant.
+pub fn redact_database_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _)) => format!("{scheme}://{user}:[redacted]@{host}{path}"),
+                    None => base.to_owned(),
+                },
+                None => base.to_owned(),
+            }
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=[redacted]"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+/// Everything the service needs; built by [`Config::load`]. Its `Debug` hides the token
+/// secret and the database password.
+#[derive(Clone)]
 pub struct Config {
     /// Listen address.
     pub listen: SocketAddr,
@@ -29,8 +101,8 @@ pub struct Config {
     pub status_list_size: u32,
     /// Credential validity in days.
     pub credential_days: u32,
-    /// HMAC secret for officer bearer tokens (32+ bytes).
-    pub token_secret: Vec<u8>,
+    /// HMAC secret for bearer tokens and login codes (32+ bytes).
+    pub token_secret: Secret<Vec<u8>>,
     /// Officer token lifetime, seconds.
     pub token_ttl: i64,
     /// Tolerated clock difference, seconds.
@@ -59,6 +131,58 @@ pub struct Config {
     /// How connections are bounded: header and idle timeouts, the connection limit and the
     /// shutdown drain.
     pub connections: ConnectionLimits,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Written out so that a field added later is a compile error here, not a leak.
+        let Config {
+            listen,
+            database_url,
+            key_dir,
+            issuer,
+            public_url,
+            status_list_size,
+            credential_days,
+            token_secret,
+            token_ttl,
+            clock_skew,
+            production,
+            max_json_body,
+            max_image_body,
+            request_timeout_secs,
+            max_concurrent_hashes,
+            sqlite_max_bytes,
+            image_decode_memory,
+            login_limit,
+            authorize_limit,
+            pending_logins,
+            connections,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("database_url", &redact_database_url(database_url))
+            .field("key_dir", key_dir)
+            .field("issuer", issuer)
+            .field("public_url", public_url)
+            .field("status_list_size", status_list_size)
+            .field("credential_days", credential_days)
+            .field("token_secret", token_secret)
+            .field("token_ttl", token_ttl)
+            .field("clock_skew", clock_skew)
+            .field("production", production)
+            .field("max_json_body", max_json_body)
+            .field("max_image_body", max_image_body)
+            .field("request_timeout_secs", request_timeout_secs)
+            .field("max_concurrent_hashes", max_concurrent_hashes)
+            .field("sqlite_max_bytes", sqlite_max_bytes)
+            .field("image_decode_memory", image_decode_memory)
+            .field("login_limit", login_limit)
+            .field("authorize_limit", authorize_limit)
+            .field("pending_logins", pending_logins)
+            .field("connections", connections)
+            .finish()
+    }
 }
 
 /// A per-source token bucket: `burst` requests at once, refilled at `per_minute`. A
@@ -138,8 +262,9 @@ pub fn descriptor_limit() -> Option<u64> {
     }
 }
 
-/// Settings from flags, environment or a file; `None` means "not given here".
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Settings from flags, environment or a file; `None` means "not given here". No `Debug`: it
+/// holds the database URL as given, password and all.
+#[derive(Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// See [`Config::listen`].
@@ -157,7 +282,7 @@ pub struct Settings {
     /// See [`Config::credential_days`].
     pub credential_days: Option<u32>,
     /// Hex-encoded; see [`Config::token_secret`].
-    pub token_secret: Option<String>,
+    pub token_secret: Option<Secret<String>>,
     /// See [`Config::production`].
     pub production: Option<bool>,
     /// See [`Config::clock_skew`] (seconds, 0 to 3600).
@@ -280,8 +405,13 @@ impl Config {
         let key_dir = s.key_dir.unwrap_or_else(|| PathBuf::from("keys-dev"));
         let token_secret = match s.token_secret {
             Some(hex_secret) => {
-                let bytes = hex::decode(hex_secret.trim()).context("token_secret must be hex")?;
-                if bytes.len() < 32 {
+                let bytes = Secret::new(
+                    // `.ok()`: hex's error names the offending character, a piece of the secret.
+                    hex::decode(hex_secret.expose().trim())
+                        .ok()
+                        .context("token_secret must be hex")?,
+                );
+                if bytes.expose().len() < 32 {
                     bail!("token_secret must be at least 32 bytes (64 hex digits)");
                 }
                 bytes
@@ -290,7 +420,7 @@ impl Config {
             None => {
                 let mut b = vec![0u8; 32];
                 rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
-                b
+                Secret::new(b)
             }
         };
         let public_url = s
@@ -406,6 +536,58 @@ pub fn status_list_uri(public_url: &str, n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_neither_the_token_secret_nor_the_database_password() {
+        let secret = "5ec2e7".repeat(11);
+        let c = Config::load(Settings {
+            database_url: Some("postgres://qrid:hunter2-pw@db.example:5432/qrid".into()),
+            token_secret: Some(secret.clone().into()),
+            ..Settings::default()
+        })
+        .unwrap();
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("hunter2-pw"), "{shown}");
+        assert!(!shown.contains(&secret[..12]), "{shown}");
+        assert!(!shown.contains(&format!("{:?}", &c.token_secret.expose()[..4])));
+        assert!(
+            shown.contains("postgres://qrid:[redacted]@db.example:5432/qrid"),
+            "{shown}"
+        );
+        assert_eq!(c.token_secret.expose(), &hex::decode(&secret).unwrap());
+        // A bad secret is refused without quoting any of it.
+        let bad = format!("{}zz", "ab".repeat(40));
+        let Err(e) = Config::load(Settings {
+            token_secret: Some(bad.into()),
+            ..Settings::default()
+        }) else {
+            panic!("a secret that is not hex was accepted")
+        };
+        assert!(!format!("{e:#}").contains('z'), "{e:#}");
+    }
+
+    #[test]
+    fn database_urls_lose_their_passwords_and_keep_the_rest() {
+        for (url, shown) in [
+            ("sqlite:data/qrid.db", "sqlite:data/qrid.db"),
+            ("postgres://db.example/qrid", "postgres://db.example/qrid"),
+            (
+                "postgres://qrid@db.example/qrid",
+                "postgres://qrid@db.example/qrid",
+            ),
+            (
+                "postgres://qrid:p%40ss@db.example:5432/qrid?sslmode=require",
+                "postgres://qrid:[redacted]@db.example:5432/qrid?sslmode=require",
+            ),
+            (
+                "postgres://db.example/qrid?user=qrid&password=s3cret&sslmode=require",
+                "postgres://db.example/qrid?user=qrid&password=[redacted]&sslmode=require",
+            ),
+            ("postgres://u:pw@h", "postgres://u:[redacted]@h"),
+        ] {
+            assert_eq!(redact_database_url(url), shown);
+        }
+    }
 
     #[test]
     fn defaults_are_the_embedded_development_setup() {

@@ -350,7 +350,7 @@ async fn authorize_inner(state: &Arc<AppState>, query: &str) -> Result<Response,
 /// HMAC-SHA-256 under the token secret, which every node shares, so any node checks it.
 pub(crate) fn confirm_code(state: &AppState, tx: &str) -> String {
     use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&state.config.token_secret)
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state.config.token_secret.expose())
         .expect("HMAC takes a key of any length");
     mac.update(b"qrid-login-code\0");
     mac.update(tx.as_bytes());
