@@ -1246,6 +1246,12 @@ fn five_refused_responses_fail_the_transaction() {
     assert_eq!(query_param(to, "error").as_deref(), Some("access_denied"));
     assert_eq!(query_param(to, "state").as_deref(), Some(p.state.as_str()));
     assert_eq!(query_param(to, "code"), None);
+    // Every refused answer is counted: five wrong signatures, then the wallet's and the
+    // direct post's answers to a failed transaction.
+    let metrics = get(&browser(), &format!("{}/metrics", f.s.url)).body;
+    for line in ["qrid_wallet_refusals_total 7", "qrid_wallet_logins_total 0"] {
+        assert!(metrics.lines().any(|l| l == line), "{line}: {metrics}");
+    }
 }
 
 /// A completed login: the code, from the browser's poll.

@@ -79,7 +79,7 @@ pub fn par_lines<I, T>(
     mut sink: impl FnMut(usize, T) -> Result<()> + Send,
 ) -> Result<()>
 where
-    I: std::io::Read + Send,
+    I: Read + Send,
     T: Send,
 {
     use rayon::prelude::*;

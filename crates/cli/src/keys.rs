@@ -22,7 +22,7 @@ pub struct KeygenArgs {
 }
 
 pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
-    crate::keys::create_private_dir(&args.out)
+    create_private_dir(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let key_path = args.out.join("issuer.key.pem");
     if args.login_keys {

@@ -293,7 +293,7 @@ pub struct ClientArgs {
     token_auth_method: String,
     /// The client's public JWKS file (for private_key_jwt).
     #[arg(long)]
-    jwks: Option<std::path::PathBuf>,
+    jwks: Option<PathBuf>,
 }
 
 /// A new client secret (256 random bits, base64url) and the SHA-256 that is stored.

@@ -452,16 +452,16 @@ fn sanitize(msg: &str) -> String {
 mod tests {
     #[test]
     fn country_bitmap_is_the_list() {
-        let listed: Vec<&str> = super::ISO_3166_ALPHA2.split(' ').collect();
+        let listed: Vec<&str> = ISO_3166_ALPHA2.split(' ').collect();
         assert_eq!(listed.len(), 249);
         for a in b'A'..=b'Z' {
             for b in b'A'..=b'Z' {
                 let code = [a, b];
                 let s = std::str::from_utf8(&code).unwrap();
-                assert_eq!(super::assigned(&code), listed.contains(&s), "{s}");
+                assert_eq!(assigned(&code), listed.contains(&s), "{s}");
             }
         }
-        assert!(!super::assigned(b"vn") && !super::assigned(b"VNM") && !super::assigned(b""));
+        assert!(!assigned(b"vn") && !assigned(b"VNM") && !assigned(b""));
     }
 
     use super::*;

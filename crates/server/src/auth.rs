@@ -112,10 +112,7 @@ pub async fn login(
         _ => {
             // Dropping the attempt leaves it counted.
             drop(attempt);
-            state
-                .metrics
-                .login_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.login_failures.inc();
             tracing::info!(event = "login_failed", "officer login failed");
             return Err(Problem::unauthorized("wrong username or password"));
         }
@@ -171,10 +168,7 @@ pub(crate) async fn verify_password(
         .acquire()
         .await
         .map_err(|e| Problem::internal(&e))?;
-    state
-        .metrics
-        .password_checks
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.password_checks.inc();
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|h| {
             Argon2::default()
@@ -273,8 +267,9 @@ pub fn secret_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }
 
+/// Whether two secrets (or digests) are equal, in time that depends on their lengths only.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 impl FromRequestParts<Arc<AppState>> for Client {

@@ -109,7 +109,7 @@ mod tests {
     struct Endless(std::sync::Arc<std::sync::atomic::AtomicU64>);
 
     impl axum::body::HttpBody for Endless {
-        type Data = axum::body::Bytes;
+        type Data = Bytes;
         type Error = std::io::Error;
 
         fn poll_frame(
@@ -118,9 +118,10 @@ mod tests {
         ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
             self.0
                 .fetch_add(64 * 1024, std::sync::atomic::Ordering::Relaxed);
-            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(axum::body::Bytes::from(
-                vec![0u8; 64 * 1024],
-            )))))
+            std::task::Poll::Ready(Some(Ok(http_body::Frame::data(Bytes::from(vec![
+                0u8;
+                64 * 1024
+            ])))))
         }
     }
 

@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn the_development_kek_is_known_and_refused_in_production() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../keys-dev");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../keys-dev");
         let dev = Kek::load(&dir, false).unwrap();
         assert!(dev.is_development());
         let err = Kek::load(&dir, true).unwrap_err().to_string();

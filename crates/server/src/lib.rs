@@ -152,6 +152,11 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
         req.headers_mut().insert("x-request-id", v);
     }
     let method = req.method().clone();
+    // The route as declared, so that ids in paths never become label values.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     // Log the path without the query string: paths carry only opaque ids, never personal
     // data, while a query string could carry anything a client put there.
     let path = req.uri().path().to_owned();
@@ -179,7 +184,21 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
         400..=499 => &state.metrics.http_4xx,
         _ => &state.metrics.http_5xx,
     };
-    counter.fetch_add(1, Relaxed);
+    counter.inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&metrics::RouteLabels {
+            method: method_label(&method),
+            route,
+            status: match status.as_u16() {
+                200..=299 => "2xx",
+                300..=399 => "3xx",
+                400..=499 => "4xx",
+                _ => "5xx",
+            },
+        })
+        .observe(started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -189,6 +208,22 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
     );
     tracing::info!(request_id = %id, %method, path = %path, status = status.as_u16(), micros = started.elapsed().as_micros() as u64, "request");
     resp
+}
+
+/// The method as a label value: one of the methods routes serve, or `other` (a client may send
+/// any token as a method, and each would otherwise become a series of its own).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::HEAD => "HEAD",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// A request id: unique within a process run and unpredictable across runs, without a system

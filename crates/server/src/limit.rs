@@ -16,7 +16,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -185,7 +184,7 @@ pub async fn per_source(
     match limiter.check(source) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
-            state.metrics.rate_limited.fetch_add(1, Relaxed);
+            state.metrics.rate_limited.inc();
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -1,160 +1,264 @@
-//! Prometheus text exposition of a few counters, without a metrics framework.
+//! The service's metrics, in the OpenMetrics text format Prometheus scrapes (the
+//! `prometheus-client` crate): counters since the process started, and the latency of every
+//! route as a histogram.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
 
-/// Service counters.
-#[derive(Default)]
+/// The labels of a request's latency: its method and its route as declared (`/v1/credentials/{id}`,
+/// never the path with its ids), or `unmatched` for paths no route serves, so that the label set
+/// stays bounded whatever clients send.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// The request method, when it is one of the methods routes serve; `other` otherwise.
+    pub method: &'static str,
+    /// The route's template, or `unmatched`.
+    pub route: String,
+    /// The status class: `2xx`, `3xx`, `4xx` or `5xx`.
+    pub status: &'static str,
+}
+
+/// Service counters and histograms, registered once; reading them for `/metrics` takes no lock
+/// that a request holds beyond the histogram family's map.
 pub struct Metrics {
+    registry: Registry,
+    /// Request latency in seconds, by route, method and status class.
+    pub http_duration: Family<RouteLabels, Histogram>,
     /// Responses by class.
-    pub http_2xx: AtomicU64,
+    pub http_2xx: Counter,
     /// 4xx responses.
-    pub http_4xx: AtomicU64,
+    pub http_4xx: Counter,
     /// 5xx responses.
-    pub http_5xx: AtomicU64,
+    pub http_5xx: Counter,
     /// Verifications that found the credential valid.
-    pub verify_valid: AtomicU64,
+    pub verify_valid: Counter,
     /// Verifications that found it invalid.
-    pub verify_invalid: AtomicU64,
+    pub verify_invalid: Counter,
     /// Credentials issued.
-    pub issued: AtomicU64,
+    pub issued: Counter,
     /// Status changes.
-    pub status_changes: AtomicU64,
+    pub status_changes: Counter,
     /// Failed officer logins.
-    pub login_failures: AtomicU64,
+    pub login_failures: Counter,
     /// Verifications handed to the recorder.
-    pub recorder_queued: AtomicU64,
+    pub recorder_queued: Counter,
     /// Wallet logins accepted.
-    pub wallet_logins: AtomicU64,
+    pub wallet_logins: Counter,
     /// Wallet answers refused.
-    pub wallet_refusals: AtomicU64,
+    pub wallet_refusals: Counter,
     /// Token responses issued.
-    pub tokens_issued: AtomicU64,
+    pub tokens_issued: Counter,
     /// Failed client authentications at the token endpoint.
-    pub token_client_failures: AtomicU64,
+    pub token_client_failures: Counter,
     /// Documents signed.
-    pub signatures: AtomicU64,
+    pub signatures: Counter,
     /// Passwords checked against their argon2 hash (officers' and officials').
-    pub password_checks: AtomicU64,
+    pub password_checks: Counter,
     /// Requests refused by a per-source limit.
-    pub rate_limited: AtomicU64,
+    pub rate_limited: Counter,
     /// `/authorize` calls refused because too many logins were pending.
-    pub pending_logins_refused: AtomicU64,
+    pub pending_logins_refused: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms to about 8 s, doubling: a verification takes a millisecond, an image or a
+    // password hash tens to hundreds, a 100 MiB upload seconds.
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 16))
 }
 
 impl Metrics {
-    /// The exposition text.
-    pub fn render(&self) -> String {
-        let mut out = String::with_capacity(1024);
-        let mut counter = |name: &str, help: &str, labels: &str, v: &AtomicU64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name}{labels} {}",
-                v.load(Relaxed)
-            );
-        };
-        counter(
-            "qrid_http_responses_2xx_total",
+    /// Every metric, registered under its documented name (docs/api.md, `GET /metrics`).
+    pub fn new() -> Metrics {
+        let mut registry = Registry::default();
+        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "qrid_http_request_duration_seconds",
+            "Time from a request's head to its response, by route, method and status class.",
+            http_duration.clone(),
+        );
+        let http_2xx = Counter::default();
+        registry.register(
+            "qrid_http_responses_2xx",
             "HTTP responses with a 2xx status.",
-            "",
-            &self.http_2xx,
+            http_2xx.clone(),
         );
-        counter(
-            "qrid_http_responses_4xx_total",
+        let http_4xx = Counter::default();
+        registry.register(
+            "qrid_http_responses_4xx",
             "HTTP responses with a 4xx status.",
-            "",
-            &self.http_4xx,
+            http_4xx.clone(),
         );
-        counter(
-            "qrid_http_responses_5xx_total",
+        let http_5xx = Counter::default();
+        registry.register(
+            "qrid_http_responses_5xx",
             "HTTP responses with a 5xx status.",
-            "",
-            &self.http_5xx,
+            http_5xx.clone(),
         );
-        counter(
-            "qrid_verifications_valid_total",
+        let verify_valid = Counter::default();
+        registry.register(
+            "qrid_verifications_valid",
             "Verifications with a valid verdict.",
-            "",
-            &self.verify_valid,
+            verify_valid.clone(),
         );
-        counter(
-            "qrid_verifications_invalid_total",
+        let verify_invalid = Counter::default();
+        registry.register(
+            "qrid_verifications_invalid",
             "Verifications with an invalid verdict.",
-            "",
-            &self.verify_invalid,
+            verify_invalid.clone(),
         );
-        counter(
-            "qrid_credentials_issued_total",
+        let issued = Counter::default();
+        registry.register(
+            "qrid_credentials_issued",
             "Credentials issued.",
-            "",
-            &self.issued,
+            issued.clone(),
         );
-        counter(
-            "qrid_status_changes_total",
+        let status_changes = Counter::default();
+        registry.register(
+            "qrid_status_changes",
             "Revocations, suspensions and reinstatements.",
-            "",
-            &self.status_changes,
+            status_changes.clone(),
         );
-        counter(
-            "qrid_login_failures_total",
+        let login_failures = Counter::default();
+        registry.register(
+            "qrid_login_failures",
             "Failed officer logins.",
-            "",
-            &self.login_failures,
+            login_failures.clone(),
         );
-        counter(
-            "qrid_verifications_recorded_total",
+        let recorder_queued = Counter::default();
+        registry.register(
+            "qrid_verifications_recorded",
             "Verifications queued for the access record.",
-            "",
-            &self.recorder_queued,
+            recorder_queued.clone(),
         );
-        counter(
-            "qrid_wallet_logins_total",
+        let wallet_logins = Counter::default();
+        registry.register(
+            "qrid_wallet_logins",
             "Wallet login answers accepted.",
-            "",
-            &self.wallet_logins,
+            wallet_logins.clone(),
         );
-        counter(
-            "qrid_wallet_refusals_total",
+        let wallet_refusals = Counter::default();
+        registry.register(
+            "qrid_wallet_refusals",
             "Wallet login answers refused.",
-            "",
-            &self.wallet_refusals,
+            wallet_refusals.clone(),
         );
-        counter(
-            "qrid_oidc_tokens_issued_total",
+        let tokens_issued = Counter::default();
+        registry.register(
+            "qrid_oidc_tokens_issued",
             "Token responses issued by /token.",
-            "",
-            &self.tokens_issued,
+            tokens_issued.clone(),
         );
-        counter(
-            "qrid_oidc_client_auth_failures_total",
+        let token_client_failures = Counter::default();
+        registry.register(
+            "qrid_oidc_client_auth_failures",
             "Failed client authentications at /token.",
-            "",
-            &self.token_client_failures,
+            token_client_failures.clone(),
         );
-        counter(
-            "qrid_signatures_total",
+        let signatures = Counter::default();
+        registry.register(
+            "qrid_signatures",
             "Documents signed by officials.",
-            "",
-            &self.signatures,
+            signatures.clone(),
         );
-        counter(
-            "qrid_password_checks_total",
+        let password_checks = Counter::default();
+        registry.register(
+            "qrid_password_checks",
             "Passwords checked against their hash (officer logins and official sign-ins).",
-            "",
-            &self.password_checks,
+            password_checks.clone(),
         );
-        counter(
-            "qrid_rate_limited_total",
+        let rate_limited = Counter::default();
+        registry.register(
+            "qrid_rate_limited",
             "Requests refused by a per-source rate limit.",
-            "",
-            &self.rate_limited,
+            rate_limited.clone(),
         );
-        counter(
-            "qrid_pending_logins_refused_total",
+        let pending_logins_refused = Counter::default();
+        registry.register(
+            "qrid_pending_logins_refused",
             "Calls of /authorize refused because too many logins were pending.",
-            "",
-            &self.pending_logins_refused,
+            pending_logins_refused.clone(),
         );
+        Metrics {
+            registry,
+            http_duration,
+            http_2xx,
+            http_4xx,
+            http_5xx,
+            verify_valid,
+            verify_invalid,
+            issued,
+            status_changes,
+            login_failures,
+            recorder_queued,
+            wallet_logins,
+            wallet_refusals,
+            tokens_issued,
+            token_client_failures,
+            signatures,
+            password_checks,
+            rate_limited,
+            pending_logins_refused,
+        }
+    }
+
+    /// The OpenMetrics exposition text.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// The content type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_latencies_are_rendered_under_their_documented_names() {
+        let m = Metrics::new();
+        m.wallet_refusals.inc();
+        m.wallet_refusals.inc();
+        m.http_duration
+            .get_or_create(&RouteLabels {
+                method: "POST",
+                route: "/v1/verify".into(),
+                status: "2xx",
+            })
+            .observe(0.0007);
+        let text = m.render();
+        assert!(
+            text.lines().any(|l| l == "qrid_wallet_refusals_total 2"),
+            "{text}"
+        );
+        assert!(
+            text.lines().any(|l| l == "qrid_http_responses_5xx_total 0"),
+            "{text}"
+        );
+        let bucket = text
+            .lines()
+            .find(|l| {
+                l.starts_with("qrid_http_request_duration_seconds_bucket{")
+                    && l.contains("le=\"0.001\"")
+                    && l.contains("route=\"/v1/verify\"")
+                    && l.contains("method=\"POST\"")
+            })
+            .unwrap_or_else(|| panic!("no 1 ms bucket of /v1/verify in {text}"));
+        assert!(bucket.ends_with(" 1"), "{bucket}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

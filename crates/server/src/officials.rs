@@ -301,10 +301,7 @@ pub async fn sign_in(
         .begin(LockoutKey::OfficialPassword(req.username.clone()))
         .map_err(too_many)?;
     let refused = || {
-        state
-            .metrics
-            .login_failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.login_failures.inc();
         tracing::info!(event = "official_login_failed", "official sign-in failed");
         sign_in_refused()
     };

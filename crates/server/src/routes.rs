@@ -15,8 +15,8 @@ use qrid_store::{CredentialStatus, NewCitizen, Role, Verification};
 use qrid_verifier::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -196,7 +196,7 @@ pub async fn issue(
             other => break other?,
         }
     };
-    state.metrics.issued.fetch_add(1, Relaxed);
+    state.metrics.issued.inc();
     tracing::info!(credential = %rec.id, citizen = %id, officer = %o.sub, "credential issued");
     Ok((
         StatusCode::CREATED,
@@ -320,7 +320,7 @@ async fn change_status(
         .set_status(&id, to, reason, &o.sub, now())
         .await?;
     state.invalidate_status_list(rec.status_list);
-    state.metrics.status_changes.fetch_add(1, Relaxed);
+    state.metrics.status_changes.inc();
     tracing::info!(credential = %rec.id, officer = %o.sub, status = ?to, "credential status changed");
     Ok(Json(
         json!({"id": rec.id, "status": rec.status, "status_reason": rec.status_reason}),
@@ -479,7 +479,7 @@ struct CancelOnDrop(Arc<AtomicBool>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.store(true, Relaxed);
     }
 }
 
@@ -565,7 +565,7 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Che
     } else {
         &state.metrics.verify_invalid
     };
-    counter.fetch_add(1, Relaxed);
+    counter.inc();
     state
         .record(Verification {
             credential_id: credential_id.map(|c| c.to_string()),
@@ -668,12 +668,12 @@ pub async fn healthz(State(state): S) -> Response {
 
 /// How long `/healthz` waits for each database check: load balancers commonly time a probe
 /// out after 5 s, and the two checks together stay under that.
-pub const HEALTH_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+pub const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /metrics`
 pub async fn metrics(State(state): S) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         state.metrics.render(),
     )
         .into_response()

@@ -441,10 +441,7 @@ pub async fn sign(
         .store
         .record_signature(&record, &format!("official:{}", o.username), at)
         .await?;
-    state
-        .metrics
-        .signatures
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.signatures.inc();
     tracing::info!(signature = %id, official = %o.id, "document signed");
     let mut body = json!({
         "id": id, "jws": jws, "stamp": stamp, "signed_at": at, "url": url,

@@ -196,9 +196,7 @@ impl AppState {
     /// Queues a verification for the citizen's access record (batched; never blocks the
     /// request for long: if the queue is full the request waits for room, so nothing is lost).
     pub async fn record(&self, v: Verification) {
-        self.metrics
-            .recorder_queued
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.recorder_queued.inc();
         if self.recorder.send(v).await.is_err() {
             tracing::error!("verification recorder has stopped; a verification was not recorded");
         }
@@ -235,7 +233,7 @@ impl AppState {
                 CredentialStatus::Revoked => Status::Invalid,
                 CredentialStatus::Suspended => Status::Suspended,
             };
-            list.set(qrid_credential::StatusIndex(i), status)
+            list.set(StatusIndex(i), status)
                 .map_err(|_| qrid_store::StoreError::Corrupt("status index"))?;
         }
         let list = Arc::new(list);
@@ -263,7 +261,7 @@ impl AppState {
         Ok(self
             .load_list(n)
             .await?
-            .and_then(|l| l.get(qrid_credential::StatusIndex(index))))
+            .and_then(|l| l.get(StatusIndex(index))))
     }
 
     /// The signed status list token for list `n`, cached with the list.
@@ -288,7 +286,7 @@ impl AppState {
             issued_at: now,
             // As long as offline verifiers keep a list by default, so that the issuer's limit
             // and theirs are one: a counter offline for a weekend still answers.
-            expires_at: Some(now + qrid_verifier::Policy::default().max_status_age),
+            expires_at: Some(now + Policy::default().max_status_age),
             ttl: Some(STATUS_LIST_MAX_AGE),
             list: (*list).clone(),
         };

@@ -306,7 +306,7 @@ async fn sqlite_files_are_owner_only() {
 /// host and port, and the reason is the database's own words; no password is shown.
 #[tokio::test]
 async fn a_database_that_cannot_be_opened_is_named_with_its_host() {
-    let admin = qrid_store::testing::postgres_admin_url();
+    let admin = testing::postgres_admin_url();
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     let missing = format!("{base}/qrid_no_such_database_x");
     let e = match Store::connect(&missing).await {

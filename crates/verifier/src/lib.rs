@@ -356,12 +356,9 @@ mod tests {
     /// revoked, 2 suspended, 3 holding the application value 3.
     fn signed_list(key: &IssuerKey, uri: &str, iat: i64) -> Vec<u8> {
         let mut list = StatusList::new(StatusBits::Two, 16).unwrap();
-        list.set(StatusIndex(1), qrid_credential::Status::Invalid)
-            .unwrap();
-        list.set(StatusIndex(2), qrid_credential::Status::Suspended)
-            .unwrap();
-        list.set(StatusIndex(3), qrid_credential::Status::Other(3))
-            .unwrap();
+        list.set(StatusIndex(1), Status::Invalid).unwrap();
+        list.set(StatusIndex(2), Status::Suspended).unwrap();
+        list.set(StatusIndex(3), Status::Other(3)).unwrap();
         let token = StatusListToken {
             uri: uri.into(),
             issued_at: iat,

@@ -700,15 +700,12 @@ mod tests {
         }
         assert_eq!(w.verifier.signers.len(), 1);
         // The cache is bounded.
-        let cache = crate::signers::SignerCache::default();
+        let cache = SignerCache::default();
         let checked = cache_entry(&w);
-        for i in 0..crate::signers::SignerCache::CAPACITY + 10 {
-            cache.insert(
-                crate::signers::SignerCache::key(&i.to_string()),
-                checked.clone(),
-            );
+        for i in 0..SignerCache::CAPACITY + 10 {
+            cache.insert(SignerCache::key(&i.to_string()), checked.clone());
         }
-        assert_eq!(cache.len(), crate::signers::SignerCache::CAPACITY);
+        assert_eq!(cache.len(), SignerCache::CAPACITY);
     }
 
     fn cache_entry(w: &World) -> Checked {

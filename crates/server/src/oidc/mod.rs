@@ -318,10 +318,7 @@ async fn authorize_inner(state: &Arc<AppState>, query: &str) -> Result<Response,
     if opened != LoginOpened::Opened {
         // Too many logins wait for a wallet (this portal's, or all together): the portal hears
         // it the OAuth way (RFC 6749 §4.1.2.1) and nothing is stored.
-        state
-            .metrics
-            .pending_logins_refused
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.pending_logins_refused.inc();
         tracing::warn!(event = "pending_logins_full", client = %c.client_id, per_client = opened == LoginOpened::ClientAtLimit, "login refused: too many pending");
         return back(
             "temporarily_unavailable",
@@ -508,10 +505,23 @@ pub fn decode_holder_signature(text: &str) -> Result<Signature, Problem> {
         })
 }
 
-/// `POST /login/response`: the wallet's answer.
+/// `POST /login/response`: the wallet's answer. Every refusal of the client's making (4xx) is
+/// counted in `qrid_wallet_refusals_total`.
 pub async fn response(
     State(state): S,
     headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let outcome = answer(&state, &headers, body).await;
+    if outcome.as_ref().is_err_and(|p| p.status.is_client_error()) {
+        state.metrics.wallet_refusals.inc();
+    }
+    outcome
+}
+
+async fn answer(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let json = headers
@@ -559,7 +569,7 @@ pub async fn response(
             ))
         }
     }
-    match check_response(&state, &t, &r, at).await {
+    match check_response(state, &t, &r, at).await {
         Ok((citizen_id, credential_id)) => {
             match state
                 .store
@@ -576,10 +586,7 @@ pub async fn response(
                 }
                 Err(e) => return Err(e.into()),
             }
-            state
-                .metrics
-                .wallet_logins
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.wallet_logins.inc();
             tracing::info!(event = "login", credential_id = %credential_id, client_id = %t.new.client_id, "wallet login accepted");
             Ok(no_store(
                 json!({"status": "accepted", "client_id": t.new.client_id}),
@@ -886,10 +893,7 @@ async fn token_inner(
         .oidc
         .sign(settings.id_token_signed_response_alg, &claims)
         .map_err(|e| OAuthError::from(Problem::internal(&e)))?;
-    state
-        .metrics
-        .tokens_issued
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.tokens_issued.inc();
     tracing::info!(event = "token", client_id = %client_id, "tokens issued");
     Ok(no_store(json!({
         "access_token": access_token,
@@ -993,10 +997,7 @@ async fn authenticate_client(
     // trying, and a lockout keyed by the public client id would let anyone block a portal's
     // logins. Failures are counted for monitoring.
     let fail = |why: &str| {
-        state
-            .metrics
-            .token_client_failures
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.metrics.token_client_failures.inc();
         tracing::info!(event = "client_auth_failed", client_id = %client_id, "token endpoint client authentication failed");
         OAuthError::client(why, method == AuthMethod::ClientSecretBasic)
     };
