@@ -420,6 +420,107 @@ fn production_mode_refuses_every_development_key_and_starts_with_real_ones() {
     assert!(!failed && err.contains("listening on"), "{err}");
 }
 
+/// Starts `qrid serve` with the config file `config` (through `QRID_CONFIG`, as
+/// deploy/qrid.service gives it) and the environment `env`; returns the URL it listens on, or
+/// `Err` with what it wrote before it exited. A service that starts is killed by `stop`.
+fn serve_with_config(
+    config: &Path,
+    env: &[(&str, &str)],
+) -> Result<(String, std::process::Child), String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(qrid_e2e::qrid_bin())
+        .arg("serve")
+        .env("QRID_CONFIG", config)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start qrid serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = String::new();
+    let mut lines = BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(at) = line.split("listening on ").nth(1) {
+            let url = at.split_whitespace().next().unwrap_or("").to_owned();
+            // Keep draining stderr so that the service never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            return Ok((url, child));
+        }
+    }
+    let _ = child.wait();
+    Err(seen)
+}
+
+/// deploy/qrid.toml, the commented sample of a production node, is a configuration the service
+/// accepts as it is: only its addresses and paths are pointed at this test, and the token secret
+/// comes from the environment, as deploy/qrid.service gives it. Without that secret it is
+/// refused, naming only the secret.
+#[test]
+fn the_sample_production_configuration_starts_the_service() {
+    let s = Setup::new();
+    let sample = std::fs::read_to_string(qrid_e2e::repo_root().join("deploy/qrid.toml"))
+        .expect("deploy/qrid.toml");
+    let db = format!("sqlite:{}", s.p("deploy/qrid.db"));
+    let keys = s.p("keys");
+    let mut pointed = Vec::new();
+    let config: String = sample
+        .lines()
+        .map(|line| {
+            let key = line.split(" = ").next().unwrap_or("");
+            let value = match key {
+                "listen" => Some("127.0.0.1:0".to_owned()),
+                "database_url" => Some(db.clone()),
+                "key_dir" => Some(keys.clone()),
+                _ => None,
+            };
+            match value {
+                Some(v) => {
+                    pointed.push(key.to_owned());
+                    format!("{key} = \"{v}\"\n")
+                }
+                None => format!("{line}\n"),
+            }
+        })
+        .collect();
+    assert_eq!(pointed, ["listen", "database_url", "key_dir"], "{sample}");
+    let path = s.dir.path().join("qrid.toml");
+    std::fs::write(&path, config).unwrap();
+
+    let err = serve_with_config(&path, &[]).expect_err("started without a token secret");
+    assert!(
+        err.contains("1 missing: token_secret"),
+        "the sample should lack only the secret: {err}"
+    );
+
+    let (url, mut child) = serve_with_config(&path, &[("QRID_TOKEN_SECRET", &"5e".repeat(32))])
+        .unwrap_or_else(|err| panic!("the sample configuration did not start: {err}"));
+    let health = qrid_e2e::service::http(
+        "GET",
+        &format!("{url}/healthz"),
+        qrid_e2e::service::Auth::None,
+        qrid_e2e::service::Body::None,
+    );
+    let discovery = qrid_e2e::service::http(
+        "GET",
+        &format!("{url}/.well-known/openid-configuration"),
+        qrid_e2e::service::Auth::None,
+        qrid_e2e::service::Body::None,
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(
+        health.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&health.body)
+    );
+    // Its public URL is the sample's, not the address it listens on.
+    assert_eq!(discovery.json()["issuer"], "https://id.example.gov.vn");
+}
+
 /// Runs `qrid args` on a pseudo-terminal (util-linux `script`), answering each prompt in
 /// `answers` once it appears; returns everything the terminal showed and the exit code.
 #[cfg(unix)]
