@@ -29,7 +29,7 @@ pub enum FormError {
     /// characters, or with characters RFC 2046 does not allow).
     #[error("the multipart Content-Type needs a boundary of 1 to 70 allowed characters")]
     Boundary,
-    /// More than [`MAX_PREAMBLE`] bytes came before the first boundary.
+    /// More than 16 KiB came before the first boundary.
     #[error("no multipart boundary in the first {MAX_PREAMBLE} bytes")]
     NoBoundary,
     /// A boundary line went on with something other than padding and CRLF, or `--`.

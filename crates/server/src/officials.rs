@@ -256,8 +256,9 @@ async fn check_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<
     Ok(())
 }
 
-/// [`check_totp`] for a signed-in official's signing request: a refused code says why
-/// (`totp_malformed`, `totp_invalid`, `totp_reused`), a locked one answers 429.
+/// The TOTP check of sign-in (right for the current step ±1, of a step after the last code
+/// accepted, counted toward the lockout) for a signed-in official's signing request: a refused
+/// code says why (`totp_malformed`, `totp_invalid`, `totp_reused`), a locked one answers 429.
 pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<(), Problem> {
     check_totp(state, o, code).await.map_err(|r| match r {
         TotpRefusal::Locked(l) => too_many(l),
