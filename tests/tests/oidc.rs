@@ -1254,6 +1254,28 @@ fn five_refused_responses_fail_the_transaction() {
     }
 }
 
+/// A portal disabled while its login waits for the wallet gets no answer: the wallet's
+/// response is refused with `client_disabled`, and once it is enabled again a fresh login works.
+#[test]
+fn a_portal_disabled_during_a_login_gets_no_answer() {
+    let (f, rp) = Fixture::new(Backend::Sqlite, one_rp);
+    let p = start_login(&f, &rp);
+    let admin = |verb: &str| {
+        let (code, _, err) = qrid_e2e::parts(&qrid_e2e::qrid(
+            &["client", verb, &rp.id, "--database-url", &f.w.db.url()],
+            None,
+        ));
+        assert_eq!(code, 0, "client {verb}: {err}");
+    };
+    admin("disable");
+    let payload = str_of(&f.credential, "payload");
+    let r = post_response(&p.request, &p.response(payload, &f.wallet.holder_key()));
+    problem(&r, 403, "client_disabled", "answer to a disabled portal");
+    admin("enable");
+    let p = start_login(&f, &rp);
+    assert!(!complete(&f, &p).is_empty());
+}
+
 /// A completed login: the code, from the browser's poll.
 fn complete(f: &Fixture, p: &Pending) -> String {
     let (code, out, err) = f.wallet.login_request(&p.request.text, &p.request.code);

@@ -616,6 +616,15 @@ async fn check_response(
     r: &LoginResponse,
     at: i64,
 ) -> Result<(String, String), Problem> {
+    // A portal disabled while its login waited gets no citizen's consent: its token request
+    // would be refused anyway, and the wallet should say so now, not after the citizen agreed.
+    if oidc_client(state, &t.new.client_id).await?.is_none() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "client_disabled",
+            "the service that asked for this login is no longer allowed to log citizens in",
+        ));
+    }
     // First, and counted like any refused answer: five wrong codes fail the transaction.
     if !constant_time_eq(
         r.code.trim().as_bytes(),
