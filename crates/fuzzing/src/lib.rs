@@ -112,10 +112,52 @@ pub fn multipart(data: &[u8]) {
     let _ = reader.finish();
 }
 
-/// An uploaded image: format sniffing, header checks, decoding and QR detection, with the
-/// service's limits.
+/// The limits the `image` target decodes under: the service's, scaled down (65,536 pixels,
+/// 4 MiB, a million detector steps), so that the fuzzer's time goes to many inputs rather than
+/// to a few large ones. The code paths are the same at any scale: every limit is a number
+/// compared with what the header claims or the detector has spent, and the inputs a fuzzer
+/// writes (at most 64 KiB) reach each refusal either way, and the corpus's QR codes (122 × 122
+/// pixels) still read, as a test checks. The corpus replay also runs under the service's limits
+/// ([`image_service_limits`]), and tests/tests/images.rs holds the service to 150 MiB with them.
+pub const FUZZ_IMAGE_LIMITS: qrid_qr::DecodeLimits = qrid_qr::DecodeLimits {
+    max_bytes: 1024 * 1024,
+    max_pixels: 65_536,
+    max_memory: 4 * 1024 * 1024,
+    max_work: 1_000_000,
+};
+
+/// An uploaded image: format sniffing, header checks, decoding and QR detection, under
+/// [`FUZZ_IMAGE_LIMITS`].
 pub fn image(data: &[u8]) {
+    let_rqrr_panics_unwind();
+    let _ = qrid_qr::decode_image(data, &FUZZ_IMAGE_LIMITS);
+}
+
+/// The same as [`image`] under the service's default limits: slower per input, so the fuzzer
+/// does not run it, but the corpus replay does.
+pub fn image_service_limits(data: &[u8]) {
+    let_rqrr_panics_unwind();
     let _ = qrid_qr::decode_image(data, &qrid_qr::DecodeLimits::default());
+}
+
+/// rqrr asserts on some geometry of its own making (a perspective that maps a cell outside
+/// `i32`, found by this fuzzer), and `qrid_qr` runs it under `catch_unwind` so that such an
+/// image is answered `qr_unreadable`. libFuzzer's panic hook aborts on every panic, caught or
+/// not, before unwinding starts; this hook lets the panics raised inside rqrr's own code unwind
+/// to that catch and passes every other panic on to libFuzzer's hook. A panic of rqrr that
+/// escaped the decoder would still fail the target: libfuzzer-sys aborts when one unwinds out
+/// of it.
+fn let_rqrr_panics_unwind() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let in_rqrr = info.location().is_some_and(|l| l.file().contains("/rqrr-"));
+            if !in_rqrr {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// The login protocol's outside inputs: the login request QR a wallet scans, and the login
@@ -206,6 +248,51 @@ mod tests {
     #[test]
     fn image_corpus() {
         replay("image");
+    }
+    /// The image the fuzzer found making rqrr assert (a perspective outside `i32`; found as
+    /// e749473a…, whose chunk checksums the fuzz build does not check, and kept with them
+    /// corrected so that every build reaches rqrr): the decoder contains the panic and answers
+    /// `qr_unreadable`, under either limits.
+    #[test]
+    fn an_rqrr_assertion_is_qr_unreadable() {
+        let_rqrr_panics_unwind();
+        let (_, bytes) = corpus("image")
+            .into_iter()
+            .find(|(p, _)| p.ends_with("5cf37ae68c4b59236629657730cfd4be0bc978ef"))
+            .expect("the image that made rqrr assert is in the corpus");
+        for limits in [FUZZ_IMAGE_LIMITS, qrid_qr::DecodeLimits::default()] {
+            let e = qrid_qr::decode_image(&bytes, &limits).expect_err("no QR code in it");
+            assert_eq!(e.kind(), "qr_unreadable", "{e}");
+        }
+    }
+
+    /// The scaled-down limits lose no QR code the corpus holds: every corpus image read under
+    /// the service's limits is read under the fuzzer's too. (The fuzz build skips PNG chunk
+    /// checksums, so most mutants read there and only a few here.)
+    #[test]
+    fn the_fuzz_image_limits_still_read_qr_codes() {
+        let read = |limits: &qrid_qr::DecodeLimits| -> Vec<PathBuf> {
+            corpus("image")
+                .into_iter()
+                .filter(|(_, bytes)| {
+                    qrid_qr::decode_image(bytes, limits).is_ok_and(|t| !t.is_empty())
+                })
+                .map(|(path, _)| path)
+                .collect()
+        };
+        let under_service = read(&qrid_qr::DecodeLimits::default());
+        assert!(
+            !under_service.is_empty(),
+            "no corpus image holds a readable QR code"
+        );
+        assert_eq!(read(&FUZZ_IMAGE_LIMITS), under_service);
+    }
+    #[test]
+    fn image_corpus_under_the_service_limits() {
+        for (path, bytes) in corpus("image") {
+            let outcome = std::panic::catch_unwind(|| image_service_limits(&bytes));
+            assert!(outcome.is_ok(), "image panicked on {}", path.display());
+        }
     }
     #[test]
     fn login_corpus() {
