@@ -358,38 +358,27 @@ fn usage_and_input_errors() {
 /// Runs `qrid serve --production` with complete settings and the key directory `keys`; returns
 /// (exited with failure, stderr so far). A service that starts is stopped once it listens.
 fn serve_production(keys: &Path, db: &str) -> (bool, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(qrid_e2e::qrid_bin())
-        .args([
-            "serve",
-            "--production",
-            "--listen",
-            "127.0.0.1:0",
-            "--issuer",
-            "VN",
-        ])
-        .args(["--public-url", "https://id.example", "--database-url", db])
-        .arg("--key-dir")
-        .arg(keys)
-        .env("QRID_TOKEN_SECRET", "ab".repeat(32))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start qrid serve");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut seen = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap_or_default();
-        seen.push_str(&line);
-        seen.push('\n');
-        if line.contains("listening on") {
+    let mut cmd = std::process::Command::new(qrid_e2e::qrid_bin());
+    cmd.args([
+        "serve",
+        "--production",
+        "--listen",
+        "127.0.0.1:0",
+        "--issuer",
+        "VN",
+    ])
+    .args(["--public-url", "https://id.example", "--database-url", db])
+    .arg("--key-dir")
+    .arg(keys)
+    .env("QRID_TOKEN_SECRET", "ab".repeat(32));
+    match start_until_listening(cmd) {
+        Ok((url, mut child)) => {
             let _ = child.kill();
             let _ = child.wait();
-            return (false, seen);
+            (false, format!("listening on {url}"))
         }
+        Err(seen) => (true, seen),
     }
-    let status = child.wait().expect("wait for qrid serve");
-    (!status.success(), seen)
 }
 
 #[test]
@@ -427,11 +416,20 @@ fn serve_with_config(
     config: &Path,
     env: &[(&str, &str)],
 ) -> Result<(String, std::process::Child), String> {
-    use std::io::{BufRead, BufReader};
-    let mut child = std::process::Command::new(qrid_e2e::qrid_bin())
-        .arg("serve")
+    let mut cmd = std::process::Command::new(qrid_e2e::qrid_bin());
+    cmd.arg("serve")
         .env("QRID_CONFIG", config)
-        .envs(env.iter().copied())
+        .envs(env.iter().copied());
+    start_until_listening(cmd)
+}
+
+/// Starts `cmd` (a `qrid serve`) and reads its stderr until it says where it listens: the URL
+/// and the running process, or `Err` with what it wrote before it exited.
+fn start_until_listening(
+    mut cmd: std::process::Command,
+) -> Result<(String, std::process::Child), String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
