@@ -12,6 +12,8 @@
 #          (or N seconds), sharing the corpus; the line adds up all of them.
 #        FUZZ_SANITIZER=none: no AddressSanitizer (about twice the executions a second; the
 #          RSS limit still holds). Default: address.
+# Each worker's libFuzzer log is kept as fuzz/logs/<target>-<worker>.log (not committed) until
+# the next run of that target, so a count can be checked after the run.
 # Needs: cargo install cargo-fuzz; libFuzzer's nightly flags are enabled on the stable
 # toolchain with RUSTC_BOOTSTRAP=1 (no nightly toolchain can be fetched here).
 set -euo pipefail
@@ -40,7 +42,8 @@ for t in "${TARGETS[@]}"; do
   if [ -n "${FUZZ_SECONDS:-}" ]; then bound=(-max_total_time="$FUZZ_SECONDS"); else bound=(-runs="$((RUNS / WORKERS))"); fi
   logs=() pids=()
   for w in $(seq 1 "$WORKERS"); do
-    log=$(mktemp)
+    mkdir -p logs
+    log="logs/$t-$w.log"
     logs+=("$log")
     cargo fuzz run --release -s "$SANITIZER" "$t" "corpus/$t" -- \
       "${bound[@]}" -malloc_limit_mb=64 -rss_limit_mb=2048 -timeout=10 -max_len=65536 -seed="$((start + w))" \
@@ -49,7 +52,7 @@ for t in "${TARGETS[@]}"; do
   done
   outcome=ok
   for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || outcome="FAILED (see fuzz/artifacts/$t/ and ${logs[$i]})"
+    wait "${pids[$i]}" || outcome="FAILED (see fuzz/artifacts/$t/ and fuzz/${logs[$i]})"
   done
   secs=$(( $(date +%s) - start ))
   execs=0
@@ -60,5 +63,4 @@ for t in "${TARGETS[@]}"; do
   corpus=$(ls "corpus/$t" | wc -l)
   rate=$(( execs / (secs > 0 ? secs : 1) ))
   echo "$t: ${execs} executions in ${secs} s (${rate}/s; ${WORKERS} worker(s), sanitizer ${SANITIZER}), corpus ${corpus} files, ${outcome}"
-  [ "$outcome" = ok ] && rm -f "${logs[@]}"
 done
