@@ -347,7 +347,9 @@ pub fn dev_issuer_key() -> qrid_credential::IssuerKey {
     qrid_credential::IssuerKey::from_pkcs8_pem(&pem).expect("the development key parses")
 }
 
-/// Unix seconds now.
+/// Unix seconds now, on the system clock the real binary under test runs on (the one place in
+/// the tests that reads it).
+#[allow(clippy::disallowed_methods)]
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

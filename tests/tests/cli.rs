@@ -157,10 +157,7 @@ fn tampering_another_issuer_and_time_are_refused_with_their_kinds() {
 
     // Expired (valid 10 days, checked 11 days later) and not yet valid.
     let short = s.issue(&["--valid-days", "10"]);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = qrid_e2e::login::now();
     let later = (now + 11 * 86_400).to_string();
     let (code, v, _) = s.verify(&["--payload", &short, "--at", &later], None);
     assert_eq!((code, kind(&v[0])), (1, "expired"));
@@ -219,12 +216,7 @@ fn revoked_and_suspended_indices_follow_the_status_list() {
             "--max-status-age",
             "0",
             "--at",
-            &(std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs()
-                + 60)
-                .to_string(),
+            &(qrid_e2e::login::now() + 60).to_string(),
         ],
         None,
     );

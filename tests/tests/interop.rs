@@ -265,10 +265,7 @@ fn the_service_verifies_claim169_credentials_without_kid_or_cti() {
     let pem = std::fs::read_to_string(qrid_e2e::repo_root().join("keys-dev/issuer.key.pem"))
         .expect("the development issuer key");
     let issuer = qrid_credential::IssuerKey::from_pkcs8_pem(&pem).expect("a PKCS#8 key");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
+    let now = qrid_e2e::login::now();
     let out = Command::new("python3")
         .args([
             "-c",

@@ -429,10 +429,7 @@ fn bad_input_is_a_4xx_problem_never_a_5xx() {
         Body::None,
     )
     .problem(401, "unauthorized");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = qrid_e2e::login::now();
     let claims = |exp: i64| json!({"sub": "alice", "role": "issuer", "iat": exp - 900, "exp": exp, "iss": "qrid-officer", "jti": "x"});
     let forged = forge_token(
         &claims(now + 600),

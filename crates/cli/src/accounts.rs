@@ -79,7 +79,7 @@ pub fn list(kind: AccountKind, shared: &SharedArgs) -> Result<ExitCode> {
 pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitCode> {
     let config = target.shared.load()?;
     let name = target.name.as_str();
-    let now = qrid_server::state::now();
+    let now = crate::now();
     let what = noun(kind);
     let not_found = |e: StoreError| match e {
         StoreError::NotFound(_) => anyhow::anyhow!("no {what} {name}"),
@@ -111,7 +111,7 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
             if password.chars().count() < 12 {
                 bail!("password must be at least 12 characters");
             }
-            let hash = qrid_server::auth::hash_password(&password)
+            let hash = qrid_service::passwords::hash_password(&password)
                 .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
             rt.block_on(async {
                 let store = connect(&config.database_url).await?;
@@ -136,7 +136,7 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
             eprintln!("qrid: store the secret now; it cannot be shown again (the old one no longer works)");
         }
         Action::ResetTotp => {
-            let kek = qrid_server::custody::Kek::load(&config.key_dir, config.production)?;
+            let kek = qrid_service::custody::Kek::load(&config.key_dir, config.production)?;
             let otpauth = rt.block_on(async {
                 let store = connect(&config.database_url).await?;
                 let r = async {
@@ -144,7 +144,7 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
                         .official_by_username(name)
                         .await?
                         .ok_or(StoreError::NotFound("official"))?;
-                    let (sealed, uri) = qrid_server::officials::new_totp(
+                    let (sealed, uri) = qrid_service::officials::new_totp(
                         &kek,
                         &o.username,
                         &o.kid,

@@ -49,7 +49,7 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode> {
 /// Writes the login keys unless some already exist (they are never overwritten: a new
 /// pairwise key would change every citizen's `sub` at every portal).
 fn login_keys(dir: &Path) -> Result<ExitCode> {
-    use qrid_server::oidc::keys as oidc;
+    use qrid_service::oidc::keys as oidc;
     let files = [
         oidc::RS256_FILE,
         oidc::ES256_FILE,
@@ -63,7 +63,7 @@ fn login_keys(dir: &Path) -> Result<ExitCode> {
         eprintln!("qrid: kept the existing ID token keys and pairwise.key");
     }
     // Never replaced: a new KEK would make every official's sealed key unreadable.
-    if qrid_server::custody::generate(dir, &write_private)? {
+    if qrid_service::custody::generate(dir, &write_private)? {
         eprintln!("qrid: wrote kek.key (seals officials' signing keys and TOTP secrets)");
     } else {
         eprintln!("qrid: kept the existing kek.key");

@@ -7,8 +7,9 @@ use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::Official;
-use qrid_server::officials::{provision, sign_signer_credential, SIGNER_DAYS};
-use qrid_server::state::IssueTerms;
+use qrid_service::issuance::IssueTerms;
+use qrid_service::issuance::{sign_signer_credential, SIGNER_DAYS};
+use qrid_service::officials::provision;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,12 +78,12 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
     if password.chars().count() < 12 {
         bail!("password must be at least 12 characters");
     }
-    let issuer_key = qrid_server::state::load_issuer_key(&config.key_dir)?;
-    let is_dev = issuer_key.kid().to_string() == qrid_server::config::DEV_KID.trim();
+    let issuer_key = qrid_service::keys::load_issuer_key(&config.key_dir)?;
+    let is_dev = issuer_key.kid().to_string() == qrid_service::config::DEV_KID.trim();
     if is_dev && config.production {
         bail!("production mode refuses the development issuer key");
     }
-    let kek = qrid_server::custody::Kek::load(&config.key_dir, config.production)?;
+    let kek = qrid_service::custody::Kek::load(&config.key_dir, config.production)?;
     if is_dev || kek.is_development() {
         eprintln!("qrid: WARNING: development keys: this official's signatures prove nothing");
     }
@@ -95,7 +96,7 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
     )
     .map_err(|e| anyhow::anyhow!("cannot provision the official: {e}"))?;
     let public_url = config.public_url.trim_end_matches('/').to_owned();
-    let at = qrid_server::state::now();
+    let at = crate::now();
     let terms = IssueTerms {
         issuer: &config.issuer,
         public_url: &public_url,
@@ -105,7 +106,7 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
     let new = &provisioned.official;
     let (record, credential) = runtime()?.block_on(async {
         let store = connect(&config.database_url).await?;
-        qrid_server::state::register_key(&store, &issuer_key).await?;
+        qrid_service::keys::register_key(&store, &issuer_key, &qrid_service::SystemClock).await?;
         let r = store
             .create_official(new, config.status_list_size, "cli", at, |id, slot| {
                 sign_signer_credential(&issuer_key, terms, id, new, slot)

@@ -17,13 +17,6 @@ use std::process::ExitCode;
 /// memory stays flat over millions of lines.
 const BATCH: usize = 4096;
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 #[derive(Args)]
 pub struct IssueArgs {
     /// Issuer private key (PKCS#8 PEM), e.g. keys-dev/issuer.key.pem.
@@ -59,7 +52,7 @@ pub fn issue(args: IssueArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let now = now();
+    let now = crate::now();
     let build = |json: &str, offset: u32| -> Result<String> {
         let input = CitizenInput::from_json(json)?;
         let status = match (&args.status_uri, args.status_index) {
@@ -275,7 +268,7 @@ pub struct VerifyArgs {
 }
 
 pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
-    let now = args.at.unwrap_or_else(now);
+    let now = args.at.unwrap_or_else(crate::now);
     let verifier = load_verifier(
         &args.trust,
         &args.status,
@@ -396,7 +389,7 @@ pub fn status_list(args: StatusListArgs) -> Result<ExitCode> {
     StatusRef::new(&args.uri, StatusIndex(0))?;
     let token = StatusListToken {
         uri: args.uri,
-        issued_at: now(),
+        issued_at: crate::now(),
         expires_at: None,
         ttl: Some(args.ttl),
         list,

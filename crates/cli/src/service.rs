@@ -4,16 +4,12 @@ use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::{CitizenInput, IssuerKey};
-use qrid_server::state::{sign_credential, IssueTerms};
-use qrid_server::{Config, Settings};
+use qrid_service::issuance::{sign_credential, IssueTerms};
+use qrid_service::{Config, Settings};
 use qrid_store::{IssuedRow, NewCitizen, Role, Store};
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-fn now() -> i64 {
-    qrid_server::state::now()
-}
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
@@ -108,6 +104,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     } else {
         "PostgreSQL"
     };
+    run_server(config, backend)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "server")]
+fn run_server(config: Config, backend: &'static str) -> Result<()> {
     let rt = runtime()?;
     let served = rt.block_on(qrid_server::serve(config, |addr| {
         eprintln!("qrid: listening on http://{addr} ({backend})");
@@ -116,8 +118,13 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     // decoded, a password being hashed) that cannot be interrupted; its result is no longer
     // wanted, and the process ends without waiting for it.
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    served?;
-    Ok(ExitCode::SUCCESS)
+    served
+}
+
+/// Built without the HTTP server (`--no-default-features`): every other command works.
+#[cfg(not(feature = "server"))]
+fn run_server(_config: Config, _backend: &'static str) -> Result<()> {
+    anyhow::bail!("this qrid was built without the HTTP server (the `server` feature)")
 }
 
 #[derive(Subcommand)]
@@ -222,12 +229,12 @@ pub fn officer(cmd: OfficerCommand) -> Result<ExitCode> {
     if password.chars().count() < 12 {
         bail!("password must be at least 12 characters");
     }
-    let hash = qrid_server::auth::hash_password(&password)
+    let hash = qrid_service::passwords::hash_password(&password)
         .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
     runtime()?.block_on(async {
         let store = connect(&database_url).await?;
         store
-            .create_officer(&username, &hash, role, "cli", now())
+            .create_officer(&username, &hash, role, "cli", crate::now())
             .await?;
         store.close().await;
         anyhow::Ok(())
@@ -304,7 +311,7 @@ pub(crate) fn new_client_secret() -> (zeroize::Zeroizing<String>, [u8; 32]) {
     let secret = zeroize::Zeroizing::new(
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()),
     );
-    let digest = qrid_server::auth::secret_digest(&secret);
+    let digest = qrid_service::passwords::secret_digest(&secret);
     (secret, digest)
 }
 
@@ -323,7 +330,7 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
     if name.trim().is_empty() || name.chars().count() > 200 {
         bail!("name must be 1 to 200 characters");
     }
-    use qrid_server::oidc::client::ClientSettings;
+    use qrid_service::oidc::client::ClientSettings;
     let jwks = match &args.jwks {
         Some(p) => Some(
             serde_json::from_slice(&crate::input::read_file(p, 64 * 1024, "client JWKS")?)
@@ -344,8 +351,8 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
         jwks,
     };
     settings.validate().map_err(anyhow::Error::msg)?;
-    let private_key_jwt =
-        settings.token_endpoint_auth_method == qrid_server::oidc::client::AuthMethod::PrivateKeyJwt;
+    let private_key_jwt = settings.token_endpoint_auth_method
+        == qrid_service::oidc::client::AuthMethod::PrivateKeyJwt;
     let settings = serde_json::to_string(&settings)?;
     let mut id = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
@@ -354,7 +361,14 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
     runtime()?.block_on(async {
         let store = connect(database_url).await?;
         store
-            .create_client(&client_id, name.trim(), &digest, &settings, "cli", now())
+            .create_client(
+                &client_id,
+                name.trim(),
+                &digest,
+                &settings,
+                "cli",
+                crate::now(),
+            )
             .await?;
         store.close().await;
         anyhow::Ok(())
@@ -417,8 +431,8 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
         if current.exists() {
             // Make sure the outgoing key is published before it stops being current, and kept
             // on disk under a name no later rotation reuses (create_new: never overwritten).
-            let old = qrid_server::state::load_issuer_key(&key_dir)?;
-            qrid_server::state::register_key(&store, &old).await?;
+            let old = qrid_service::keys::load_issuer_key(&key_dir)?;
+            qrid_service::keys::register_key(&store, &old, &qrid_service::SystemClock).await?;
             let path = key_dir.join(format!("retired-{}.key.pem", old.kid()));
             crate::keys::write_new_private(&path, old.to_pkcs8_pem()?.as_bytes())?;
             replaces = Some(old.kid().to_string());
@@ -433,7 +447,7 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
                 &serde_json::to_string(&new.jwk())?,
                 replaces.as_deref(),
                 "cli",
-                now(),
+                crate::now(),
             )
             .await;
         if let Err(e) = published {
@@ -456,7 +470,7 @@ pub fn key(cmd: KeyCommand) -> Result<ExitCode> {
         "qrid: new current key {} in {}; running nodes that read this key directory sign with it within {} s",
         new.kid(),
         current.display(),
-        qrid_server::state::KEY_REFRESH.as_secs()
+        qrid_service::keys::KEY_REFRESH.as_secs()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -490,8 +504,8 @@ type Batch = (Vec<IssuedRow>, Vec<usize>);
 
 pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     let config = args.shared.load()?;
-    let key = qrid_server::state::load_issuer_key(&config.key_dir)?;
-    if key.kid().to_string() == qrid_server::config::DEV_KID.trim() {
+    let key = qrid_service::keys::load_issuer_key(&config.key_dir)?;
+    if key.kid().to_string() == qrid_service::config::DEV_KID.trim() {
         if config.production {
             bail!("production mode refuses the development issuer key");
         }
@@ -540,7 +554,11 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     }
     let rt = runtime()?;
     let store = rt.block_on(connect(&config.database_url))?;
-    rt.block_on(qrid_server::state::register_key(&store, &key))?;
+    rt.block_on(qrid_service::keys::register_key(
+        &store,
+        &key,
+        &qrid_service::SystemClock,
+    ))?;
     // Pipelined: this thread parses, filters, reserves slots and signs batch k+1 (on every
     // core) while the writer thread stores batch k, so the database and the signatures
     // overlap instead of taking turns.
@@ -554,7 +572,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
             let mut out = std::io::BufWriter::new(manifest);
             for (rows, lines) in from_reader {
                 written += handle
-                    .block_on(store.insert_issued(&rows, "bulk-issue", now()))
+                    .block_on(store.insert_issued(&rows, "bulk-issue", crate::now()))
                     .context("storing a batch (nothing of it was stored; run again to continue)")?;
                 // Committed: only now does it go into the manifest, so the manifest never names
                 // a credential that does not exist.
@@ -637,7 +655,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
             })
             .collect();
         skipped += total - fresh.len();
-        let at = now();
+        let at = crate::now();
         let slots = rt.block_on(store.reserve_slots(fresh.len(), config.status_list_size, at))?;
         let terms = IssueTerms {
             issuer: &config.issuer,

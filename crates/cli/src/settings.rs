@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use qrid_server::{Config, Settings};
+use qrid_service::{Config, Settings};
 use std::path::PathBuf;
 
 /// Flags (each also an environment variable) shared by `serve` and the admin commands.

@@ -71,7 +71,7 @@ pub struct VerifySignatureArgs {
 
 /// Prints the verdict JSON; exit 0 when valid, 1 when invalid or indeterminate.
 pub fn verify_signature(a: VerifySignatureArgs) -> Result<ExitCode> {
-    let now = a.at.unwrap_or_else(qrid_server::state::now);
+    let now = a.at.unwrap_or_else(crate::now);
     let verifier =
         crate::offline::load_verifier(&a.trust, &a.status, now, a.skew, a.max_status_age)?;
     let jws = crate::input::read_file(

@@ -120,13 +120,6 @@ fn init(dir: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn read_image(path: &Path) -> Result<Vec<String>> {
     let limits = qrid_qr::DecodeLimits::default();
     let bytes = read_file(path, limits.max_bytes as u64, "image")?;
@@ -176,7 +169,7 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
         Some(_) => bail!("the credential is bound to another holder key, not this wallet's"),
         None => bail!("the credential is not bound to a holder key (no cnf): it cannot log in"),
     }
-    if cred.expires_at < now() {
+    if cred.expires_at < crate::now() {
         bail!("the credential has expired");
     }
     write_private(&a.dir.join(CREDENTIAL), format!("{payload}\n").as_bytes())?;
@@ -216,7 +209,7 @@ fn sign(a: SignArgs) -> Result<ExitCode> {
     // The signing time is the wallet's own clock: verifiers treat it as the holder's claim.
     let jws = SignatureHeader {
         kid: key.kid().clone(),
-        signing_time: now(),
+        signing_time: crate::now(),
         document,
         credential,
         signature_id: None,
@@ -260,7 +253,7 @@ fn login(a: LoginArgs) -> Result<ExitCode> {
         }
     };
     let r = &verified.request;
-    if r.is_expired(now(), SKEW) {
+    if r.is_expired(crate::now(), SKEW) {
         eprintln!("qrid: login_request_expired: the login request has expired");
         return Ok(ExitCode::from(1));
     }
@@ -276,7 +269,7 @@ fn login(a: LoginArgs) -> Result<ExitCode> {
         r.client_id,
         r.audience,
         r.scopes.join(", "),
-        (r.expires_at - now()).max(0)
+        (r.expires_at - crate::now()).max(0)
     );
     if !a.yes {
         eprint!("Answer with your identity? [y/N] ");

@@ -3,37 +3,18 @@
 
 use crate::lockout::LockoutKey;
 use crate::problem::Problem;
-use crate::state::{now, AppState};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use qrid_service::passwords::{constant_time_eq, dummy_hash, password_matches, secret_digest};
 use qrid_store::Role;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 const TOKEN_ISSUER: &str = "qrid-officer";
-
-/// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes). CPU-heavy: call it
-/// off the async runtime.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut rand_core::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-/// A fixed hash that unknown usernames are checked against, so that "no such officer" takes as
-/// long as "wrong password" and timing reveals nothing.
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| hash_password("qrid-dummy-password").unwrap_or_default())
-}
 
 /// Claims of an officer bearer token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,7 +99,7 @@ pub async fn login(
         }
     };
     attempt.succeeded();
-    let iat = now();
+    let iat = state.now();
     let exp = iat + state.config.token_ttl;
     let claims = OfficerClaims {
         sub: officer.username.clone(),
@@ -169,15 +150,9 @@ pub(crate) async fn verify_password(
         .await
         .map_err(|e| Problem::internal(&e))?;
     state.metrics.password_checks.inc();
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))?;
+    let ok = tokio::task::spawn_blocking(move || password_matches(&hash, &password))
+        .await
+        .map_err(|e| Problem::internal(&e))?;
     drop(permit);
     Ok(ok && known)
 }
@@ -201,29 +176,33 @@ pub(crate) fn encode_bearer<T: Serialize>(state: &AppState, claims: &T) -> Resul
 
 /// Decodes and checks one of this service's HS256 bearer tokens of issuer `issuer` (officers'
 /// and officials' tokens have different issuers, so neither passes for the other). An expired
-/// token says so; any other failure gets `invalid`, never the decoder's own words.
+/// token says so; any other failure gets `invalid`, never the decoder's own words. Expiry is
+/// judged on the service's clock (5 s of leeway), not on the decoder's reading of the system's.
 pub(crate) fn decode_bearer<T: serde::de::DeserializeOwned>(
     state: &AppState,
     token: &str,
     issuer: &str,
     invalid: &str,
 ) -> Result<T, Problem> {
+    const LEEWAY: i64 = 5;
     let mut v = Validation::new(Algorithm::HS256);
     v.set_issuer(&[issuer]);
-    v.leeway = 5;
+    v.validate_exp = false;
     v.set_required_spec_claims(&["exp", "iat", "iss", "sub"]);
-    jsonwebtoken::decode::<T>(
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
         token,
         &DecodingKey::from_secret(state.config.token_secret.expose()),
         &v,
     )
-    .map(|data| data.claims)
-    .map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-            Problem::unauthorized("the token has expired")
-        }
-        _ => Problem::unauthorized(invalid),
-    })
+    .map_err(|_| Problem::unauthorized(invalid))?
+    .claims;
+    let exp = claims["exp"]
+        .as_i64()
+        .ok_or_else(|| Problem::unauthorized(invalid))?;
+    if exp.saturating_add(LEEWAY) < state.now() {
+        return Err(Problem::unauthorized("the token has expired"));
+    }
+    serde_json::from_value(claims).map_err(|_| Problem::unauthorized(invalid))
 }
 
 /// An authenticated officer, extracted from `Authorization: Bearer …`.
@@ -261,16 +240,6 @@ impl FromRequestParts<Arc<AppState>> for Officer {
 
 /// A registered client, authenticated with HTTP Basic (`client_id:client_secret`).
 pub struct Client(pub String);
-
-/// The stored form of a client secret.
-pub fn secret_digest(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
-}
-
-/// Whether two secrets (or digests) are equal, in time that depends on their lengths only.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    subtle::ConstantTimeEq::ct_eq(a, b).into()
-}
 
 impl FromRequestParts<Arc<AppState>> for Client {
     type Rejection = Problem;

@@ -8,12 +8,9 @@
 
 pub mod auth;
 mod body;
-pub mod config;
 pub mod connections;
-pub mod custody;
 pub mod form;
 pub mod limit;
-pub mod lockout;
 mod metrics;
 pub mod officials;
 pub mod oidc;
@@ -21,9 +18,11 @@ pub mod problem;
 mod routes;
 mod signing;
 pub mod state;
-pub mod totp;
 
-pub use config::{Config, Settings};
+// The domain modules the handlers use, from the service crate under their old paths.
+pub(crate) use qrid_service::{config, custody, lockout, totp};
+
+pub use qrid_service::{Config, Settings};
 pub use state::AppState;
 
 use axum::extract::{DefaultBodyLimit, Request, State};

@@ -3,19 +3,17 @@
 //! sole-control check every signing request passes (a fresh TOTP code, or a signing session
 //! opened with one).
 
-use crate::auth::{hash_password, verify_password};
+use crate::auth::verify_password;
 use crate::custody::{binding, Kek, Purpose};
 use crate::lockout::{Locked, LockoutKey};
 use crate::problem::Problem;
-use crate::state::{now, AppState, IssueTerms};
+use crate::state::AppState;
 use crate::totp;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
-use qrid_credential::{
-    CredentialId, IssuerKey, Kid, Official, SignerCredential, SigningKey, StatusIndex, StatusRef,
-};
-use qrid_store::{CredentialStatus, NewCredential, NewOfficial, OfficialRecord, StatusSlot};
+use qrid_credential::SigningKey;
+use qrid_store::{CredentialStatus, OfficialRecord};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -29,100 +27,6 @@ pub const TOKEN_TTL: i64 = 15 * 60;
 pub const MAX_SESSION_DOCUMENTS: i64 = 100;
 /// Longest signing session, minutes.
 pub const MAX_SESSION_MINUTES: i64 = 60;
-/// Default validity of a signer credential, days.
-pub const SIGNER_DAYS: u32 = 730;
-
-/// A new official's row, ready for `Store::create_official`, and the TOTP enrolment URI that
-/// is shown once.
-pub struct Provisioned {
-    /// The row: password hash, sealed key and sealed TOTP secret, public key, kid.
-    pub official: NewOfficial,
-    /// `otpauth://…` holding the TOTP secret: show it once, never store or log it.
-    pub otpauth_uri: Zeroizing<String>,
-}
-
-/// Generates an official's signing key and TOTP secret and seals both under `kek`; hashes the
-/// password with argon2id (slow: call off the async runtime). The private key exists in the
-/// clear only in this function's memory, and is zeroised when it returns.
-pub fn provision(
-    kek: &Kek,
-    username: &str,
-    official: &Official,
-    password: &str,
-    totp_issuer: &str,
-) -> Result<Provisioned, String> {
-    let password_hash = hash_password(password)?;
-    let key = SigningKey::generate(&mut rand_core::OsRng);
-    let public = key.verifying_key();
-    let kid = Kid::thumbprint(&public).to_string();
-    let bound = binding(username, &kid);
-    let secret = totp::generate_secret();
-    let key_bytes = Zeroizing::new(key.to_bytes());
-    Ok(Provisioned {
-        official: NewOfficial {
-            username: username.to_owned(),
-            full_name: official.name.as_str().to_owned(),
-            title: official.title.as_str().to_owned(),
-            agency: official.agency.as_str().to_owned(),
-            password_hash,
-            totp_sealed: kek.seal(Purpose::TotpSecret, &bound, &secret),
-            key_sealed: kek.seal(Purpose::SigningKey, &bound, key_bytes.as_ref()),
-            public_key: public.to_bytes(),
-            kid,
-        },
-        otpauth_uri: totp::otpauth_uri(totp_issuer, username, &secret),
-    })
-}
-
-/// A new TOTP secret for an existing official (re-enrolment after a lost phone), sealed under
-/// `kek` and bound to the official's username and key as [`provision`] binds it; with the
-/// otpauth:// URI to show once.
-pub fn new_totp(
-    kek: &Kek,
-    username: &str,
-    kid: &str,
-    totp_issuer: &str,
-) -> (Vec<u8>, Zeroizing<String>) {
-    let secret = totp::generate_secret();
-    let sealed = kek.seal(Purpose::TotpSecret, &binding(username, kid), &secret);
-    (sealed, totp::otpauth_uri(totp_issuer, username, &secret))
-}
-
-/// Signs the signer credential of official `official_id` (whose details and key are in `o`)
-/// on status slot `slot`, as `Store::create_official` and `certify_official` store it.
-pub fn sign_signer_credential(
-    key: &IssuerKey,
-    terms: IssueTerms<'_>,
-    official_id: &str,
-    o: &NewOfficial,
-    slot: StatusSlot,
-) -> Result<NewCredential, String> {
-    let status = StatusRef::new(
-        &crate::config::status_list_uri(terms.public_url, slot.list),
-        StatusIndex(slot.index),
-    )
-    .map_err(|e| e.to_string())?;
-    let cred = SignerCredential {
-        issuer: terms.issuer.to_owned(),
-        subject: official_id.to_owned(),
-        issued_at: terms.issued_at,
-        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
-        id: CredentialId::random(),
-        official: Official::new(&o.full_name, &o.title, &o.agency).map_err(|e| e.to_string())?,
-        key: qrid_credential::VerifyingKey::from_bytes(&o.public_key).map_err(|e| e.to_string())?,
-        status: Some(status),
-    };
-    let payload = cred
-        .sign(key.signing_key(), key.kid())
-        .map_err(|e| e.to_string())?;
-    Ok(NewCredential {
-        id: cred.id.to_string(),
-        kid: key.kid().to_string(),
-        payload,
-        issued_at: cred.issued_at,
-        expires_at: cred.expires_at,
-    })
-}
 
 /// Opens an official's sealed signing key; checks that it is the key the row says.
 pub fn signing_key(kek: &Kek, o: &OfficialRecord) -> Result<SigningKey, Problem> {
@@ -243,7 +147,7 @@ async fn check_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Result<
                 e.kind()
             )))
         })?;
-    let step = totp::matching_step(&secret, code.trim(), now()).map_err(TotpRefusal::Code)?;
+    let step = totp::matching_step(&secret, code.trim(), state.now()).map_err(TotpRefusal::Code)?;
     let fresh = state
         .store
         .accept_totp_step(&o.id, step)
@@ -323,7 +227,7 @@ pub async fn sign_in(
         Err(TotpRefusal::Locked(_) | TotpRefusal::Code(_)) => return Err(refused()),
     }
     attempt.succeeded();
-    let iat = now();
+    let iat = state.now();
     let exp = iat + TOKEN_TTL.min(state.config.token_ttl.max(60));
     let claims = OfficialClaims {
         sub: official.id.clone(),
@@ -398,7 +302,7 @@ pub async fn sole_control(
         })?;
         return match state
             .store
-            .use_signing_session(&session_digest(token), &o.id, now())
+            .use_signing_session(&session_digest(token), &o.id, state.now())
             .await?
         {
             Some(left) => Ok(SoleControl::Session { left }),

@@ -3,7 +3,7 @@
 
 use crate::auth::{login, Client, Officer};
 use crate::problem::{bytes_rejection, json_error, json_rejection, too_large, Problem};
-use crate::state::{now, AppState, STATUS_LIST_MAX_AGE};
+use crate::state::{AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
@@ -67,7 +67,7 @@ pub async fn token(
     }
     let (token, exp) = login(&state, &req.username, &req.password).await?;
     Ok(Json(
-        json!({"access_token": token, "token_type": "Bearer", "expires_in": exp - now()}),
+        json!({"access_token": token, "token_type": "Bearer", "expires_in": exp - state.now()}),
     ))
 }
 
@@ -90,7 +90,7 @@ pub async fn enrol(
     let citizen = input.to_citizen()?;
     let rec = state
         .store
-        .insert_citizen(&NewCitizen { citizen }, &o.sub, now())
+        .insert_citizen(&NewCitizen { citizen }, &o.sub, state.now())
         .await?;
     tracing::info!(citizen = %rec.id, officer = %o.sub, "citizen enrolled");
     Ok((
@@ -174,7 +174,7 @@ pub async fn issue(
     let terms = crate::state::IssueTerms {
         issuer: &config.issuer,
         public_url: &config.public_url,
-        issued_at: now(),
+        issued_at: state.now(),
         valid_days: days,
     };
     let mut attempt = 0;
@@ -317,7 +317,7 @@ async fn change_status(
     }
     let rec = state
         .store
-        .set_status(&id, to, reason, &o.sub, now())
+        .set_status(&id, to, reason, &o.sub, state.now())
         .await?;
     state.invalidate_status_list(rec.status_list);
     state.metrics.status_changes.inc();
@@ -547,7 +547,7 @@ enum Checked {
 }
 
 async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Checked, Problem> {
-    let at = now();
+    let at = state.now();
     let checked = match state.verifier().verify(payload, at) {
         Ok(Verdict::Valid(v)) => {
             let own = own_list(v.credential.status.as_ref());

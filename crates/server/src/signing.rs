@@ -11,7 +11,7 @@ use crate::officials::{
 };
 use crate::problem::{json_error, Problem};
 use crate::routes::Body;
-use crate::state::{now, AppState};
+use crate::state::AppState;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -52,7 +52,7 @@ pub async fn token(
     let (token, exp, o) = officials::sign_in(&state, &req).await?;
     tracing::info!(official = %o.id, "official signed in");
     Ok(Json(json!({
-        "access_token": token, "token_type": "Bearer", "expires_in": exp - now(),
+        "access_token": token, "token_type": "Bearer", "expires_in": exp - state.now(),
         "official": {"id": o.id, "name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid},
     })))
 }
@@ -93,7 +93,7 @@ pub async fn open_session(
     let mut raw = [0u8; 32];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    let at = now();
+    let at = state.now();
     let expires_at = at + req.minutes * 60;
     state
         .store
@@ -398,7 +398,7 @@ pub async fn sign(
         .unwrap_or("application/octet-stream");
     let document = DocumentRef::new(digest, name, media_type)
         .map_err(|e| unprocessable("invalid_document", e.to_string()))?;
-    let at = now();
+    let at = state.now();
     let signer_credential = usable_signer_credential(&state, &o, at).await?;
     let key = officials::signing_key(&state.kek, &o)?;
     let kid = Kid::thumbprint(&key.verifying_key());
@@ -589,7 +589,7 @@ pub async fn verify(
         )
     })?;
     let verifier = state.verifier();
-    let at = now();
+    let at = state.now();
     let verdict = match verifier.examine_signature(&jws, input.digest.as_ref()) {
         Ok(check) => {
             let status = live_status(&state, &check.signer, check.signing_time).await?;

@@ -2,13 +2,11 @@
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use anyhow::{bail, Context, Result};
-use qrid_credential::{
-    Citizen, Credential, CredentialId, HolderKey, IssuerKey, Jwk, Jwks, Status, StatusBits,
-    StatusIndex, StatusList, StatusListToken, StatusRef,
-};
-use qrid_store::{CredentialStatus, NewCredential, StatusSlot, Store, Verification};
-use qrid_verifier::{Policy, StatusCache, TrustStore, Verifier};
+use anyhow::Result;
+use qrid_credential::{Status, StatusBits, StatusIndex, StatusList, StatusListToken};
+use qrid_service::SharedClock;
+use qrid_store::{CredentialStatus, Store, Verification};
+use qrid_verifier::{Policy, TrustStore, Verifier};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -20,23 +18,9 @@ pub const STATUS_CACHE_TTL: Duration = Duration::from_secs(5);
 /// How long a published status list token may be cached by clients (Cache-Control max-age).
 pub const STATUS_LIST_MAX_AGE: u64 = 60;
 
-/// Unix seconds now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
-/// The signing key and the published trust list.
-pub struct Keys {
-    /// Signs new credentials and status lists.
-    pub current: Arc<IssuerKey>,
-    /// Current and previous public keys, as published.
-    pub jwks: Jwks,
-    /// The same keys as a verifier trust store.
-    pub trust: TrustStore,
-}
+pub use qrid_service::issuance::{sign_credential, IssueTerms};
+pub use qrid_service::keys::Keys;
+use qrid_service::keys::{jwks_of, load_issuer_key, load_keys, new_verifier, KEY_REFRESH};
 
 /// A status list as a node holds it in memory.
 struct CachedList {
@@ -84,6 +68,8 @@ pub struct AppState {
     pub kek: crate::custody::Kek,
     /// Counters for /metrics.
     pub metrics: Metrics,
+    /// Where every time the service writes or compares comes from.
+    pub clock: SharedClock,
 }
 
 impl AppState {
@@ -91,7 +77,16 @@ impl AppState {
     /// and starts the verification recorder. Returns the state and the recorder, which writes
     /// what is queued when [`Recorder::finish`] is called.
     pub async fn new(config: Config, store: Store) -> Result<(Arc<AppState>, Recorder)> {
-        let keys = load_keys(&config, &store).await?;
+        AppState::with_clock(config, store, qrid_service::clock::system()).await
+    }
+
+    /// [`AppState::new`] on the given clock.
+    pub async fn with_clock(
+        config: Config,
+        store: Store,
+        clock: SharedClock,
+    ) -> Result<(Arc<AppState>, Recorder)> {
+        let keys = load_keys(&config, &store, clock.as_ref()).await?;
         let oidc = crate::oidc::keys::OidcKeys::load(&config.key_dir, config.production)?;
         let kek = crate::custody::Kek::load(&config.key_dir, config.production)?;
         let verifier = new_verifier(&config, keys.trust.clone());
@@ -113,15 +108,21 @@ impl AppState {
             keys: RwLock::new(Arc::new(keys)),
             verifier: RwLock::new(Arc::new(verifier)),
             status_lists: Mutex::new(ListCache::default()),
-            lockouts: crate::lockout::Lockouts::default(),
+            lockouts: crate::lockout::Lockouts::new(clock.clone()),
             login_limiter,
             authorize_limiter,
             recorder: tx,
             oidc,
             kek,
             metrics: Metrics::default(),
+            clock,
         });
         Ok((state, recorder))
+    }
+
+    /// Unix seconds now, on the service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// The current keys.
@@ -280,7 +281,7 @@ impl AppState {
         }) {
             return Ok(Some(t));
         }
-        let now = now();
+        let now = self.now();
         let token = StatusListToken {
             uri: self.config.status_list_uri(n),
             issued_at: now,
@@ -306,55 +307,6 @@ impl AppState {
     }
 }
 
-async fn load_keys(config: &Config, store: &Store) -> Result<Keys> {
-    let path = config.key_dir.join("issuer.key.pem");
-    let current = load_issuer_key(&config.key_dir)?;
-    let is_dev = current.kid().to_string() == crate::config::DEV_KID.trim();
-    if is_dev && config.production {
-        bail!("production mode refuses the development key ({}); run `qrid keygen` on the signing host", path.display());
-    }
-    if is_dev {
-        tracing::warn!(kid = %current.kid(), "USING THE DEVELOPMENT KEY from keys-dev: credentials signed now prove nothing");
-        eprintln!(
-            "qrid: WARNING: signing with the DEVELOPMENT key in {} — not for real credentials",
-            config.key_dir.display()
-        );
-    }
-    register_key(store, &current).await?;
-    let jwks = jwks_of(&store.issuer_keys().await?)?;
-    let trust = TrustStore::from_jwks(&jwks)?;
-    Ok(Keys {
-        current: Arc::new(current),
-        jwks,
-        trust,
-    })
-}
-
-fn jwks_of(records: &[qrid_store::IssuerKeyRecord]) -> Result<Jwks> {
-    let mut jwks = Jwks::default();
-    for r in records {
-        let jwk: Jwk =
-            serde_json::from_str(&r.jwk).with_context(|| format!("stored JWK of key {}", r.kid))?;
-        jwks.keys.push(jwk);
-    }
-    Ok(jwks)
-}
-
-fn new_verifier(config: &Config, trust: TrustStore) -> Verifier {
-    Verifier::new(
-        trust,
-        StatusCache::default(),
-        Policy {
-            clock_skew: config.clock_skew,
-            require_status: false,
-            ..Policy::default()
-        },
-    )
-}
-
-/// How often a node reads the published keys to pick up a rotation made elsewhere.
-pub const KEY_REFRESH: Duration = Duration::from_secs(5);
-
 /// Refreshes the keys of `state` every [`KEY_REFRESH`] until the state is dropped. Holds only a
 /// weak reference, so it never keeps the service (and its verification recorder) alive.
 pub fn spawn_key_refresher(state: &Arc<AppState>) -> tokio::task::JoinHandle<()> {
@@ -371,39 +323,6 @@ pub fn spawn_key_refresher(state: &Arc<AppState>) -> tokio::task::JoinHandle<()>
             }
         }
     })
-}
-
-/// Makes `key` known to the database as the current key if it is not known yet, so that the
-/// published JWKS holds it (the first start, or a key file replaced by `qrid key rotate`).
-pub async fn register_key(store: &Store, key: &IssuerKey) -> Result<()> {
-    let kid = key.kid().to_string();
-    if !store.issuer_keys().await?.iter().any(|k| k.kid == kid) {
-        store
-            .rotate_key(
-                &kid,
-                &serde_json::to_string(&key.jwk())?,
-                None,
-                "system",
-                now(),
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-/// Loads `DIR/issuer.key.pem`.
-pub fn load_issuer_key(dir: &std::path::Path) -> Result<IssuerKey> {
-    let path = dir.join("issuer.key.pem");
-    let meta = std::fs::metadata(&path)
-        .with_context(|| format!("cannot read issuer key {}", path.display()))?;
-    if meta.len() > 64 * 1024 {
-        bail!("{} is too large to be a key", path.display());
-    }
-    let pem = zeroize::Zeroizing::new(
-        std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read issuer key {}", path.display()))?,
-    );
-    IssuerKey::from_pkcs8_pem(&pem).with_context(|| format!("issuer key {}", path.display()))
 }
 
 /// The task that writes queued verifications to the access record.
@@ -487,53 +406,4 @@ async fn flush(store: &Store, batch: &mut Vec<Verification>) {
         "verifications could not be recorded after 5 attempts"
     );
     batch.clear();
-}
-
-/// The terms every credential of one issuance shares.
-#[derive(Debug, Clone, Copy)]
-pub struct IssueTerms<'a> {
-    /// The `iss` claim.
-    pub issuer: &'a str,
-    /// The service's public URL: the status reference names its list there.
-    pub public_url: &'a str,
-    /// `iat`, Unix seconds.
-    pub issued_at: i64,
-    /// Days until `exp`.
-    pub valid_days: u32,
-}
-
-/// Builds and signs the credential of `citizen` on status slot `slot`, as the issuance API and
-/// `qrid bulk-issue` both store it. The error is a message for `StoreError::Rejected`.
-pub fn sign_credential(
-    key: &IssuerKey,
-    terms: IssueTerms<'_>,
-    citizen: Citizen,
-    slot: StatusSlot,
-    holder: Option<HolderKey>,
-) -> Result<NewCredential, String> {
-    let status = StatusRef::new(
-        &crate::config::status_list_uri(terms.public_url, slot.list),
-        StatusIndex(slot.index),
-    )
-    .map_err(|e| e.to_string())?;
-    let cred = Credential {
-        issuer: terms.issuer.to_owned(),
-        issued_at: terms.issued_at,
-        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
-        not_before: None,
-        id: CredentialId::random(),
-        citizen,
-        status: Some(status),
-        holder,
-    };
-    let payload = cred
-        .sign(key.signing_key(), key.kid())
-        .map_err(|e| e.to_string())?;
-    Ok(NewCredential {
-        id: cred.id.to_string(),
-        kid: key.kid().to_string(),
-        payload,
-        issued_at: cred.issued_at,
-        expires_at: cred.expires_at,
-    })
 }

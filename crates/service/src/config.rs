@@ -196,7 +196,7 @@ pub struct SourceRate {
     pub burst: u32,
 }
 
-/// How the service bounds its connections (see [`crate::connections`]).
+/// How the service bounds its connections (the server's connections module applies them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// A request head must arrive complete within this time of its first byte, or of the

@@ -7,9 +7,17 @@
 //! the key locks, and an attempt that ends any other way (a wrong password, a database error, a
 //! dropped connection) stays counted.
 
+use crate::clock::{self, SharedClock};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// Milliseconds of the service's clock ([`crate::clock::Clock::now_millis`]).
+type Millis = i64;
+
+fn millis(d: Duration) -> Millis {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Attempts a key may start before it locks: the fifth starts the lock (1 s), each later one
 /// doubles it.
@@ -50,14 +58,27 @@ impl Locked {
 struct Entry {
     /// Attempts started since the last success, including those still being checked.
     attempts: u32,
-    locked_until: Option<Instant>,
-    last: Instant,
+    locked_until: Option<Millis>,
+    last: Millis,
 }
 
-/// The lockout table of a node.
-#[derive(Debug, Default)]
+/// The lockout table of a node, on the service's clock.
 pub struct Lockouts {
     map: Mutex<HashMap<LockoutKey, Entry>>,
+    clock: SharedClock,
+}
+
+impl Default for Lockouts {
+    /// On the system clock.
+    fn default() -> Lockouts {
+        Lockouts::new(clock::system())
+    }
+}
+
+/// How long `until` is still ahead of `now`, if it is.
+fn remaining(until: Option<Millis>, now: Millis) -> Option<Duration> {
+    let left = until?.checked_sub(now)?;
+    (left > 0).then(|| Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX)))
 }
 
 fn backoff(attempts: u32) -> Duration {
@@ -65,6 +86,14 @@ fn backoff(attempts: u32) -> Duration {
 }
 
 impl Lockouts {
+    /// An empty table whose locks run on `clock`.
+    pub fn new(clock: SharedClock) -> Lockouts {
+        Lockouts {
+            map: Mutex::new(HashMap::new()),
+            clock,
+        }
+    }
+
     fn table(&self) -> MutexGuard<'_, HashMap<LockoutKey, Entry>> {
         // A panic elsewhere while holding the lock leaves counts that are still counts.
         self.map.lock().unwrap_or_else(|p| p.into_inner())
@@ -76,14 +105,9 @@ impl Lockouts {
     /// is checked. Drop the [`Attempt`] to leave it counted as a failure, or call
     /// [`Attempt::succeeded`].
     pub fn begin(&self, key: LockoutKey) -> Result<Attempt<'_>, Locked> {
-        let now = Instant::now();
+        let now = self.clock.now_millis();
         let mut m = self.table();
-        if let Some(wait) = m
-            .get(&key)
-            .and_then(|e| e.locked_until)
-            .and_then(|until| until.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
-        {
+        if let Some(wait) = remaining(m.get(&key).and_then(|e| e.locked_until), now) {
             return Err(Locked(wait));
         }
         if m.len() >= MAX_KEYS && !m.contains_key(&key) {
@@ -102,7 +126,7 @@ impl Lockouts {
         e.attempts = e.attempts.saturating_add(1);
         e.last = now;
         if e.attempts >= FREE_FAILURES {
-            e.locked_until = Some(now + backoff(e.attempts));
+            e.locked_until = Some(now.saturating_add(millis(backoff(e.attempts))));
         }
         Ok(Attempt {
             lockouts: self,
@@ -112,13 +136,8 @@ impl Lockouts {
 
     /// How long `key` is still locked, if it is.
     pub fn locked_for(&self, key: &LockoutKey) -> Option<Locked> {
-        let now = Instant::now();
-        self.table()
-            .get(key)
-            .and_then(|e| e.locked_until)
-            .and_then(|until| until.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
-            .map(Locked)
+        let now = self.clock.now_millis();
+        remaining(self.table().get(key).and_then(|e| e.locked_until), now).map(Locked)
     }
 
     /// Keys held (for tests of the bound).
@@ -134,9 +153,9 @@ impl Lockouts {
 
 /// Forgets keys that are neither locked nor tried within [`IDLE`]; if every key is busy, forgets
 /// the unlocked ones. Locked keys are never forgotten, so filling the table cannot unlock anyone.
-fn make_room(m: &mut HashMap<LockoutKey, Entry>, now: Instant) {
+fn make_room(m: &mut HashMap<LockoutKey, Entry>, now: Millis) {
     let locked = |e: &Entry| e.locked_until.is_some_and(|u| u > now);
-    m.retain(|_, e| locked(e) || now.duration_since(e.last) < IDLE);
+    m.retain(|_, e| locked(e) || now.saturating_sub(e.last) < millis(IDLE));
     if m.len() >= MAX_KEYS {
         m.retain(|_, e| locked(e));
     }
@@ -162,10 +181,10 @@ impl Attempt<'_> {
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         let Some(key) = self.key.take() else { return };
-        let now = Instant::now();
+        let now = self.lockouts.clock.now_millis();
         if let Some(e) = self.lockouts.table().get_mut(&key) {
             if e.attempts >= FREE_FAILURES {
-                let until = now + backoff(e.attempts);
+                let until = now.saturating_add(millis(backoff(e.attempts)));
                 e.locked_until = Some(e.locked_until.map_or(until, |u| u.max(until)));
             }
         }
@@ -227,6 +246,30 @@ mod tests {
             drop(l.begin(key()).unwrap());
         }
         assert!(l.begin(key()).is_err());
+    }
+
+    #[test]
+    fn a_lock_runs_out_on_the_clock_and_doubles_with_each_failure() {
+        let clock = clock::ManualClock::at(1_700_000_000);
+        let l = Lockouts::new(Arc::new(clock.clone()));
+        let key = || LockoutKey::OfficialTotp("0123".into());
+        for _ in 0..5 {
+            drop(l.begin(key()).unwrap());
+        }
+        assert_eq!(l.locked_for(&key()), Some(Locked(Duration::from_secs(1))));
+        clock.advance_millis(999);
+        assert_eq!(l.begin(key()).err().map(|l| l.secs()), Some(1));
+        clock.advance_millis(1);
+        assert_eq!(l.locked_for(&key()), None);
+        // The sixth failure locks for 2 s, the seventh for 4 s.
+        drop(l.begin(key()).unwrap());
+        assert_eq!(l.locked_for(&key()).map(|l| l.secs()), Some(2));
+        clock.advance(2);
+        drop(l.begin(key()).unwrap());
+        assert_eq!(l.locked_for(&key()).map(|l| l.secs()), Some(4));
+        clock.advance(4);
+        l.begin(key()).unwrap().succeeded();
+        assert!(l.is_empty());
     }
 
     #[test]

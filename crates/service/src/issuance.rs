@@ -1,0 +1,95 @@
+//! Issuance: building and signing citizens' and officials' credentials on their status slots.
+
+use qrid_credential::{
+    Citizen, Credential, CredentialId, HolderKey, IssuerKey, Official, SignerCredential,
+    StatusIndex, StatusRef,
+};
+use qrid_store::{NewCredential, NewOfficial, StatusSlot};
+
+/// Default validity of a signer credential, days.
+pub const SIGNER_DAYS: u32 = 730;
+
+/// The terms every credential of one issuance shares.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueTerms<'a> {
+    /// The `iss` claim.
+    pub issuer: &'a str,
+    /// The service's public URL: the status reference names its list there.
+    pub public_url: &'a str,
+    /// `iat`, Unix seconds.
+    pub issued_at: i64,
+    /// Days until `exp`.
+    pub valid_days: u32,
+}
+
+/// Builds and signs the credential of `citizen` on status slot `slot`, as the issuance API and
+/// `qrid bulk-issue` both store it. The error is a message for `StoreError::Rejected`.
+pub fn sign_credential(
+    key: &IssuerKey,
+    terms: IssueTerms<'_>,
+    citizen: Citizen,
+    slot: StatusSlot,
+    holder: Option<HolderKey>,
+) -> Result<NewCredential, String> {
+    let status = StatusRef::new(
+        &crate::config::status_list_uri(terms.public_url, slot.list),
+        StatusIndex(slot.index),
+    )
+    .map_err(|e| e.to_string())?;
+    let cred = Credential {
+        issuer: terms.issuer.to_owned(),
+        issued_at: terms.issued_at,
+        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
+        not_before: None,
+        id: CredentialId::random(),
+        citizen,
+        status: Some(status),
+        holder,
+    };
+    let payload = cred
+        .sign(key.signing_key(), key.kid())
+        .map_err(|e| e.to_string())?;
+    Ok(NewCredential {
+        id: cred.id.to_string(),
+        kid: key.kid().to_string(),
+        payload,
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    })
+}
+
+/// Signs the signer credential of official `official_id` (whose details and key are in `o`)
+/// on status slot `slot`, as `Store::create_official` and `certify_official` store it.
+pub fn sign_signer_credential(
+    key: &IssuerKey,
+    terms: IssueTerms<'_>,
+    official_id: &str,
+    o: &NewOfficial,
+    slot: StatusSlot,
+) -> Result<NewCredential, String> {
+    let status = StatusRef::new(
+        &crate::config::status_list_uri(terms.public_url, slot.list),
+        StatusIndex(slot.index),
+    )
+    .map_err(|e| e.to_string())?;
+    let cred = SignerCredential {
+        issuer: terms.issuer.to_owned(),
+        subject: official_id.to_owned(),
+        issued_at: terms.issued_at,
+        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
+        id: CredentialId::random(),
+        official: Official::new(&o.full_name, &o.title, &o.agency).map_err(|e| e.to_string())?,
+        key: qrid_credential::VerifyingKey::from_bytes(&o.public_key).map_err(|e| e.to_string())?,
+        status: Some(status),
+    };
+    let payload = cred
+        .sign(key.signing_key(), key.kid())
+        .map_err(|e| e.to_string())?;
+    Ok(NewCredential {
+        id: cred.id.to_string(),
+        kid: key.kid().to_string(),
+        payload,
+        issued_at: cred.issued_at,
+        expires_at: cred.expires_at,
+    })
+}
