@@ -31,15 +31,11 @@ pub fn sign_credential(
     slot: StatusSlot,
     holder: Option<HolderKey>,
 ) -> Result<NewCredential, String> {
-    let status = StatusRef::new(
-        &crate::config::status_list_uri(terms.public_url, slot.list),
-        StatusIndex(slot.index),
-    )
-    .map_err(|e| e.to_string())?;
+    let status = terms.status_ref(slot)?;
     let cred = Credential {
         issuer: terms.issuer.to_owned(),
         issued_at: terms.issued_at,
-        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
+        expires_at: terms.expires_at(),
         not_before: None,
         id: CredentialId::random(),
         citizen,
@@ -49,13 +45,13 @@ pub fn sign_credential(
     let payload = cred
         .sign(key.signing_key(), key.kid())
         .map_err(|e| e.to_string())?;
-    Ok(NewCredential {
-        id: cred.id.to_string(),
-        kid: key.kid().to_string(),
+    Ok(stored(
+        key,
+        &cred.id,
         payload,
-        issued_at: cred.issued_at,
-        expires_at: cred.expires_at,
-    })
+        cred.issued_at,
+        cred.expires_at,
+    ))
 }
 
 /// Signs the signer credential of official `official_id` (whose details and key are in `o`)
@@ -67,16 +63,12 @@ pub fn sign_signer_credential(
     o: &NewOfficial,
     slot: StatusSlot,
 ) -> Result<NewCredential, String> {
-    let status = StatusRef::new(
-        &crate::config::status_list_uri(terms.public_url, slot.list),
-        StatusIndex(slot.index),
-    )
-    .map_err(|e| e.to_string())?;
+    let status = terms.status_ref(slot)?;
     let cred = SignerCredential {
         issuer: terms.issuer.to_owned(),
         subject: official_id.to_owned(),
         issued_at: terms.issued_at,
-        expires_at: terms.issued_at + i64::from(terms.valid_days) * 86_400,
+        expires_at: terms.expires_at(),
         id: CredentialId::random(),
         official: Official::new(&o.full_name, &o.title, &o.agency).map_err(|e| e.to_string())?,
         key: qrid_credential::VerifyingKey::from_bytes(&o.public_key).map_err(|e| e.to_string())?,
@@ -85,11 +77,44 @@ pub fn sign_signer_credential(
     let payload = cred
         .sign(key.signing_key(), key.kid())
         .map_err(|e| e.to_string())?;
-    Ok(NewCredential {
-        id: cred.id.to_string(),
+    Ok(stored(
+        key,
+        &cred.id,
+        payload,
+        cred.issued_at,
+        cred.expires_at,
+    ))
+}
+
+impl IssueTerms<'_> {
+    /// `exp`: [`IssueTerms::valid_days`] after `iat`.
+    fn expires_at(&self) -> i64 {
+        self.issued_at + i64::from(self.valid_days) * 86_400
+    }
+
+    /// The status reference of `slot`, naming its list at the service's public URL.
+    fn status_ref(&self, slot: StatusSlot) -> Result<StatusRef, String> {
+        StatusRef::new(
+            &crate::config::status_list_uri(self.public_url, slot.list),
+            StatusIndex(slot.index),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The row the store keeps of a credential signed by `key`.
+fn stored(
+    key: &IssuerKey,
+    id: &CredentialId,
+    payload: String,
+    issued_at: i64,
+    expires_at: i64,
+) -> NewCredential {
+    NewCredential {
+        id: id.to_string(),
         kid: key.kid().to_string(),
         payload,
-        issued_at: cred.issued_at,
-        expires_at: cred.expires_at,
-    })
+        issued_at,
+        expires_at,
+    }
 }
