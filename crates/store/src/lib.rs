@@ -25,6 +25,9 @@
 mod error;
 mod model;
 mod store;
+/// Throw-away databases for tests; only with the `testing` feature, which production builds
+/// never enable.
+#[cfg(feature = "testing")]
 #[doc(hidden)]
 pub mod testing;
 

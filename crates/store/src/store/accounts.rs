@@ -45,6 +45,16 @@ impl AccountKind {
     }
 }
 
+/// One line of [`Store::list_accounts`]: the account's name and detail columns are selected as
+/// `name` and `detail` whatever the kind.
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    name: String,
+    detail: String,
+    disabled: i64,
+    created_at: i64,
+}
+
 /// Ends an official's signing sessions (`$1`: the username), in the transaction of the change
 /// that requires it.
 const END_SESSIONS: &str = "DELETE FROM signing_sessions WHERE official_id IN (SELECT id FROM officials WHERE username = $1)";
@@ -104,22 +114,22 @@ impl Store {
         after: Option<&str>,
     ) -> Result<Vec<AccountSummary>, StoreError> {
         let sql = format!(
-            "SELECT {key}, {detail}, disabled, created_at FROM {table} WHERE {key} > $1 ORDER BY {key} LIMIT {ACCOUNT_PAGE}",
+            "SELECT {key} AS name, {detail} AS detail, disabled, created_at FROM {table} WHERE {key} > $1 ORDER BY {key} LIMIT {ACCOUNT_PAGE}",
             key = kind.key(),
             detail = kind.detail(),
             table = kind.table(),
         );
-        let rows: Vec<(String, String, i64, i64)> = reading!(self, |p| sqlx::query_as(&sql)
+        let rows: Vec<AccountRow> = reading!(self, |p| sqlx::query_as(&sql)
             .bind(after.unwrap_or(""))
             .fetch_all(p)
             .await)?;
         Ok(rows
             .into_iter()
-            .map(|(name, detail, disabled, created_at)| AccountSummary {
-                name,
-                detail,
-                disabled: disabled != 0,
-                created_at,
+            .map(|r| AccountSummary {
+                name: r.name,
+                detail: r.detail,
+                disabled: r.disabled != 0,
+                created_at: r.created_at,
             })
             .collect())
     }

@@ -20,37 +20,67 @@ fn citizen_to_json(c: &Citizen) -> String {
     serde_json::to_string(c).unwrap_or_default()
 }
 
-/// A row of `credentials` or `signer_credentials` (the same columns but the holder's).
-pub(super) type CredentialRow = (
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-    Option<i64>,
-    String,
-    i64,
-    i64,
-);
+/// A row of `credentials` or `signer_credentials`: the same columns but the holder's, which
+/// both column lists select as `holder_id` (a citizen's id or an official's).
+#[derive(sqlx::FromRow)]
+pub(super) struct CredentialRow {
+    pub(super) id: String,
+    pub(super) holder_id: String,
+    pub(super) kid: String,
+    pub(super) status_list: i64,
+    pub(super) status_index: i64,
+    pub(super) status: i64,
+    pub(super) status_reason: Option<String>,
+    pub(super) status_changed_at: Option<i64>,
+    pub(super) payload: String,
+    pub(super) issued_at: i64,
+    pub(super) expires_at: i64,
+}
 const CREDENTIAL_COLUMNS: &str =
-    "id, citizen_id, kid, status_list, status_index, status, status_reason, status_changed_at, payload, issued_at, expires_at";
+    "id, citizen_id AS holder_id, kid, status_list, status_index, status, status_reason, status_changed_at, payload, issued_at, expires_at";
 
 fn credential_from_row(r: CredentialRow) -> Result<CredentialRecord, StoreError> {
     Ok(CredentialRecord {
-        id: r.0,
-        citizen_id: r.1,
-        kid: r.2,
-        status_list: r.3,
-        status_index: r.4,
-        status: CredentialStatus::from_code(r.5).ok_or(StoreError::Corrupt("credential status"))?,
-        status_reason: r.6,
-        status_changed_at: r.7,
-        payload: r.8,
-        issued_at: r.9,
-        expires_at: r.10,
+        id: r.id,
+        citizen_id: r.holder_id,
+        kid: r.kid,
+        status_list: r.status_list,
+        status_index: r.status_index,
+        status: CredentialStatus::from_code(r.status)
+            .ok_or(StoreError::Corrupt("credential status"))?,
+        status_reason: r.status_reason,
+        status_changed_at: r.status_changed_at,
+        payload: r.payload,
+        issued_at: r.issued_at,
+        expires_at: r.expires_at,
     })
+}
+
+/// A row of `citizens`.
+#[derive(sqlx::FromRow)]
+struct CitizenRow {
+    id: String,
+    claims: String,
+    created_at: i64,
+}
+
+/// The counts of [`Store::census`].
+#[derive(sqlx::FromRow)]
+struct CensusRow {
+    citizens: i64,
+    credentials: i64,
+    citizens_without_credential: i64,
+    citizens_with_several: i64,
+}
+
+/// What [`Store::set_status`] reads of a credential of either kind before changing it; the
+/// holder (`citizen_id` or `official_id`) is selected as `holder_id`.
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    holder_id: String,
+    status_list: i64,
+    status_index: i64,
+    status: i64,
 }
 
 impl Store {
@@ -111,17 +141,17 @@ impl Store {
 
     /// A citizen by opaque id.
     pub async fn get_citizen(&self, id: &str) -> Result<Option<CitizenRecord>, StoreError> {
-        let row: Option<(String, String, i64)> = reading!(self, |p| {
+        let row: Option<CitizenRow> = reading!(self, |p| {
             sqlx::query_as("SELECT id, claims, created_at FROM citizens WHERE id = $1")
                 .bind(id)
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(|(id, claims, created_at)| {
+        row.map(|r| {
             Ok(CitizenRecord {
-                id,
-                citizen: citizen_from_json(&claims)?,
-                created_at,
+                id: r.id,
+                citizen: citizen_from_json(&r.claims)?,
+                created_at: r.created_at,
             })
         })
         .transpose()
@@ -255,23 +285,18 @@ impl Store {
     /// Counts citizens and credentials (a full scan: for operators and checks, not requests).
     pub async fn census(&self) -> Result<Census, StoreError> {
         let sql = "SELECT \
-            (SELECT COUNT(*) FROM citizens), \
-            (SELECT COUNT(*) FROM credentials), \
+            (SELECT COUNT(*) FROM citizens) AS citizens, \
+            (SELECT COUNT(*) FROM credentials) AS credentials, \
             (SELECT COUNT(*) FROM citizens c WHERE NOT EXISTS \
-                (SELECT 1 FROM credentials r WHERE r.citizen_id = c.id)), \
+                (SELECT 1 FROM credentials r WHERE r.citizen_id = c.id)) AS citizens_without_credential, \
             (SELECT COUNT(*) FROM (SELECT citizen_id FROM credentials \
-                GROUP BY citizen_id HAVING COUNT(*) > 1) s)";
-        let (citizens, credentials, citizens_without_credential, citizens_with_several): (
-            i64,
-            i64,
-            i64,
-            i64,
-        ) = reading!(self, |p| sqlx::query_as(sql).fetch_one(p).await)?;
+                GROUP BY citizen_id HAVING COUNT(*) > 1) s) AS citizens_with_several";
+        let r: CensusRow = reading!(self, |p| sqlx::query_as(sql).fetch_one(p).await)?;
         Ok(Census {
-            citizens,
-            credentials,
-            citizens_without_credential,
-            citizens_with_several,
+            citizens: r.citizens,
+            credentials: r.credentials,
+            citizens_without_credential: r.citizens_without_credential,
+            citizens_with_several: r.citizens_with_several,
         })
     }
 
@@ -322,8 +347,8 @@ impl Store {
         };
         writing!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let identity: Option<(String, i64, i64, i64)> = sqlx::query_as(
-                "SELECT citizen_id, status_list, status_index, status FROM credentials WHERE id = $1",
+            let identity: Option<StatusRow> = sqlx::query_as(
+                "SELECT citizen_id AS holder_id, status_list, status_index, status FROM credentials WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -331,8 +356,8 @@ impl Store {
             let (kind, table, row) = match identity {
                 Some(row) => (CredentialKind::Identity, "credentials", row),
                 None => {
-                    let signer: Option<(String, i64, i64, i64)> = sqlx::query_as(
-                        "SELECT official_id, status_list, status_index, status FROM signer_credentials WHERE id = $1",
+                    let signer: Option<StatusRow> = sqlx::query_as(
+                        "SELECT official_id AS holder_id, status_list, status_index, status FROM signer_credentials WHERE id = $1",
                     )
                     .bind(id)
                     .fetch_optional(&mut *tx)
@@ -343,7 +368,12 @@ impl Store {
                     }
                 }
             };
-            let (holder_id, status_list, status_index, code) = row;
+            let StatusRow {
+                holder_id,
+                status_list,
+                status_index,
+                status: code,
+            } = row;
             let from = CredentialStatus::from_code(code)
                 .ok_or(StoreError::Corrupt("credential status"))?;
             use CredentialStatus::*;

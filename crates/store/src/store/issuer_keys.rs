@@ -5,6 +5,15 @@ use super::{BeginWrite, Pools, Store};
 use crate::error::StoreError;
 use crate::model::{IssuerKeyRecord, KeyState};
 
+/// A row of `issuer_keys`.
+#[derive(sqlx::FromRow)]
+struct IssuerKeyRow {
+    kid: String,
+    jwk: String,
+    state: String,
+    created_at: i64,
+}
+
 impl Store {
     /// Records a new current key; the old current one becomes previous (still published).
     ///
@@ -56,7 +65,7 @@ impl Store {
 
     /// Every key not retired, current first.
     pub async fn issuer_keys(&self) -> Result<Vec<IssuerKeyRecord>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = reading!(self, |p| {
+        let rows: Vec<IssuerKeyRow> = reading!(self, |p| {
             sqlx::query_as(
                 "SELECT kid, jwk, state, created_at FROM issuer_keys WHERE state <> 'retired' \
                  ORDER BY CASE state WHEN 'current' THEN 0 ELSE 1 END, created_at DESC",
@@ -65,12 +74,12 @@ impl Store {
             .await
         })?;
         rows.into_iter()
-            .map(|(kid, jwk, state, created_at)| {
+            .map(|r| {
                 Ok(IssuerKeyRecord {
-                    kid,
-                    jwk,
-                    state: KeyState::parse(&state).ok_or(StoreError::Corrupt("key state"))?,
-                    created_at,
+                    state: KeyState::parse(&r.state).ok_or(StoreError::Corrupt("key state"))?,
+                    kid: r.kid,
+                    jwk: r.jwk,
+                    created_at: r.created_at,
                 })
             })
             .collect()

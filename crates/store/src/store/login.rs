@@ -14,47 +14,67 @@ pub const LOGIN_PRUNE_GRACE: i64 = 300;
 /// The PostgreSQL advisory lock key that serialises openings of login transactions.
 const LOGIN_OPEN_LOCK: i64 = 0x0071_7269_646c_6f67; // "qridlog"
 
-type LoginRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    i64,
-    i64,
-);
+/// A row of `login_transactions`.
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: String,
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: String,
+    browser_sha256: String,
+    request_sha256: String,
+    status: i64,
+    failures: i64,
+    citizen_id: Option<String>,
+    credential_id: Option<String>,
+    auth_time: Option<i64>,
+    created_at: i64,
+    expires_at: i64,
+}
 const LOGIN_COLUMNS: &str = "id, client_id, redirect_uri, scope, state, nonce, code_challenge, browser_sha256, request_sha256, status, failures, citizen_id, credential_id, auth_time, created_at, expires_at";
 
 fn login_from_row(r: LoginRow) -> Result<LoginTx, StoreError> {
     Ok(LoginTx {
+        status: LoginStatus::from_code(r.status).ok_or(StoreError::Corrupt("login status"))?,
         new: NewLoginTx {
-            id: r.0,
-            client_id: r.1,
-            redirect_uri: r.2,
-            scope: r.3,
-            state: r.4,
-            nonce: r.5,
-            code_challenge: r.6,
-            browser_sha256: r.7,
-            request_sha256: r.8,
-            created_at: r.14,
-            expires_at: r.15,
+            id: r.id,
+            client_id: r.client_id,
+            redirect_uri: r.redirect_uri,
+            scope: r.scope,
+            state: r.state,
+            nonce: r.nonce,
+            code_challenge: r.code_challenge,
+            browser_sha256: r.browser_sha256,
+            request_sha256: r.request_sha256,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
         },
-        status: LoginStatus::from_code(r.9).ok_or(StoreError::Corrupt("login status"))?,
-        failures: r.10,
-        citizen_id: r.11,
-        credential_id: r.12,
-        auth_time: r.13,
+        failures: r.failures,
+        citizen_id: r.citizen_id,
+        credential_id: r.credential_id,
+        auth_time: r.auth_time,
     })
+}
+
+/// A row of `clients`, as [`Store::client`] reads it.
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_sha256: Vec<u8>,
+    settings: String,
+    disabled: i64,
+}
+
+/// A row of `auth_codes`, as [`Store::code_login`] reads it.
+#[derive(sqlx::FromRow)]
+struct AuthCodeRow {
+    tx_id: String,
+    expires_at: i64,
+    redeemed_at: Option<i64>,
 }
 
 impl Store {
@@ -93,21 +113,19 @@ impl Store {
 
     /// A client by id.
     pub async fn client(&self, client_id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        let row: Option<(String, String, Vec<u8>, String, i64)> = reading!(self, |p| {
+        let row: Option<ClientRow> = reading!(self, |p| {
             sqlx::query_as("SELECT client_id, name, secret_sha256, settings, disabled FROM clients WHERE client_id = $1")
                 .bind(client_id)
                 .fetch_optional(p)
                 .await
         })?;
-        Ok(row.map(
-            |(client_id, name, secret_sha256, settings, disabled)| ClientRecord {
-                client_id,
-                name,
-                secret_sha256,
-                settings,
-                disabled: disabled != 0,
-            },
-        ))
+        Ok(row.map(|r| ClientRecord {
+            client_id: r.client_id,
+            name: r.name,
+            secret_sha256: r.secret_sha256,
+            settings: r.settings,
+            disabled: r.disabled != 0,
+        }))
     }
 
     // ----- login (OpenID Connect) -----
@@ -290,7 +308,7 @@ impl Store {
     /// check client, redirect URI and PKCE first). A code used before counts as a replay: its
     /// tokens are revoked here.
     pub async fn code_login(&self, code_sha256: &str, now: i64) -> Result<Redemption, StoreError> {
-        let row: Option<(String, i64, Option<i64>)> = reading!(self, |p| {
+        let row: Option<AuthCodeRow> = reading!(self, |p| {
             sqlx::query_as(
                 "SELECT tx_id, expires_at, redeemed_at FROM auth_codes WHERE code_sha256 = $1",
             )
@@ -300,12 +318,23 @@ impl Store {
         })?;
         match row {
             None => Ok(Redemption::Unknown),
-            Some((_, _, Some(_))) => {
+            Some(AuthCodeRow {
+                redeemed_at: Some(_),
+                ..
+            }) => {
                 self.revoke_tokens_of(code_sha256).await?;
                 Ok(Redemption::Replayed)
             }
-            Some((_, expires_at, None)) if expires_at < now => Ok(Redemption::Unknown),
-            Some((tx_id, _, None)) => match self.login_tx(&tx_id).await? {
+            Some(AuthCodeRow {
+                expires_at,
+                redeemed_at: None,
+                ..
+            }) if expires_at < now => Ok(Redemption::Unknown),
+            Some(AuthCodeRow {
+                tx_id,
+                redeemed_at: None,
+                ..
+            }) => match self.login_tx(&tx_id).await? {
                 Some(t) => Ok(Redemption::Redeemed(Box::new(t))),
                 None => Err(StoreError::Corrupt("authorization code")),
             },

@@ -5,6 +5,17 @@ use super::{random_id, BeginWrite, Pools, Store};
 use crate::error::StoreError;
 use crate::model::{OfficerRecord, Role};
 
+/// A row of `officers`, as [`Store::officer`] reads it.
+#[derive(sqlx::FromRow)]
+struct OfficerRow {
+    id: String,
+    username: String,
+    password_hash: String,
+    role: String,
+    disabled: i64,
+    token_epoch: i64,
+}
+
 impl Store {
     /// Creates an officer; `Conflict` if the username exists.
     pub async fn create_officer(
@@ -53,26 +64,25 @@ impl Store {
 
     /// An officer by username.
     pub async fn officer(&self, username: &str) -> Result<Option<OfficerRecord>, StoreError> {
-        let row: Option<(String, String, String, String, i64, i64)> = reading!(self, |p| {
+        let row: Option<OfficerRow> = reading!(self, |p| {
             sqlx::query_as("SELECT id, username, password_hash, role, disabled, token_epoch FROM officers WHERE username = $1")
                 .bind(username)
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(
-            |(id, username, password_hash, role, disabled, token_epoch)| {
-                Ok(OfficerRecord {
-                    id,
-                    username,
-                    password_hash,
-                    role: role
-                        .parse()
-                        .map_err(|_| StoreError::Corrupt("officer role"))?,
-                    disabled: disabled != 0,
-                    token_epoch,
-                })
-            },
-        )
+        row.map(|r| {
+            Ok(OfficerRecord {
+                role: r
+                    .role
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt("officer role"))?,
+                id: r.id,
+                username: r.username,
+                password_hash: r.password_hash,
+                disabled: r.disabled != 0,
+                token_epoch: r.token_epoch,
+            })
+        })
         .transpose()
     }
 }

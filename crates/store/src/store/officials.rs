@@ -11,90 +11,94 @@ use crate::model::{
 };
 
 const SIGNER_CREDENTIAL_COLUMNS: &str =
-    "id, official_id, kid, status_list, status_index, status, status_reason, status_changed_at, payload, issued_at, expires_at";
+    "id, official_id AS holder_id, kid, status_list, status_index, status, status_reason, status_changed_at, payload, issued_at, expires_at";
 
-type OfficialRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Vec<u8>,
-    i64,
-    Vec<u8>,
-    Vec<u8>,
-    String,
-    i64,
-    i64,
-    i64,
-);
+/// A row of `officials`.
+#[derive(sqlx::FromRow)]
+struct OfficialRow {
+    id: String,
+    username: String,
+    full_name: String,
+    title: String,
+    agency: String,
+    password_hash: String,
+    totp_sealed: Vec<u8>,
+    totp_last_step: i64,
+    key_sealed: Vec<u8>,
+    public_key: Vec<u8>,
+    kid: String,
+    disabled: i64,
+    created_at: i64,
+    token_epoch: i64,
+}
 const OFFICIAL_COLUMNS: &str = "id, username, full_name, title, agency, password_hash, totp_sealed, totp_last_step, key_sealed, public_key, kid, disabled, created_at, token_epoch";
 
 fn official_from_row(r: OfficialRow) -> Result<OfficialRecord, StoreError> {
     Ok(OfficialRecord {
-        id: r.0,
-        username: r.1,
-        full_name: r.2,
-        title: r.3,
-        agency: r.4,
-        password_hash: r.5,
-        totp_sealed: r.6,
-        totp_last_step: r.7,
-        key_sealed: r.8,
         public_key: r
-            .9
+            .public_key
             .as_slice()
             .try_into()
             .map_err(|_| StoreError::Corrupt("official public key"))?,
-        kid: r.10,
-        disabled: r.11 != 0,
-        created_at: r.12,
-        token_epoch: r.13,
+        id: r.id,
+        username: r.username,
+        full_name: r.full_name,
+        title: r.title,
+        agency: r.agency,
+        password_hash: r.password_hash,
+        totp_sealed: r.totp_sealed,
+        totp_last_step: r.totp_last_step,
+        key_sealed: r.key_sealed,
+        kid: r.kid,
+        disabled: r.disabled != 0,
+        created_at: r.created_at,
+        token_epoch: r.token_epoch,
     })
 }
 
 fn signer_credential_from_row(r: CredentialRow) -> Result<SignerCredentialRecord, StoreError> {
     Ok(SignerCredentialRecord {
-        id: r.0,
-        official_id: r.1,
-        kid: r.2,
-        status_list: r.3,
-        status_index: r.4,
-        status: CredentialStatus::from_code(r.5)
+        id: r.id,
+        official_id: r.holder_id,
+        kid: r.kid,
+        status_list: r.status_list,
+        status_index: r.status_index,
+        status: CredentialStatus::from_code(r.status)
             .ok_or(StoreError::Corrupt("signer credential status"))?,
-        status_reason: r.6,
-        status_changed_at: r.7,
-        payload: r.8,
-        issued_at: r.9,
-        expires_at: r.10,
+        status_reason: r.status_reason,
+        status_changed_at: r.status_changed_at,
+        payload: r.payload,
+        issued_at: r.issued_at,
+        expires_at: r.expires_at,
     })
 }
 
-type SignatureRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    String,
-);
+/// A row of `signatures`.
+#[derive(sqlx::FromRow)]
+struct SignatureRow {
+    id: String,
+    official_id: String,
+    signer_credential_id: String,
+    digest: String,
+    document_name: String,
+    media_type: String,
+    signed_at: i64,
+    jws: String,
+    stamp: String,
+}
 const SIGNATURE_COLUMNS: &str = "id, official_id, signer_credential_id, digest, document_name, media_type, signed_at, jws, stamp";
 
 fn signature_from_row(r: SignatureRow) -> SignatureRecord {
     SignatureRecord {
-        id: r.0,
-        official_id: r.1,
-        signer_credential_id: r.2,
-        digest: r.3,
-        document_name: r.4,
-        media_type: r.5,
-        signed_at: r.6,
-        jws: r.7,
-        stamp: r.8,
+        id: r.id,
+        official_id: r.official_id,
+        signer_credential_id: r.signer_credential_id,
+        digest: r.digest,
+        document_name: r.document_name,
+        media_type: r.media_type,
+        signed_at: r.signed_at,
+        jws: r.jws,
+        stamp: r.stamp,
     }
 }
 
@@ -508,7 +512,9 @@ impl Store {
     }
 
     /// Tries to change or delete a signature; the database must refuse. Exposed for the test
-    /// suite that proves append-only holds on both back ends.
+    /// suite that proves append-only holds on both back ends; only with the `testing` feature,
+    /// which production builds never enable.
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub async fn try_tamper_signature(&self, id: &str, delete: bool) -> Result<(), StoreError> {
         let sql = if delete {

@@ -5,6 +5,25 @@ use super::{BeginWrite, Pools, Store, BULK_ROWS};
 use crate::error::StoreError;
 use crate::model::{AuditEntry, Verification};
 
+/// A row of `verifications`, as [`Store::verifications_of`] reads it.
+#[derive(sqlx::FromRow)]
+struct VerificationRow {
+    credential_id: Option<String>,
+    client_id: String,
+    at: i64,
+    outcome: String,
+}
+
+/// A row of `audit_log`, as [`Store::audit_of`] reads it.
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    at: i64,
+    actor: String,
+    action: String,
+    subject: Option<String>,
+    detail: String,
+}
+
 impl Store {
     /// Appends verifications in one transaction (the service batches them).
     pub async fn record_verifications(&self, items: &[Verification]) -> Result<(), StoreError> {
@@ -35,7 +54,7 @@ impl Store {
         &self,
         credential_id: &str,
     ) -> Result<Vec<Verification>, StoreError> {
-        let rows: Vec<(Option<String>, String, i64, String)> = reading!(self, |p| {
+        let rows: Vec<VerificationRow> = reading!(self, |p| {
             sqlx::query_as("SELECT credential_id, client_id, at, outcome FROM verifications WHERE credential_id = $1 ORDER BY at DESC, id DESC")
                 .bind(credential_id)
                 .fetch_all(p)
@@ -43,11 +62,11 @@ impl Store {
         })?;
         Ok(rows
             .into_iter()
-            .map(|(credential_id, client_id, at, outcome)| Verification {
-                credential_id,
-                client_id,
-                at,
-                outcome,
+            .map(|r| Verification {
+                credential_id: r.credential_id,
+                client_id: r.client_id,
+                at: r.at,
+                outcome: r.outcome,
             })
             .collect())
     }
@@ -70,7 +89,7 @@ impl Store {
 
     /// Audit entries about a subject, oldest first.
     pub async fn audit_of(&self, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<(i64, String, String, Option<String>, String)> = reading!(self, |p| {
+        let rows: Vec<AuditRow> = reading!(self, |p| {
             sqlx::query_as("SELECT at, actor, action, subject, detail FROM audit_log WHERE subject = $1 ORDER BY id")
                 .bind(subject)
                 .fetch_all(p)
@@ -78,18 +97,20 @@ impl Store {
         })?;
         Ok(rows
             .into_iter()
-            .map(|(at, actor, action, subject, detail)| AuditEntry {
-                at,
-                actor,
-                action,
-                subject,
-                detail,
+            .map(|r| AuditEntry {
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                subject: r.subject,
+                detail: r.detail,
             })
             .collect())
     }
 
     /// Tries to change an audit entry; the database must refuse. Exposed for the test suite
-    /// that proves append-only holds on both back ends.
+    /// that proves append-only holds on both back ends; only with the `testing` feature, which
+    /// production builds never enable.
+    #[cfg(feature = "testing")]
     #[doc(hidden)]
     pub async fn try_tamper_audit(&self) -> Result<(), StoreError> {
         writing!(self, |p| sqlx::query("UPDATE audit_log SET actor = 'x'")

@@ -5,6 +5,14 @@ use super::{Backend, BeginWrite, Pools, Store};
 use crate::error::StoreError;
 use crate::model::{CredentialStatus, StatusSlot};
 
+/// The newest row of `status_lists`, as `allocate!` reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct StatusListRow {
+    pub(super) id: i64,
+    pub(super) size: i64,
+    pub(super) next_index: i64,
+}
+
 impl Store {
     /// Spends `count` status-list slots in a transaction of their own and returns them.
     ///
@@ -78,7 +86,7 @@ macro_rules! allocate {
         let select = format!("SELECT id, size, next_index FROM status_lists ORDER BY id DESC LIMIT 1{lock}");
         let mut failure: Option<StoreError> = None;
         while remaining > 0 {
-            let newest: Option<(i64, i64, i64)> = match sqlx::query_as(&select).fetch_optional(&mut **$tx).await {
+            let newest: Option<$crate::store::status_lists::StatusListRow> = match sqlx::query_as(&select).fetch_optional(&mut **$tx).await {
                 Ok(r) => r,
                 Err(e) => {
                     failure = Some(e.into());
@@ -86,9 +94,9 @@ macro_rules! allocate {
                 }
             };
             let (list, size, next) = match newest {
-                Some((id, size, next)) if next < size => (id, size, next),
+                Some(r) if r.next_index < r.size => (r.id, r.size, r.next_index),
                 other => {
-                    let id = other.map_or(1, |(id, _, _)| id + 1);
+                    let id = other.map_or(1, |r| r.id + 1);
                     let size = i64::from($list_size);
                     if let Err(e) = sqlx::query("INSERT INTO status_lists (id, size, next_index, created_at) VALUES ($1, $2, 0, $3)")
                         .bind(id)
