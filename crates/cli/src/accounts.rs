@@ -122,7 +122,7 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
             eprintln!("qrid: {what} {name}: password replaced; tokens issued before are refused");
         }
         Action::ResetSecret => {
-            let (secret, digest) = crate::service::new_client_secret();
+            let (secret, digest) = qrid_service::passwords::new_client_secret();
             rt.block_on(async {
                 let store = connect(&config.database_url).await?;
                 let r = store.reset_client_secret(name, &digest, "cli", now).await;

@@ -7,8 +7,7 @@ use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::Official;
-use qrid_service::issuance::IssueTerms;
-use qrid_service::issuance::{sign_signer_credential, SIGNER_DAYS};
+use qrid_service::issuance::SIGNER_DAYS;
 use qrid_service::officials::provision;
 use std::io::Write;
 use std::path::PathBuf;
@@ -95,30 +94,20 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
         &format!("qrid {}", config.issuer),
     )
     .map_err(|e| anyhow::anyhow!("cannot provision the official: {e}"))?;
-    let public_url = config.public_url.trim_end_matches('/').to_owned();
-    let at = crate::now();
-    let terms = IssueTerms {
-        issuer: &config.issuer,
-        public_url: &public_url,
-        issued_at: at,
-        valid_days: a.valid_days,
-    };
-    let new = &provisioned.official;
     let (record, credential) = runtime()?.block_on(async {
         let store = connect(&config.database_url).await?;
-        qrid_service::keys::register_key(&store, &issuer_key, &qrid_service::SystemClock).await?;
-        let r = store
-            .create_official(new, config.status_list_size, "cli", at, |id, slot| {
-                sign_signer_credential(&issuer_key, terms, id, new, slot)
-            })
-            .await;
+        let r = qrid_service::officials::create(
+            &store,
+            &config,
+            &qrid_service::SystemClock,
+            &issuer_key,
+            &provisioned.official,
+            a.valid_days,
+            "cli",
+        )
+        .await;
         store.close().await;
-        r.map_err(|e| match e {
-            qrid_store::StoreError::Conflict(_) => {
-                anyhow::anyhow!("an official named {} exists already", a.username)
-            }
-            e => e.into(),
-        })
+        anyhow::Ok(r?)
     })?;
     if let Some(path) = &a.totp_qr {
         let png = qrid_qr::render(

@@ -7,7 +7,7 @@ use qrid_credential::{CitizenInput, IssuerKey};
 use qrid_service::issuance::{sign_credential, IssueTerms};
 use qrid_service::{Config, Settings};
 use qrid_store::{IssuedRow, NewCitizen, Role, Store};
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -304,17 +304,6 @@ pub struct ClientArgs {
 }
 
 /// A new client secret (256 random bits, base64url) and the SHA-256 that is stored.
-pub(crate) fn new_client_secret() -> (zeroize::Zeroizing<String>, [u8; 32]) {
-    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, secret.as_mut());
-    use base64::Engine;
-    let secret = zeroize::Zeroizing::new(
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()),
-    );
-    let digest = qrid_service::passwords::secret_digest(&secret);
-    (secret, digest)
-}
-
 pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
     use crate::accounts::{change, list, Action};
     use qrid_store::AccountKind::Client;
@@ -327,9 +316,6 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
     };
     let ClientArgs { name, shared, .. } = &args;
     let database_url = &shared.load()?.database_url;
-    if name.trim().is_empty() || name.chars().count() > 200 {
-        bail!("name must be 1 to 200 characters");
-    }
     use qrid_service::oidc::client::ClientSettings;
     let jwks = match &args.jwks {
         Some(p) => Some(
@@ -350,39 +336,30 @@ pub fn client(cmd: ClientCommand) -> Result<ExitCode> {
         token_endpoint_auth_method: args.token_auth_method.parse().map_err(anyhow::Error::msg)?,
         jwks,
     };
-    settings.validate().map_err(anyhow::Error::msg)?;
-    let private_key_jwt = settings.token_endpoint_auth_method
-        == qrid_service::oidc::client::AuthMethod::PrivateKeyJwt;
-    let settings = serde_json::to_string(&settings)?;
-    let mut id = [0u8; 8];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
-    let client_id = format!("c_{}", hex::encode(id));
-    let (secret, digest) = new_client_secret();
-    runtime()?.block_on(async {
+    let registered = runtime()?.block_on(async {
         let store = connect(database_url).await?;
-        store
-            .create_client(
-                &client_id,
-                name.trim(),
-                &digest,
-                &settings,
-                "cli",
-                crate::now(),
-            )
-            .await?;
+        let r = qrid_service::oidc::client::register(
+            &store,
+            &qrid_service::SystemClock,
+            name,
+            &settings,
+            "cli",
+        )
+        .await;
         store.close().await;
-        anyhow::Ok(())
+        anyhow::Ok(r?)
     })?;
-    if private_key_jwt {
-        // The client proves itself with its key; a secret it could also send would only be a
-        // second, weaker credential (and two methods in one request are refused).
-        println!("{}", serde_json::json!({"client_id": client_id}));
-    } else {
-        println!(
-            "{}",
-            serde_json::json!({"client_id": client_id, "client_secret": secret.as_str()})
-        );
-        eprintln!("qrid: store the secret now; it cannot be shown again");
+    let client_id = registered.client_id;
+    match registered.secret {
+        // The client proves itself with its key (and two methods in one request are refused).
+        None => println!("{}", serde_json::json!({"client_id": client_id})),
+        Some(secret) => {
+            println!(
+                "{}",
+                serde_json::json!({"client_id": client_id, "client_secret": secret.as_str()})
+            );
+            eprintln!("qrid: store the secret now; it cannot be shown again");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -522,7 +499,6 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     let file = std::fs::File::open(&args.input)
         .with_context(|| format!("cannot open {}", args.input.display()))?;
     let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
     let bar = if args.quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -535,12 +511,17 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let public_url = config.public_url.trim_end_matches('/').to_owned();
-    let header: Option<Vec<String>> = if is_csv {
-        let mut first = String::new();
-        reader.read_line(&mut first)?;
-        Some(crate::csv::split(first.trim_end_matches(['\r', '\n'])).context("CSV header")?)
+    let mut citizens = if is_csv {
+        Citizens::Csv(
+            crate::csv::CitizenCsv::new(file, qrid_credential::MAX_INPUT_JSON)
+                .with_context(|| args.input.display().to_string())?,
+        )
     } else {
-        None
+        Citizens::Jsonl {
+            reader: std::io::BufReader::with_capacity(1 << 16, file),
+            line: 0,
+            read: 0,
+        }
     };
     let manifest_path = args.manifest.clone().unwrap_or_else(|| {
         let mut p = args.input.clone().into_os_string();
@@ -548,9 +529,11 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         PathBuf::from(p)
     });
     // Opened before anything is issued, so that a run never issues what it cannot record.
-    let (mut manifest, new_manifest) = crate::keys::append_private(&manifest_path)?;
+    let (manifest, new_manifest) = crate::keys::append_private(&manifest_path)?;
+    let mut manifest = ::csv::Writer::from_writer(manifest);
     if new_manifest {
-        writeln!(manifest, "line,id_number,credential_id")?;
+        manifest.write_record(["line", "id_number", "credential_id"])?;
+        manifest.flush()?;
     }
     let rt = runtime()?;
     let store = rt.block_on(connect(&config.database_url))?;
@@ -569,7 +552,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         let manifest_path = manifest_path.clone();
         std::thread::spawn(move || -> Result<usize> {
             let mut written = 0;
-            let mut out = std::io::BufWriter::new(manifest);
+            let mut out = manifest;
             for (rows, lines) in from_reader {
                 written += handle
                     .block_on(store.insert_issued(&rows, "bulk-issue", crate::now()))
@@ -577,12 +560,11 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
                 // Committed: only now does it go into the manifest, so the manifest never names
                 // a credential that does not exist.
                 for (row, line) in rows.iter().zip(&lines) {
-                    writeln!(
-                        out,
-                        "{line},{},{}",
-                        crate::csv::quote(row.citizen.citizen.id_number.as_str()),
-                        row.credential.id
-                    )?;
+                    out.write_record([
+                        line.to_string().as_str(),
+                        row.citizen.citizen.id_number.as_str(),
+                        row.credential.id.to_string().as_str(),
+                    ])?;
                 }
                 out.flush()
                     .with_context(|| format!("writing {}", manifest_path.display()))?;
@@ -598,46 +580,35 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
     // cannot show them yet, so a repeat across batches is caught here.
     let mut in_flight: std::collections::VecDeque<std::collections::HashSet<String>> =
         std::collections::VecDeque::new();
-    let (mut signed, mut skipped, mut refused, mut line_no, mut read) =
-        (0usize, 0usize, 0usize, 1usize + usize::from(is_csv), 0u64);
+    let (mut signed, mut skipped, mut refused) = (0usize, 0usize, 0usize);
     let started = std::time::Instant::now();
     let mut failed: Option<anyhow::Error> = None;
+    // An input that cannot be read on: what came before it is still issued.
+    let mut stopped: Option<anyhow::Error> = None;
     loop {
         let mut batch = Vec::with_capacity(args.batch as usize);
         // The input line of each id number in this batch (the first, as the store keeps it).
         let mut lines_of: std::collections::HashMap<String, usize> =
             std::collections::HashMap::new();
-        while batch.len() < args.batch as usize {
-            match crate::input::next_line(&mut reader, qrid_credential::MAX_INPUT_JSON)? {
-                None => break,
-                Some(line) => {
-                    let n = line_no;
-                    line_no += 1;
-                    let parsed = match line {
-                        crate::input::Line::Text(t) => {
-                            read += t.len() as u64 + 1;
-                            if t.trim().is_empty() {
-                                continue;
-                            }
-                            match &header {
-                                Some(h) => crate::csv::to_input(h, &t),
-                                None => CitizenInput::from_json(&t).map_err(anyhow::Error::from),
-                            }
-                        }
-                        crate::input::Line::Refused(why) => Err(anyhow::anyhow!(why)),
-                    };
-                    match parsed.and_then(|i| i.to_citizen().map_err(anyhow::Error::from)) {
-                        Ok(citizen) => {
-                            lines_of
-                                .entry(citizen.id_number.as_str().to_owned())
-                                .or_insert(n);
-                            batch.push(NewCitizen { citizen });
-                        }
-                        Err(e) => {
-                            refused += 1;
-                            bar.suspend(|| eprintln!("qrid: line {n}: {e:#}"));
-                        }
-                    }
+        while batch.len() < args.batch as usize && stopped.is_none() {
+            let (n, place, parsed) = match citizens.next() {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(e) => {
+                    stopped = Some(e);
+                    break;
+                }
+            };
+            match parsed.and_then(|i| i.to_citizen().map_err(anyhow::Error::from)) {
+                Ok(citizen) => {
+                    lines_of
+                        .entry(citizen.id_number.as_str().to_owned())
+                        .or_insert(n);
+                    batch.push(NewCitizen { citizen });
+                }
+                Err(e) => {
+                    refused += 1;
+                    bar.suspend(|| eprintln!("qrid: {place}: {e:#}"));
                 }
             }
         }
@@ -706,10 +677,13 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         if to_writer.send((rows, lines)).is_err() {
             break; // the writer stopped; its error is reported below
         }
-        bar.set_position(read);
+        bar.set_position(citizens.bytes_read());
         bar.set_message(format!(
             "{signed} signed, {skipped} already enrolled, {refused} refused"
         ));
+        if stopped.is_some() {
+            break;
+        }
     }
     drop(to_writer);
     let written = writer
@@ -727,9 +701,62 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         issued as f64 / secs.max(1e-9),
         manifest_path.display()
     );
+    if let Some(e) = stopped {
+        return Err(e.context(args.input.display().to_string()));
+    }
     Ok(if refused == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// bulk-issue's input: CSV records or JSON lines.
+enum Citizens {
+    Csv(crate::csv::CitizenCsv<std::fs::File>),
+    Jsonl {
+        reader: std::io::BufReader<std::fs::File>,
+        /// The number of the line last read.
+        line: usize,
+        read: u64,
+    },
+}
+
+impl Citizens {
+    /// The next citizen: the line it starts on, where it is for a message, and its claims or
+    /// why they are refused; `None` at the end. An error is an input that cannot be read on.
+    fn next(&mut self) -> Result<Option<(usize, String, Result<CitizenInput>)>> {
+        match self {
+            Citizens::Csv(csv) => Ok(csv.read_record()?.map(|r| {
+                let line = usize::try_from(r.line).unwrap_or(usize::MAX);
+                (line, r.place(), r.input)
+            })),
+            Citizens::Jsonl { reader, line, read } => loop {
+                let max = qrid_credential::MAX_INPUT_JSON;
+                let Some(text) = crate::input::next_line(reader, max)? else {
+                    return Ok(None);
+                };
+                *line += 1;
+                let parsed = match text {
+                    crate::input::Line::Text(t) => {
+                        *read += t.len() as u64 + 1;
+                        if t.trim().is_empty() {
+                            continue;
+                        }
+                        CitizenInput::from_json(&t).map_err(anyhow::Error::from)
+                    }
+                    crate::input::Line::Refused(why) => Err(anyhow::anyhow!(why)),
+                };
+                return Ok(Some((*line, format!("line {line}"), parsed)));
+            },
+        }
+    }
+
+    /// Bytes of the input read so far (for the progress bar).
+    fn bytes_read(&self) -> u64 {
+        match self {
+            Citizens::Csv(csv) => csv.bytes_read(),
+            Citizens::Jsonl { read, .. } => *read,
+        }
+    }
 }

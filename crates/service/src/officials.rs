@@ -63,3 +63,59 @@ pub fn new_totp(
     let sealed = kek.seal(Purpose::TotpSecret, &binding(username, kid), &secret);
     (sealed, totp::otpauth_uri(totp_issuer, username, &secret))
 }
+
+/// Why [`create`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// An official with this username exists already.
+    #[error("an official named {0} exists already")]
+    UsernameTaken(String),
+    /// The store refused the write.
+    #[error(transparent)]
+    Store(#[from] qrid_store::StoreError),
+    /// The issuer key could not be registered as current.
+    #[error("cannot register the issuer key: {0}")]
+    IssuerKey(String),
+}
+
+/// Stores a provisioned official with a signer credential on the next free status slot,
+/// signed by `issuer_key` for `valid_days` from the clock's now, and registers that key first
+/// if the database does not know it. One transaction: either both rows exist or neither.
+pub async fn create(
+    store: &qrid_store::Store,
+    config: &crate::Config,
+    clock: &dyn crate::Clock,
+    issuer_key: &qrid_credential::IssuerKey,
+    official: &NewOfficial,
+    valid_days: u32,
+    actor: &str,
+) -> Result<
+    (
+        qrid_store::OfficialRecord,
+        qrid_store::SignerCredentialRecord,
+    ),
+    CreateError,
+> {
+    crate::keys::register_key(store, issuer_key, clock)
+        .await
+        .map_err(|e| CreateError::IssuerKey(e.to_string()))?;
+    let at = clock.now();
+    let public_url = config.public_url.trim_end_matches('/');
+    let terms = crate::issuance::IssueTerms {
+        issuer: &config.issuer,
+        public_url,
+        issued_at: at,
+        valid_days,
+    };
+    store
+        .create_official(official, config.status_list_size, actor, at, |id, slot| {
+            crate::issuance::sign_signer_credential(issuer_key, terms, id, official, slot)
+        })
+        .await
+        .map_err(|e| match e {
+            qrid_store::StoreError::Conflict(_) => {
+                CreateError::UsernameTaken(official.username.clone())
+            }
+            e => CreateError::Store(e),
+        })
+}

@@ -32,6 +32,18 @@ pub fn password_matches(hash: &str, password: &str) -> bool {
     })
 }
 
+/// A new client secret (32 random bytes, base64url) and its stored form.
+pub fn new_client_secret() -> (zeroize::Zeroizing<String>, [u8; 32]) {
+    use base64::Engine;
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, secret.as_mut());
+    let secret = zeroize::Zeroizing::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()),
+    );
+    let digest = secret_digest(&secret);
+    (secret, digest)
+}
+
 /// The stored form of a client secret.
 pub fn secret_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()

@@ -336,3 +336,55 @@ mod tests {
         assert_eq!(host("mailto:x"), None);
     }
 }
+
+/// A relying party just registered: its id, and the secret to show once (none for a client
+/// that proves itself with its key).
+pub struct Registered {
+    /// `c_` and 16 hex digits, random.
+    pub client_id: String,
+    /// The client secret in the clear: shown once, stored only as its digest.
+    pub secret: Option<zeroize::Zeroizing<String>>,
+}
+
+/// Why [`register`] stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The name is empty or longer than 200 characters.
+    #[error("name must be 1 to 200 characters")]
+    Name,
+    /// The settings break a registration rule ([`ClientSettings::validate`]).
+    #[error("{0}")]
+    Settings(String),
+    /// The store refused the write.
+    #[error(transparent)]
+    Store(#[from] qrid_store::StoreError),
+}
+
+/// Registers a relying party under a new random id. A client secret is generated unless the
+/// client authenticates with `private_key_jwt`: then a secret would only be a second, weaker
+/// credential, and none is made.
+pub async fn register(
+    store: &qrid_store::Store,
+    clock: &dyn crate::Clock,
+    name: &str,
+    settings: &ClientSettings,
+    actor: &str,
+) -> Result<Registered, RegisterError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(RegisterError::Name);
+    }
+    settings.validate().map_err(RegisterError::Settings)?;
+    let json =
+        serde_json::to_string(settings).map_err(|e| RegisterError::Settings(e.to_string()))?;
+    let mut id = [0u8; 8];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+    let client_id = format!("c_{}", hex::encode(id));
+    let (secret, digest) = crate::passwords::new_client_secret();
+    store
+        .create_client(&client_id, name, &digest, &json, actor, clock.now())
+        .await?;
+    let secret =
+        (settings.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt).then_some(secret);
+    Ok(Registered { client_id, secret })
+}
