@@ -74,28 +74,47 @@ pub enum Error {
     SignatureFormat(String),
 }
 
-impl Error {
-    /// The stable snake_case name of this kind of error, used in verdict JSON and test vectors.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Error::BadPrefix { .. } => "bad_prefix",
-            Error::Base45(_) => "base45",
-            Error::Decompression(_) => "decompression",
-            Error::TooLarge { .. } => "too_large",
-            Error::Cbor(_) => "cbor",
-            Error::NonCanonical(_) => "non_canonical",
-            Error::CoseStructure(_) => "cose_structure",
-            Error::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
-            Error::BadSignature => "bad_signature",
-            Error::BadClaims(_) => "bad_claims",
-            Error::StatusList(_) => "bad_status_list",
-            Error::Signing => "signing_failed",
-            Error::UnknownKey => "unknown_key",
-            Error::Key(_) => "bad_key",
-            Error::SignatureFormat(_) => "malformed_signature",
+/// Writes an enum's `kind(&self) -> &'static str` and its `KINDS` list from one table of
+/// `pattern => "kind"` arms, so that the list of kinds cannot drift from the match: a new
+/// variant fails to compile until it has an arm, and its kind is then in `KINDS`. A kind that
+/// two arms share appears once per arm.
+#[macro_export]
+macro_rules! stable_kinds {
+    ($ty:ty, $vis:vis fn $name:ident, const $list:ident {
+        $($pat:pat $(if $guard:expr)? => $kind:literal),+ $(,)?
+    }) => {
+        impl $ty {
+            /// Every kind the kind function can answer, in the order of its arms.
+            $vis const $list: &'static [&'static str] = &[$($kind),+];
+
+            /// The stable snake_case kind, as verdict JSON, problem types and test vectors
+            /// name it.
+            $vis fn $name(&self) -> &'static str {
+                match self {
+                    $($pat $(if $guard)? => $kind),+
+                }
+            }
         }
-    }
+    };
 }
+
+stable_kinds!(Error, pub fn kind, const KINDS {
+    Error::BadPrefix { .. } => "bad_prefix",
+    Error::Base45(_) => "base45",
+    Error::Decompression(_) => "decompression",
+    Error::TooLarge { .. } => "too_large",
+    Error::Cbor(_) => "cbor",
+    Error::NonCanonical(_) => "non_canonical",
+    Error::CoseStructure(_) => "cose_structure",
+    Error::AlgorithmNotAllowed(_) => "algorithm_not_allowed",
+    Error::BadSignature => "bad_signature",
+    Error::BadClaims(_) => "bad_claims",
+    Error::StatusList(_) => "bad_status_list",
+    Error::Signing => "signing_failed",
+    Error::UnknownKey => "unknown_key",
+    Error::Key(_) => "bad_key",
+    Error::SignatureFormat(_) => "malformed_signature",
+});
 
 impl From<ClaimError> for Error {
     fn from(e: ClaimError) -> Self {

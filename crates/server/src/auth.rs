@@ -2,7 +2,7 @@
 //! client authentication (HTTP Basic with a random secret stored as its SHA-256).
 
 use crate::lockout::LockoutKey;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -73,7 +73,7 @@ pub async fn login(
             let secs = locked.secs();
             Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
+                ProblemKind::TooManyAttempts,
                 format!("too many failed logins for this username; try again in {secs} s"),
             )
             .with_retry_after(secs)
@@ -247,7 +247,7 @@ impl FromRequestParts<Arc<AppState>> for Client {
         let unauthorized = || {
             Problem::new(
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ProblemKind::Unauthorized,
                 "registered client credentials (HTTP Basic) are required",
             )
             .with_challenge("Basic realm=\"qrid\", charset=\"UTF-8\"")

@@ -31,7 +31,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use problem::Problem;
+use problem::{Problem, ProblemKind};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -122,7 +122,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ProblemKind::MethodNotAllowed,
                 "method not allowed on this path",
             )
         })
@@ -172,7 +172,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
         Ok(r) => r,
         Err(_) => Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
+            ProblemKind::Timeout,
             "the request took too long",
         )
         .into_response(),

@@ -8,7 +8,7 @@
 //! that is held to one source's rate beyond them.
 
 use crate::config::SourceRate;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
@@ -188,7 +188,7 @@ pub async fn per_source(
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ProblemKind::RateLimited,
                 format!(
                     "too many requests from this address; try again in {} s",
                     secs.max(1)

@@ -6,7 +6,7 @@
 use crate::auth::verify_password;
 use crate::custody::{binding, Kek, Purpose};
 use crate::lockout::{Locked, LockoutKey};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::state::AppState;
 use crate::totp;
 use axum::extract::FromRequestParts;
@@ -109,7 +109,7 @@ fn too_many(locked: Locked) -> Problem {
     let secs = locked.secs();
     Problem::new(
         StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
+        ProblemKind::TooManyAttempts,
         format!("too many failed attempts; try again in {secs} s"),
     )
     .with_retry_after(secs)
@@ -168,7 +168,7 @@ pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Resul
         TotpRefusal::Locked(l) => too_many(l),
         TotpRefusal::Code(e) => {
             tracing::info!(event = "totp_refused", official = %o.id, kind = e.kind(), "TOTP code refused");
-            Problem::new(StatusCode::UNAUTHORIZED, e.kind(), e.to_string())
+            Problem::new(StatusCode::UNAUTHORIZED, ProblemKind::from(e), e.to_string())
         }
         TotpRefusal::Failed(p) => p,
     })
@@ -296,7 +296,7 @@ pub async fn sole_control(
         let token = v.to_str().ok().filter(|t| t.len() <= 128).ok_or_else(|| {
             Problem::new(
                 StatusCode::FORBIDDEN,
-                "signing_session_refused",
+                ProblemKind::SigningSessionRefused,
                 "malformed signing session token",
             )
         })?;
@@ -308,7 +308,7 @@ pub async fn sole_control(
             Some(left) => Ok(SoleControl::Session { left }),
             None => Err(Problem::new(
                 StatusCode::FORBIDDEN,
-                "signing_session_refused",
+                ProblemKind::SigningSessionRefused,
                 "the signing session is unknown, expired, used up, or not this official's",
             )),
         };
@@ -317,7 +317,7 @@ pub async fn sole_control(
         let code = v.to_str().map_err(|_| {
             Problem::new(
                 StatusCode::UNAUTHORIZED,
-                "totp_malformed",
+                ProblemKind::TotpMalformed,
                 "a TOTP code is six digits",
             )
         })?;
@@ -326,7 +326,7 @@ pub async fn sole_control(
     }
     Err(Problem::new(
         StatusCode::UNAUTHORIZED,
-        "sole_control_required",
+        ProblemKind::SoleControlRequired,
         "signing needs a fresh TOTP code (X-TOTP) or a signing session (X-Signing-Session); a bearer token alone signs nothing",
     ))
 }
@@ -344,7 +344,7 @@ pub async fn usable_signer_credential(
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::FORBIDDEN,
-                "no_signer_credential",
+                ProblemKind::NoSignerCredential,
                 "this official has no signer credential",
             )
         })?;
@@ -353,14 +353,14 @@ pub async fn usable_signer_credential(
         CredentialStatus::Revoked => {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
-                "signer_credential_revoked",
+                ProblemKind::SignerCredentialRevoked,
                 "the official's signer credential is revoked: no new signatures",
             ))
         }
         CredentialStatus::Suspended => {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
-                "signer_credential_suspended",
+                ProblemKind::SignerCredentialSuspended,
                 "the official's signer credential is suspended: no new signatures",
             ))
         }
@@ -368,7 +368,7 @@ pub async fn usable_signer_credential(
     if c.expires_at <= at {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
-            "signer_credential_expired",
+            ProblemKind::SignerCredentialExpired,
             "the official's signer credential has expired",
         ));
     }

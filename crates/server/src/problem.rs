@@ -1,8 +1,16 @@
 //! RFC 9457 problem details: every error the API returns, with a stable `type` per kind.
+//!
+//! [`Problem`] is the one typed error of the handlers; its [`IntoResponse`] is the one place
+//! that writes problem+json (the invalid verdict of `/v1/signatures/verify` goes through it
+//! too, with [`Problem::into_response_with`]). The kinds are [`ProblemKind`].
+
+mod kind;
+
+pub use kind::ProblemKind;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Map, Value};
 
 /// Base of every problem `type` URI: `urn:qrid:problem:<kind>`.
 pub const TYPE_PREFIX: &str = "urn:qrid:problem:";
@@ -12,8 +20,8 @@ pub const TYPE_PREFIX: &str = "urn:qrid:problem:";
 pub struct Problem {
     /// HTTP status.
     pub status: StatusCode,
-    /// Stable snake_case kind; the `type` is `urn:qrid:problem:<kind>`.
-    pub kind: &'static str,
+    /// Stable kind; the `type` is `urn:qrid:problem:<kind>`.
+    pub kind: ProblemKind,
     /// Human-readable detail.
     pub detail: String,
     /// For 401: the `WWW-Authenticate` challenge (the scheme the endpoint expects).
@@ -27,7 +35,7 @@ pub struct Problem {
 
 impl Problem {
     /// A problem of any status.
-    pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
+    pub fn new(status: StatusCode, kind: ProblemKind, detail: impl Into<String>) -> Problem {
         Problem {
             status,
             kind,
@@ -53,51 +61,61 @@ impl Problem {
         self
     }
     /// 400 with a kind.
-    pub fn bad_request(kind: &'static str, detail: impl Into<String>) -> Problem {
+    pub fn bad_request(kind: ProblemKind, detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::BAD_REQUEST, kind, detail)
     }
     /// 404.
     pub fn not_found(what: &str) -> Problem {
         Problem::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ProblemKind::NotFound,
             format!("{what} not found"),
         )
     }
     /// 401 with a WWW-Authenticate challenge added in `into_response`.
     pub fn unauthorized(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        Problem::new(StatusCode::UNAUTHORIZED, ProblemKind::Unauthorized, detail)
     }
     /// 403.
     pub fn forbidden(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        Problem::new(StatusCode::FORBIDDEN, ProblemKind::Forbidden, detail)
     }
     /// 500 without internals: the cause goes to the log with the request id, not to the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
         tracing::error!(error = %cause, "internal error");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ProblemKind::Internal,
             "internal error; see the service log for this request id",
         )
     }
 }
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let mut body = json!({
-            "type": format!("{TYPE_PREFIX}{}", self.kind),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if let (Some((name, value)), Some(obj)) = (self.member, body.as_object_mut()) {
-            obj.insert(name.to_owned(), value.into());
+impl Problem {
+    /// The problem+json answer with `members` (a JSON object) besides the problem's own:
+    /// `type`, `title`, `status` and `detail` are written over `members` (in that order), then
+    /// the extension member if any; headers as [`IntoResponse`]. A `members` that is not an
+    /// object is replaced by one.
+    pub fn into_response_with(self, mut members: Value) -> Response {
+        if !members.is_object() {
+            members = Value::Object(Map::new());
+        }
+        if let Some(obj) = members.as_object_mut() {
+            obj.insert("type".to_owned(), self.kind.type_uri().into());
+            obj.insert(
+                "title".to_owned(),
+                self.status.canonical_reason().unwrap_or("Error").into(),
+            );
+            obj.insert("status".to_owned(), self.status.as_u16().into());
+            obj.insert("detail".to_owned(), self.detail.into());
+            if let Some((name, value)) = self.member {
+                obj.insert(name.to_owned(), value.into());
+            }
         }
         let mut resp = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
+            members.to_string(),
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
@@ -114,20 +132,39 @@ impl IntoResponse for Problem {
     }
 }
 
+impl ProblemKind {
+    /// `urn:qrid:problem:<kind>`: the problem's `type`.
+    pub fn type_uri(self) -> String {
+        format!("{TYPE_PREFIX}{}", self.as_str())
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        self.into_response_with(Value::Object(Map::new()))
+    }
+}
+
 impl From<qrid_store::StoreError> for Problem {
     fn from(e: qrid_store::StoreError) -> Problem {
         use qrid_store::StoreError as E;
         match &e {
             E::NotFound(what) => Problem::not_found(what),
-            E::Conflict(_) => Problem::new(StatusCode::CONFLICT, "conflict", e.to_string()),
-            E::AlreadyEnrolled(id) => Problem::new(StatusCode::CONFLICT, "conflict", e.to_string())
-                .with_member("citizen_id", id.clone()),
-            E::InvalidState(_) => {
-                Problem::new(StatusCode::CONFLICT, "invalid_state", e.to_string())
+            E::Conflict(_) => {
+                Problem::new(StatusCode::CONFLICT, ProblemKind::Conflict, e.to_string())
             }
+            E::AlreadyEnrolled(id) => {
+                Problem::new(StatusCode::CONFLICT, ProblemKind::Conflict, e.to_string())
+                    .with_member("citizen_id", id.clone())
+            }
+            E::InvalidState(_) => Problem::new(
+                StatusCode::CONFLICT,
+                ProblemKind::InvalidState,
+                e.to_string(),
+            ),
             E::Invalid(_) => Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_input",
+                ProblemKind::InvalidInput,
                 e.to_string(),
             ),
             // Nothing was written and the request itself was fine: the client may retry.
@@ -135,11 +172,19 @@ impl From<qrid_store::StoreError> for Problem {
                 tracing::warn!(reason = %why, "database unavailable");
                 Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "database_unavailable",
+                    ProblemKind::DatabaseUnavailable,
                     format!("the database is {why}; nothing was changed, retry later"),
                 )
                 .with_retry_after(5)
             }
+            E::UnsupportedUrl
+            | E::Corrupt(_)
+            | E::Rejected(_)
+            | E::Migrate(_)
+            | E::Database(_)
+            | E::Open { .. }
+            | E::Io(..) => Problem::internal(&e),
+            // `StoreError` is `#[non_exhaustive]`: a variant added since is unexpected here.
             _ => Problem::internal(&e),
         }
     }
@@ -149,7 +194,7 @@ impl From<qrid_credential::ClaimError> for Problem {
     fn from(e: qrid_credential::ClaimError) -> Problem {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "bad_claims",
+            ProblemKind::BadClaims,
             e.to_string(),
         )
     }
@@ -161,17 +206,17 @@ pub fn json_rejection(r: axum::extract::rejection::JsonRejection) -> Problem {
     match r {
         J::JsonDataError(e) => Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
+            ProblemKind::InvalidBody,
             e.body_text(),
         ),
-        J::JsonSyntaxError(e) => Problem::bad_request("malformed_json", e.body_text()),
+        J::JsonSyntaxError(e) => Problem::bad_request(ProblemKind::MalformedJson, e.body_text()),
         J::MissingJsonContentType(_) => Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemKind::UnsupportedMediaType,
             "expected Content-Type: application/json",
         ),
         J::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => too_large(),
-        other => Problem::bad_request("invalid_body", other.body_text()),
+        other => Problem::bad_request(ProblemKind::InvalidBody, other.body_text()),
     }
 }
 
@@ -179,11 +224,11 @@ pub fn json_rejection(r: axum::extract::rejection::JsonRejection) -> Problem {
 /// not JSON at all → 400 `malformed_json`; JSON of the wrong shape → 422 `invalid_body`.
 pub fn json_error(e: serde_json::Error) -> Problem {
     if e.is_syntax() || e.is_eof() {
-        Problem::bad_request("malformed_json", e.to_string())
+        Problem::bad_request(ProblemKind::MalformedJson, e.to_string())
     } else {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
+            ProblemKind::InvalidBody,
             e.to_string(),
         )
     }
@@ -194,7 +239,7 @@ pub fn bytes_rejection(r: axum::extract::rejection::BytesRejection) -> Problem {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large()
     } else {
-        Problem::bad_request("invalid_body", r.body_text())
+        Problem::bad_request(ProblemKind::InvalidBody, r.body_text())
     }
 }
 
@@ -202,7 +247,83 @@ pub fn bytes_rejection(r: axum::extract::rejection::BytesRejection) -> Problem {
 pub fn too_large() -> Problem {
     Problem::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "body_too_large",
+        ProblemKind::BodyTooLarge,
         "request body exceeds the limit for this endpoint",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(r: Response) -> (StatusCode, Vec<(String, String)>, String) {
+        let status = r.status();
+        let headers = r
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("?").to_owned()))
+            .collect();
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// The bytes, status and headers a problem answers with, as written before the kinds were
+    /// an enum (keys in sorted order, the extension member among them).
+    #[tokio::test]
+    async fn problem_json_is_unchanged() {
+        let (status, headers, body) = answer(Problem::not_found("citizen").into_response()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            body,
+            r#"{"detail":"citizen not found","status":404,"title":"Not Found","type":"urn:qrid:problem:not_found"}"#
+        );
+        assert_eq!(
+            headers,
+            [(
+                "content-type".to_owned(),
+                "application/problem+json".to_owned()
+            )]
+        );
+
+        let p = Problem::new(StatusCode::CONFLICT, ProblemKind::Conflict, "already")
+            .with_member("citizen_id", "5c0f3a9e1b7d2468".into());
+        let (_, _, body) = answer(p.into_response()).await;
+        assert_eq!(
+            body,
+            r#"{"citizen_id":"5c0f3a9e1b7d2468","detail":"already","status":409,"title":"Conflict","type":"urn:qrid:problem:conflict"}"#
+        );
+
+        let p = Problem::unauthorized("no").with_challenge("Basic realm=\"qrid\"");
+        let (_, headers, _) = answer(p.into_response()).await;
+        assert!(headers.contains(&(
+            "www-authenticate".to_owned(),
+            "Basic realm=\"qrid\"".to_owned()
+        )));
+
+        let p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, ProblemKind::Busy, "later")
+            .with_retry_after(2);
+        let (_, headers, body) = answer(p.into_response()).await;
+        assert!(headers.contains(&("retry-after".to_owned(), "2".to_owned())));
+        assert!(!headers.iter().any(|(k, _)| k == "www-authenticate"));
+        assert!(body.contains(r#""type":"urn:qrid:problem:busy""#));
+    }
+
+    /// The invalid signature verdict: its members, with the problem's written over them.
+    #[tokio::test]
+    async fn members_are_kept_beside_the_problem() {
+        let p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::RevokedBeforeSigning,
+            "the signature is not valid: x",
+        );
+        let members = serde_json::json!({"valid": false, "status": "overwritten", "error": {"kind": "revoked_before_signing"}});
+        let (status, _, body) = answer(p.into_response_with(members)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body,
+            r#"{"detail":"the signature is not valid: x","error":{"kind":"revoked_before_signing"},"status":422,"title":"Unprocessable Entity","type":"urn:qrid:problem:revoked_before_signing","valid":false}"#
+        );
+    }
 }

@@ -2,7 +2,9 @@
 //! problem+json.
 
 use crate::auth::{login, Client, Officer};
-use crate::problem::{bytes_rejection, json_error, json_rejection, too_large, Problem};
+use crate::problem::{
+    bytes_rejection, json_error, json_rejection, too_large, Problem, ProblemKind,
+};
 use crate::state::{AppState, STATUS_LIST_MAX_AGE};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
@@ -10,9 +12,10 @@ use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qrid_credential::{CitizenInput, HolderKey, Jwk, StatusRef};
+use qrid_credential::{CitizenInput, HolderKey, Jwk};
+use qrid_service::config::OwnStatusSlot;
 use qrid_store::{CredentialStatus, NewCitizen, Role, Verification};
-use qrid_verifier::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
+use qrid_verifier::{StatusOutcome, Verdict, Verified, VerifyError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::sync::atomic::AtomicBool;
@@ -41,7 +44,7 @@ fn ids_ok(id: &str) -> Result<(), Problem> {
     } else {
         Err(Problem::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ProblemKind::NotFound,
             "no such id (ids are 16 hexadecimal digits)",
         ))
     }
@@ -148,7 +151,7 @@ pub async fn issue(
     if !(1..=36_500).contains(&days) {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
+            ProblemKind::InvalidBody,
             "valid_days must be 1 to 36500",
         ));
     }
@@ -159,7 +162,7 @@ pub async fn issue(
         .map_err(|e| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "bad_holder_key",
+                ProblemKind::BadHolderKey,
                 e.to_string(),
             )
         })?;
@@ -260,7 +263,7 @@ pub async fn qr(
     q: Result<Query<QrQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     o.require(&[Role::Issuer, Role::Admin])?;
-    let Query(q) = q.map_err(|e| Problem::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = q.map_err(|e| Problem::bad_request(ProblemKind::InvalidQuery, e.body_text()))?;
     let (id, name) = file;
     ids_ok(&id)?;
     let (format, mime) = match name.as_str() {
@@ -273,7 +276,7 @@ pub async fn qr(
         .as_deref()
         .unwrap_or("M")
         .parse()
-        .map_err(|e: qrid_qr::QrError| Problem::bad_request(e.kind(), e.to_string()))?;
+        .map_err(|e: qrid_qr::QrError| qr_problem(StatusCode::BAD_REQUEST, &e))?;
     let scale = q.scale.unwrap_or(4);
     let rec = state
         .store
@@ -281,7 +284,7 @@ pub async fn qr(
         .await?
         .ok_or_else(|| Problem::not_found("credential"))?;
     let bytes = qrid_qr::render(&rec.payload, ecc, scale, format)
-        .map_err(|e| Problem::bad_request(e.kind(), e.to_string()))?;
+        .map_err(|e| qr_problem(StatusCode::BAD_REQUEST, &e))?;
     Ok((
         [
             (header::CONTENT_TYPE, mime),
@@ -311,7 +314,7 @@ async fn change_status(
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
+            ProblemKind::InvalidBody,
             "reason must be 1 to 500 characters",
         ));
     }
@@ -422,7 +425,7 @@ pub async fn verify(
         crate::body::within(req.headers(), limit, too_large)?;
         let mut mp = Multipart::from_request(req, &state)
             .await
-            .map_err(|e| Problem::bad_request("invalid_multipart", e.body_text()))?;
+            .map_err(|e| Problem::bad_request(ProblemKind::InvalidMultipart, e.body_text()))?;
         let mut image = None;
         while let Some(field) = mp.next_field().await.map_err(multipart_problem)? {
             if field.name() == Some("image") {
@@ -431,7 +434,10 @@ pub async fn verify(
             }
         }
         let image = image.ok_or_else(|| {
-            Problem::bad_request("missing_image", "multipart body has no field named image")
+            Problem::bad_request(
+                ProblemKind::MissingImage,
+                "multipart body has no field named image",
+            )
         })?;
         decode_upload(&state, image).await?
     } else {
@@ -439,7 +445,7 @@ pub async fn verify(
         if !ctype.starts_with("application/json") {
             return Err(Problem::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ProblemKind::UnsupportedMediaType,
                 "send application/json {\"payload\": …} or multipart/form-data with an image field",
             ));
         }
@@ -493,10 +499,8 @@ async fn decode_upload(state: &AppState, image: Bytes) -> Result<Vec<String>, Pr
         max_memory: state.config.image_decode_memory,
         ..Default::default()
     };
-    let qr_problem = |e: qrid_qr::QrError| {
-        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, e.kind(), e.to_string())
-    };
-    let need = qrid_qr::decode_memory(&image, &limits).map_err(qr_problem)?;
+    let unreadable = |e: qrid_qr::QrError| qr_problem(StatusCode::UNPROCESSABLE_ENTITY, &e);
+    let need = qrid_qr::decode_memory(&image, &limits).map_err(unreadable)?;
     let mib = u32::try_from(need.div_ceil(1 << 20))
         .unwrap_or(u32::MAX)
         .max(1);
@@ -508,7 +512,7 @@ async fn decode_upload(state: &AppState, image: Bytes) -> Result<Vec<String>, Pr
     .map_err(|_| {
         Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "busy",
+            ProblemKind::Busy,
             "too many images are being read; try again shortly",
         )
         .with_retry_after(2)
@@ -523,14 +527,24 @@ async fn decode_upload(state: &AppState, image: Bytes) -> Result<Vec<String>, Pr
     })
     .await
     .map_err(|e| Problem::internal(&e))?
-    .map_err(qr_problem)
+    .map_err(unreadable)
+}
+
+/// A QR rendering (400) or image reading (422) error as a problem of `status`, of the kind
+/// [`ProblemKind::of_qr_error`] names; an error that is no kind of the API (a decode cancelled
+/// because its request ended, a variant added to the library since) is internal.
+fn qr_problem(status: StatusCode, e: &qrid_qr::QrError) -> Problem {
+    match ProblemKind::of_qr_error(e) {
+        Some(kind) => Problem::new(status, kind, e.to_string()),
+        None => Problem::internal(e),
+    }
 }
 
 fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large()
     } else {
-        Problem::bad_request("invalid_multipart", e.body_text())
+        Problem::bad_request(ProblemKind::InvalidMultipart, e.body_text())
     }
 }
 
@@ -549,10 +563,7 @@ enum Checked {
 async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Checked, Problem> {
     let at = state.now();
     let checked = match state.verifier().verify(payload, at) {
-        Ok(Verdict::Valid(v)) => {
-            let own = own_list(v.credential.status.as_ref());
-            Checked::Verdict(apply_status(state, v, own).await?)
-        }
+        Ok(Verdict::Valid(v)) => Checked::Verdict(with_live_status(state, v).await?),
         Ok(invalid) => Checked::Verdict(invalid),
         Err(e) => Checked::Unchecked(e),
     };
@@ -577,49 +588,17 @@ async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Che
     Ok(checked)
 }
 
-/// Applies this service's live status to a credential the library found valid: the library
-/// checked signature, claims and time; status comes from our own lists, not a cached copy.
+/// The one credential check of every front door that takes credentials this service issued
+/// (`/v1/verify`, the login answer): the verifier examines the payload (format, signature,
+/// claims, time) with no status list of its own, this service reads the live status of the
+/// credential's slot, and [`Verified::judge`] turns it into the verdict, as it does for a
+/// published list offline.
 pub(crate) async fn with_live_status(state: &AppState, v: Verified) -> Result<Verdict, Problem> {
-    let own = own_list(v.credential.status.as_ref());
-    apply_status(state, v, own).await
-}
-
-/// [`with_live_status`] with the credential's own list (list number, index) already found.
-async fn apply_status(
-    state: &AppState,
-    v: Verified,
-    own: Option<(i64, u32)>,
-) -> Result<Verdict, Problem> {
-    let Some((n, idx)) = own else {
+    let Some(slot) = v.credential.status.as_ref().and_then(OwnStatusSlot::of) else {
         return Ok(Verdict::Valid(v));
     };
-    let status = state.status_of(n, idx).await?;
-    if let Some(qrid_credential::Status::Valid) = status {
-        return Ok(Verdict::Valid(Verified {
-            status: StatusOutcome::Current,
-            ..v
-        }));
-    }
-    let credential = Box::new(v.credential);
-    Ok(Verdict::Invalid(match status {
-        Some(qrid_credential::Status::Invalid) => Reason::Revoked { credential },
-        Some(qrid_credential::Status::Suspended) => Reason::Suspended { credential },
-        Some(qrid_credential::Status::Other(value)) => Reason::UnknownStatus { value, credential },
-        // Valid returned above; no entry at that index.
-        _ => Reason::StatusIndexOutOfRange { credential },
-    }))
-}
-
-/// The list number and index if the status reference points at one of this service's lists.
-///
-/// Only credentials signed by this service's own keys get here, so a reference of the form
-/// `…/v1/status-lists/N` is ours whatever host it names: the public URL may have changed since
-/// issuance (a new domain, a development port), and the list must still be consulted.
-pub(crate) fn own_list(status: Option<&StatusRef>) -> Option<(i64, u32)> {
-    let s = status?;
-    let (_, n) = s.uri.rsplit_once("/v1/status-lists/")?;
-    let n: i64 = n.parse().ok().filter(|n| *n > 0)?;
-    Some((n, s.index.0))
+    let found = state.status_of(slot).await?;
+    Ok(v.judge(found, StatusOutcome::Current))
 }
 
 // ----- operations -----
@@ -657,7 +636,7 @@ pub async fn healthz(State(state): S) -> Response {
             };
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                ProblemKind::DatabaseUnavailable,
                 format!("{backend}: read {}, write {}", what(&read), what(&write)),
             )
             .with_retry_after(5)

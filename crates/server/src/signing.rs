@@ -9,7 +9,7 @@ use crate::officials::{
     self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
     SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES,
 };
-use crate::problem::{json_error, Problem};
+use crate::problem::{json_error, Problem, ProblemKind};
 use crate::routes::Body;
 use crate::state::AppState;
 use axum::extract::{Path, Query, Request, State};
@@ -34,11 +34,11 @@ pub const MAX_DOCUMENT: u64 = 100 * 1024 * 1024;
 /// Largest text field of a multipart signing or verification request, bytes.
 const MAX_FIELD: usize = 32 * 1024;
 
-fn problem(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Problem {
+fn problem(status: StatusCode, kind: ProblemKind, detail: impl Into<String>) -> Problem {
     Problem::new(status, kind, detail)
 }
 
-fn unprocessable(kind: &'static str, detail: impl Into<String>) -> Problem {
+fn unprocessable(kind: ProblemKind, detail: impl Into<String>) -> Problem {
     problem(StatusCode::UNPROCESSABLE_ENTITY, kind, detail)
 }
 
@@ -76,7 +76,7 @@ pub async fn open_session(
         || !(1..=MAX_SESSION_MINUTES).contains(&req.minutes)
     {
         return Err(unprocessable(
-            "invalid_body",
+            ProblemKind::InvalidBody,
             format!("documents must be 1 to {MAX_SESSION_DOCUMENTS} and minutes 1 to {MAX_SESSION_MINUTES}"),
         ));
     }
@@ -85,7 +85,7 @@ pub async fn open_session(
     if headers.contains_key("x-signing-session") {
         return Err(problem(
             StatusCode::UNAUTHORIZED,
-            "sole_control_required",
+            ProblemKind::SoleControlRequired,
             "a signing session is opened with a fresh TOTP code (X-TOTP)",
         ));
     }
@@ -129,7 +129,7 @@ struct DocumentInput {
 fn parse_digest(hex_digest: &str) -> Result<[u8; 32], Problem> {
     let bad = || {
         unprocessable(
-            "invalid_digest",
+            ProblemKind::InvalidDigest,
             "digest must be the document's SHA-256 as 64 hexadecimal digits",
         )
     };
@@ -142,7 +142,7 @@ const MAX_FORM_OVERHEAD: u64 = 1024 * 1024;
 
 impl From<FormError> for Problem {
     fn from(e: FormError) -> Self {
-        Problem::bad_request("invalid_multipart", e.to_string())
+        Problem::bad_request(ProblemKind::InvalidMultipart, e.to_string())
     }
 }
 
@@ -166,12 +166,15 @@ impl PartSink for DocumentSink {
     fn start(&mut self, head: PartHead) -> Result<(), Problem> {
         self.parts += 1;
         if self.parts > 16 {
-            return Err(Problem::bad_request("invalid_multipart", "too many parts"));
+            return Err(Problem::bad_request(
+                ProblemKind::InvalidMultipart,
+                "too many parts",
+            ));
         }
         self.current = Some(if head.name == "document" {
             if self.input.digest.is_some() {
                 return Err(Problem::bad_request(
-                    "invalid_multipart",
+                    ProblemKind::InvalidMultipart,
                     "one document per request, and a document or its digest, not both",
                 ));
             }
@@ -206,7 +209,7 @@ impl PartSink for DocumentSink {
             Some(Part::Text { name, bytes }) => {
                 if bytes.len() + chunk.len() > MAX_FIELD {
                     return Err(Problem::bad_request(
-                        "invalid_multipart",
+                        ProblemKind::InvalidMultipart,
                         format!("the {name} part is longer than {MAX_FIELD} bytes"),
                     ));
                 }
@@ -227,7 +230,7 @@ impl PartSink for DocumentSink {
             Some(Part::Text { name, bytes }) => {
                 let text = String::from_utf8(bytes).map_err(|_| {
                     Problem::bad_request(
-                        "invalid_multipart",
+                        ProblemKind::InvalidMultipart,
                         format!("the {name} part is not UTF-8"),
                     )
                 })?;
@@ -239,7 +242,7 @@ impl PartSink for DocumentSink {
                     "digest" => {
                         if input.digest.is_some() {
                             return Err(Problem::bad_request(
-                                "invalid_multipart",
+                                ProblemKind::InvalidMultipart,
                                 "send a document or its digest, not both",
                             ));
                         }
@@ -247,7 +250,7 @@ impl PartSink for DocumentSink {
                     }
                     other => {
                         return Err(Problem::bad_request(
-                            "invalid_multipart",
+                            ProblemKind::InvalidMultipart,
                             format!("unknown part {other:?}"),
                         ))
                     }
@@ -262,7 +265,7 @@ impl PartSink for DocumentSink {
 fn document_too_large() -> Problem {
     problem(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "document_too_large",
+        ProblemKind::DocumentTooLarge,
         format!(
             "documents are limited to {} MiB",
             MAX_DOCUMENT / (1024 * 1024)
@@ -281,7 +284,8 @@ async fn read_form(
     let mut sink = DocumentSink::default();
     let mut total = 0u64;
     while let Some(frame) = stream.frame().await {
-        let frame = frame.map_err(|e| Problem::bad_request("invalid_body", e.to_string()))?;
+        let frame =
+            frame.map_err(|e| Problem::bad_request(ProblemKind::InvalidBody, e.to_string()))?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
@@ -321,7 +325,7 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
     if !ctype.starts_with("application/json") {
         return Err(problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemKind::UnsupportedMediaType,
             "send application/json or multipart/form-data with a document part",
         ));
     }
@@ -347,7 +351,8 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
 }
 
 fn text(field: &'static str, value: &str) -> Result<Text, Problem> {
-    Text::new(field, value, 300, false).map_err(|e| unprocessable("invalid_input", e.to_string()))
+    Text::new(field, value, 300, false)
+        .map_err(|e| unprocessable(ProblemKind::InvalidInput, e.to_string()))
 }
 
 /// `POST /v1/signatures`: signs a document (multipart `document`, streamed and hashed, up to
@@ -370,20 +375,20 @@ pub async fn sign(
             tracing::warn!(official = %o.id, "signing with another official's key refused");
             return Err(problem(
                 StatusCode::FORBIDDEN,
-                "not_your_key",
+                ProblemKind::NotYourKey,
                 "officials sign only with their own key",
             ));
         }
     }
     if input.signature.is_some() {
         return Err(Problem::bad_request(
-            "invalid_body",
+            ProblemKind::InvalidBody,
             "signature belongs in a verification request",
         ));
     }
     let digest = input.digest.ok_or_else(|| {
         unprocessable(
-            "missing_document",
+            ProblemKind::MissingDocument,
             "send a document part or the document's digest",
         )
     })?;
@@ -391,13 +396,13 @@ pub async fn sign(
         .name
         .as_deref()
         .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| unprocessable("missing_name", "the document needs a name"))?;
+        .ok_or_else(|| unprocessable(ProblemKind::MissingName, "the document needs a name"))?;
     let media_type = input
         .media_type
         .as_deref()
         .unwrap_or("application/octet-stream");
     let document = DocumentRef::new(digest, name, media_type)
-        .map_err(|e| unprocessable("invalid_document", e.to_string()))?;
+        .map_err(|e| unprocessable(ProblemKind::InvalidDocument, e.to_string()))?;
     let at = state.now();
     let signer_credential = usable_signer_credential(&state, &o, at).await?;
     let key = officials::signing_key(&state.kek, &o)?;
@@ -550,11 +555,11 @@ pub async fn mine(
     OfficialAuth(claims): OfficialAuth,
     q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, Problem> {
-    let Query(q) = q.map_err(|e| Problem::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = q.map_err(|e| Problem::bad_request(ProblemKind::InvalidQuery, e.body_text()))?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(Problem::bad_request(
-            "invalid_query",
+            ProblemKind::InvalidQuery,
             "limit must be 1 to 500",
         ));
     }
@@ -584,7 +589,7 @@ pub async fn verify(
     let input = read_document(&state, req).await?;
     let jws = input.signature.ok_or_else(|| {
         unprocessable(
-            "missing_signature",
+            ProblemKind::MissingSignature,
             "send the signature (the JWS) to verify",
         )
     })?;
@@ -611,21 +616,25 @@ pub async fn verify(
 /// the signature claims to be from, the document, the signer credential), so that a portal
 /// that only looks at the status still refuses it.
 fn verdict_response(verdict: &SignatureVerdict) -> Response {
-    let mut body = verdict.to_json();
+    let body = verdict.to_json();
     let SignatureVerdict::Invalid(f) = verdict else {
         return Json(body).into_response();
     };
-    let status = StatusCode::UNPROCESSABLE_ENTITY;
-    body["type"] = format!("{}{}", crate::problem::TYPE_PREFIX, f.reason.kind()).into();
-    body["title"] = "Unprocessable Entity".into();
-    body["status"] = status.as_u16().into();
-    body["detail"] = format!("the signature is not valid: {}", f.reason).into();
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        body.to_string(),
+    let Some(kind) = ProblemKind::of_signature_reason(&f.reason) else {
+        // An indeterminate reason in an invalid verdict, or a reason added to the verifier
+        // since: no kind of the API names it, so it is not put on the wire.
+        return Problem::internal(&format!(
+            "invalid signature verdict without a problem kind: {}",
+            f.reason.kind()
+        ))
+        .into_response();
+    };
+    Problem::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        kind,
+        format!("the signature is not valid: {}", f.reason),
     )
-        .into_response()
+    .into_response_with(body)
 }
 
 /// The signer credential's status as it bears on a signature made at `signing_time`: if the
@@ -638,10 +647,13 @@ async fn live_status(
     signer: &Signer,
     signing_time: i64,
 ) -> Result<SignerStatus, Problem> {
-    let Some((n, idx)) = crate::routes::own_list(signer.status()) else {
+    let Some(slot) = signer
+        .status()
+        .and_then(qrid_service::config::OwnStatusSlot::of)
+    else {
         return Ok(SignerStatus::Unchecked);
     };
-    let status = state.status_of(n, idx).await?;
+    let status = state.status_of(slot).await?;
     let history = state
         .store
         .status_history(&signer.credential_id().to_string())

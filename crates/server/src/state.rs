@@ -256,13 +256,12 @@ impl AppState {
     /// immediate for changes made on this node).
     pub async fn status_of(
         &self,
-        n: i64,
-        index: u32,
+        slot: qrid_service::config::OwnStatusSlot,
     ) -> Result<Option<Status>, qrid_store::StoreError> {
         Ok(self
-            .load_list(n)
+            .load_list(slot.list)
             .await?
-            .and_then(|l| l.get(StatusIndex(index))))
+            .and_then(|l| l.get(StatusIndex(slot.index))))
     }
 
     /// The signed status list token for list `n`, cached with the list.

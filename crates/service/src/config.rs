@@ -533,9 +533,69 @@ pub fn status_list_uri(public_url: &str, n: i64) -> String {
     format!("{public_url}/v1/status-lists/{n}")
 }
 
+/// Where a credential's status lives in this service's own lists: the list number of
+/// [`status_list_uri`] and the index in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnStatusSlot {
+    /// The list number, 1 or more.
+    pub list: i64,
+    /// The index in the list.
+    pub index: u32,
+}
+
+impl OwnStatusSlot {
+    /// The slot a status reference points at, if its URI is one [`status_list_uri`] makes
+    /// (`…/v1/status-lists/N`, N ≥ 1). Only credentials signed by this service's own keys are
+    /// asked about, so the host is not compared: the public URL may have changed since
+    /// issuance (a new domain, a development port), and the list must still be consulted.
+    pub fn of(status: &qrid_credential::StatusRef) -> Option<OwnStatusSlot> {
+        let (_, n) = status.uri.rsplit_once("/v1/status-lists/")?;
+        // Digits only: `+1` or ` 1` would parse as an integer but is not a URI we made.
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let list: i64 = n.parse().ok().filter(|n| *n > 0)?;
+        Some(OwnStatusSlot {
+            list,
+            index: status.index.0,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_status_slots_are_read_back_from_the_uris_made_here() {
+        let at = |uri: &str| {
+            OwnStatusSlot::of(&qrid_credential::StatusRef {
+                uri: uri.to_owned(),
+                index: qrid_credential::StatusIndex(7),
+            })
+        };
+        for base in [
+            "http://127.0.0.1:8080",
+            "https://id.gov.vn",
+            "https://old.example/qrid",
+        ] {
+            assert_eq!(
+                at(&status_list_uri(base, 12)),
+                Some(OwnStatusSlot { list: 12, index: 7 })
+            );
+        }
+        for other in [
+            "https://id.gov.vn/v1/status-lists/0",
+            "https://id.gov.vn/v1/status-lists/-3",
+            "https://id.gov.vn/v1/status-lists/+3",
+            "https://id.gov.vn/v1/status-lists/",
+            "https://id.gov.vn/v1/status-lists/3/x",
+            "https://id.gov.vn/v1/status-lists/99999999999999999999",
+            "https://id.gov.vn/status/3",
+        ] {
+            assert_eq!(at(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn debug_shows_neither_the_token_secret_nor_the_database_password() {

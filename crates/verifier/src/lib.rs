@@ -47,6 +47,34 @@ pub use status::{CachedStatusList, StatusCache};
 pub use trust::{KeyLookup, TrustStore, TrustedKey};
 pub use verdict::{Reason, StatusOutcome, Verdict, Verified, VerifyError};
 
+/// Format kinds that come from loading status lists and keys, signing, or parsing a document
+/// signature: never from verifying a credential payload.
+const NOT_FROM_VERIFY: [&str; 4] = [
+    "bad_status_list",
+    "signing_failed",
+    "bad_key",
+    "malformed_signature",
+];
+
+/// Every kind [`Verifier::verify`] can answer for a credential it cannot accept: the format
+/// kinds of [`qrid_credential::Error`] that verification reaches, the other [`Reason`]s and
+/// [`VerifyError`]. Built from the enums' own kind tables, so a new variant is in it.
+pub fn verification_kinds() -> Vec<&'static str> {
+    let format = qrid_credential::Error::KINDS
+        .iter()
+        .filter(|k| !NOT_FROM_VERIFY.contains(k));
+    let reasons = Reason::OWN_KINDS.iter().filter(|k| **k != "format");
+    let mut all: Vec<&'static str> = format
+        .chain(reasons)
+        .chain(VerifyError::KINDS)
+        .copied()
+        .collect();
+    // `unknown_key` is both a format error and a reason.
+    let mut seen = std::collections::HashSet::new();
+    all.retain(|k| seen.insert(*k));
+    all
+}
+
 use qrid_credential::{open, Credential, Status};
 
 /// How strict to be about time and status.
@@ -150,65 +178,42 @@ impl<K: KeyLookup> Verifier<K> {
                 credential: Box::new(credential),
             }));
         }
-        let status = match &credential.status {
-            None => StatusOutcome::Unchecked,
-            Some(reference) => match self.status.get(&reference.uri) {
-                None if self.policy.require_status => {
-                    return Err(VerifyError::StatusListUnavailable {
-                        uri: reference.uri.clone(),
-                    })
-                }
-                None => StatusOutcome::Unchecked,
-                Some(list) => {
-                    let age = now.saturating_sub(list.token.issued_at);
-                    let expired = list
-                        .token
-                        .expires_at
-                        .is_some_and(|exp| exp <= now.saturating_sub(skew));
-                    let stale = age > self.policy.max_status_age || expired;
-                    match list.token.list.get(reference.index) {
-                        // Revocation is final: an old list that says revoked is still right.
-                        Some(Status::Invalid) => {
-                            return Ok(Verdict::Invalid(Reason::Revoked {
-                                credential: Box::new(credential),
-                            }))
-                        }
-                        _ if stale && self.policy.require_status => {
-                            return Ok(Verdict::Invalid(Reason::StaleStatusList {
-                                age,
-                                max_age: self.policy.max_status_age,
-                                expired,
-                                credential: Box::new(credential),
-                            }));
-                        }
-                        // Not required: an old list is no worse than none at all.
-                        _ if stale => StatusOutcome::Unchecked,
-                        None => {
-                            return Ok(Verdict::Invalid(Reason::StatusIndexOutOfRange {
-                                credential: Box::new(credential),
-                            }))
-                        }
-                        Some(Status::Valid) => StatusOutcome::Valid { list_age: age },
-                        Some(Status::Suspended) => {
-                            return Ok(Verdict::Invalid(Reason::Suspended {
-                                credential: Box::new(credential),
-                            }))
-                        }
-                        Some(Status::Other(v)) => {
-                            return Ok(Verdict::Invalid(Reason::UnknownStatus {
-                                value: v,
-                                credential: Box::new(credential),
-                            }))
-                        }
-                    }
-                }
-            },
-        };
-        Ok(Verdict::Valid(Verified {
+        let examined = Verified {
             kid: key.kid.clone(),
             credential,
-            status,
-        }))
+            status: StatusOutcome::Unchecked,
+        };
+        let Some(reference) = &examined.credential.status else {
+            return Ok(Verdict::Valid(examined));
+        };
+        let Some(list) = self.status.get(&reference.uri) else {
+            if self.policy.require_status {
+                return Err(VerifyError::StatusListUnavailable {
+                    uri: reference.uri.clone(),
+                });
+            }
+            return Ok(Verdict::Valid(examined));
+        };
+        let found = list.token.list.get(reference.index);
+        let age = now.saturating_sub(list.token.issued_at);
+        let expired = list
+            .token
+            .expires_at
+            .is_some_and(|exp| exp <= now.saturating_sub(skew));
+        // Revocation is final: an old list that says revoked is still right.
+        if (age > self.policy.max_status_age || expired) && found != Some(Status::Invalid) {
+            if self.policy.require_status {
+                return Ok(Verdict::Invalid(Reason::StaleStatusList {
+                    age,
+                    max_age: self.policy.max_status_age,
+                    expired,
+                    credential: Box::new(examined.credential),
+                }));
+            }
+            // Not required: an old list is no worse than none at all.
+            return Ok(Verdict::Valid(examined));
+        }
+        Ok(examined.judge(found, StatusOutcome::Valid { list_age: age }))
     }
 }
 

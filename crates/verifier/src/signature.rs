@@ -166,27 +166,22 @@ pub enum SigReason {
     UnknownStatus(u8),
 }
 
-impl SigReason {
-    /// The stable snake_case kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            SigReason::Format(e) if e.kind() == "too_large" => "too_large",
-            SigReason::Format(_) => "malformed_signature",
-            SigReason::SignerCredential(Error::UnknownKey) => "unknown_issuer_key",
-            SigReason::SignerCredential(_) => "bad_signer_credential",
-            SigReason::NoHolderKey => "no_holder_key",
-            SigReason::KeyMismatch => "key_mismatch",
-            SigReason::BadSignature => "bad_signature",
-            SigReason::DigestMismatch => "digest_mismatch",
-            SigReason::SigningTimeInFuture => "signing_time_in_future",
-            SigReason::SignedOutsideValidity => "signed_outside_validity",
-            SigReason::RevokedBeforeSigning { .. } => "revoked_before_signing",
-            SigReason::RevocationTimeUnknown { .. } => "revocation_time_unknown",
-            SigReason::SigningTimeUnproven { .. } => "signing_time_unproven",
-            SigReason::UnknownStatus(_) => "unknown_status",
-        }
-    }
-}
+qrid_credential::stable_kinds!(SigReason, pub fn kind, const KINDS {
+    SigReason::Format(e) if e.kind() == "too_large" => "too_large",
+    SigReason::Format(_) => "malformed_signature",
+    SigReason::SignerCredential(Error::UnknownKey) => "unknown_issuer_key",
+    SigReason::SignerCredential(_) => "bad_signer_credential",
+    SigReason::NoHolderKey => "no_holder_key",
+    SigReason::KeyMismatch => "key_mismatch",
+    SigReason::BadSignature => "bad_signature",
+    SigReason::DigestMismatch => "digest_mismatch",
+    SigReason::SigningTimeInFuture => "signing_time_in_future",
+    SigReason::SignedOutsideValidity => "signed_outside_validity",
+    SigReason::RevokedBeforeSigning { .. } => "revoked_before_signing",
+    SigReason::RevocationTimeUnknown { .. } => "revocation_time_unknown",
+    SigReason::SigningTimeUnproven { .. } => "signing_time_unproven",
+    SigReason::UnknownStatus(_) => "unknown_status",
+});
 
 /// A checked signature that is not valid, with what was learned before the failure.
 #[derive(Debug, Clone, PartialEq, Eq)]

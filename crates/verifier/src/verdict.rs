@@ -1,4 +1,4 @@
-use qrid_credential::{Credential, CredentialId, Kid};
+use qrid_credential::{Credential, CredentialId, Kid, Status};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 use thiserror::Error;
@@ -24,6 +24,30 @@ pub struct Verified {
     pub credential: Credential,
     /// What the status check found.
     pub status: StatusOutcome,
+}
+
+impl Verified {
+    /// The last step of every credential check, whoever read the status: judges this
+    /// credential (signature, claims and time already checked) by the status found at its
+    /// index. `found` is `None` when the index lies past the end of the list. A valid status
+    /// keeps the credential valid with `if_valid` as its outcome (a published list's age, or
+    /// the issuer's live records); revoked, suspended and unknown values make it invalid.
+    pub fn judge(self, found: Option<Status>, if_valid: StatusOutcome) -> Verdict {
+        let credential = Box::new(self.credential);
+        Verdict::Invalid(match found {
+            Some(Status::Valid) => {
+                return Verdict::Valid(Verified {
+                    kid: self.kid,
+                    credential: *credential,
+                    status: if_valid,
+                })
+            }
+            Some(Status::Invalid) => Reason::Revoked { credential },
+            Some(Status::Suspended) => Reason::Suspended { credential },
+            Some(Status::Other(value)) => Reason::UnknownStatus { value, credential },
+            None => Reason::StatusIndexOutOfRange { credential },
+        })
+    }
 }
 
 /// What the status check found for a valid credential. More ways of checking may be added,
@@ -108,19 +132,26 @@ pub enum Reason {
     },
 }
 
+// The kinds of the reasons of this crate; a format error answers its own kind (see `kind`).
+qrid_credential::stable_kinds!(Reason, pub(crate) fn own_kind, const OWN_KINDS {
+    Reason::Format(_) => "format",
+    Reason::UnknownKey => "unknown_key",
+    Reason::Expired { .. } => "expired",
+    Reason::NotYetValid { .. } => "not_yet_valid",
+    Reason::Revoked { .. } => "revoked",
+    Reason::Suspended { .. } => "suspended",
+    Reason::StaleStatusList { .. } => "stale_status_list",
+    Reason::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
+    Reason::UnknownStatus { .. } => "unknown_status",
+});
+
 impl Reason {
-    /// The stable snake_case kind.
+    /// The stable snake_case kind: a format error's own kind (`bad_signature`, `cbor`, …), or
+    /// this reason's (`expired`, `revoked`, …).
     pub fn kind(&self) -> &'static str {
         match self {
             Reason::Format(e) => e.kind(),
-            Reason::UnknownKey => "unknown_key",
-            Reason::Expired { .. } => "expired",
-            Reason::NotYetValid { .. } => "not_yet_valid",
-            Reason::Revoked { .. } => "revoked",
-            Reason::Suspended { .. } => "suspended",
-            Reason::StaleStatusList { .. } => "stale_status_list",
-            Reason::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
-            Reason::UnknownStatus { .. } => "unknown_status",
+            r => r.own_kind(),
         }
     }
 
@@ -152,14 +183,9 @@ pub enum VerifyError {
     },
 }
 
-impl VerifyError {
-    /// The stable snake_case kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            VerifyError::StatusListUnavailable { .. } => "status_unavailable",
-        }
-    }
-}
+qrid_credential::stable_kinds!(VerifyError, pub fn kind, const KINDS {
+    VerifyError::StatusListUnavailable { .. } => "status_unavailable",
+});
 
 impl Verdict {
     /// Whether the credential is valid.

@@ -3,7 +3,7 @@
 
 use super::authorize::confirm_code;
 use super::{no_store, oidc_client, tx_id_ok, MAX_LOGIN_FAILURES, S};
-use crate::problem::{bytes_rejection, json_error, Problem};
+use crate::problem::{bytes_rejection, json_error, Problem, ProblemKind};
 use crate::routes::with_live_status;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -54,7 +54,7 @@ pub fn decode_holder_signature(text: &str) -> Result<Signature, Problem> {
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "holder_signature_invalid",
+                ProblemKind::HolderSignatureInvalid,
                 "the signature is not a base64url Ed25519 signature",
             )
         })
@@ -86,7 +86,7 @@ async fn answer(
     if !json {
         return Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ProblemKind::UnsupportedMediaType,
             "send the login response as application/json",
         ));
     }
@@ -95,7 +95,7 @@ async fn answer(
     let t = state.store.login_tx(&r.tx).await?.ok_or_else(|| {
         Problem::new(
             StatusCode::NOT_FOUND,
-            "login_unknown",
+            ProblemKind::LoginUnknown,
             "no such login transaction",
         )
     })?;
@@ -104,7 +104,7 @@ async fn answer(
         LoginStatus::Pending if at > t.new.expires_at => {
             return Err(Problem::new(
                 StatusCode::GONE,
-                "login_expired",
+                ProblemKind::LoginExpired,
                 "the login transaction has expired",
             ))
         }
@@ -112,14 +112,14 @@ async fn answer(
         LoginStatus::Failed => {
             return Err(Problem::new(
                 StatusCode::CONFLICT,
-                "login_failed",
+                ProblemKind::LoginFailed,
                 "the login transaction failed after repeated refused answers",
             ))
         }
         LoginStatus::Authenticated | LoginStatus::Complete => {
             return Err(Problem::new(
                 StatusCode::CONFLICT,
-                "login_used",
+                ProblemKind::LoginUsed,
                 "the login transaction has already been answered",
             ))
         }
@@ -135,7 +135,7 @@ async fn answer(
                 Err(qrid_store::StoreError::InvalidState(_)) => {
                     return Err(Problem::new(
                         StatusCode::CONFLICT,
-                        "login_used",
+                        ProblemKind::LoginUsed,
                         "the login transaction has already been answered",
                     ))
                 }
@@ -155,7 +155,7 @@ async fn answer(
                     .await?;
                 tracing::info!(
                     event = "login_refused",
-                    kind = p.kind,
+                    kind = p.kind.as_str(),
                     failed,
                     "wallet answer refused"
                 );
@@ -176,7 +176,7 @@ async fn check_response(
     if oidc_client(state, &t.new.client_id).await?.is_none() {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
-            "client_disabled",
+            ProblemKind::ClientDisabled,
             "the service that asked for this login is no longer allowed to log citizens in",
         ));
     }
@@ -187,14 +187,14 @@ async fn check_response(
     ) {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "login_code_mismatch",
+            ProblemKind::LoginCodeMismatch,
             "the confirmation code is not the one the login page shows",
         ));
     }
     let verdict = state.verifier().verify(&r.credential, at).map_err(|e| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "credential_invalid",
+            ProblemKind::CredentialInvalid,
             format!("the credential could not be checked: {}", e.kind()),
         )
     })?;
@@ -207,7 +207,7 @@ async fn check_response(
         Verdict::Invalid(reason) => {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "credential_invalid",
+                ProblemKind::CredentialInvalid,
                 format!("the credential is not valid: {}", reason.kind()),
             ))
         }
@@ -215,7 +215,7 @@ async fn check_response(
     let Some(HolderKey(holder)) = v.credential.holder else {
         return Err(Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "holder_key_missing",
+            ProblemKind::HolderKeyMissing,
             "the credential is not bound to a holder key (no cnf); it cannot log in",
         ));
     };
@@ -229,7 +229,7 @@ async fn check_response(
         .map_err(|_| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "holder_signature_invalid",
+                ProblemKind::HolderSignatureInvalid,
                 "the holder signature does not verify with the key bound in the credential",
             )
         })?;
@@ -241,7 +241,7 @@ async fn check_response(
         .ok_or_else(|| {
             Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "credential_invalid",
+                ProblemKind::CredentialInvalid,
                 "the credential is not one this service issued",
             )
         })?;
