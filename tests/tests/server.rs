@@ -764,9 +764,9 @@ fn concurrent_password_guesses_cannot_outrun_the_lockout() {
         metric(&s, "qrid_password_checks_total") - checks_before,
         checked as u64
     );
-    // Once the lock has run out the right password works, and clears the count.
-    std::thread::sleep(Duration::from_secs(wait));
-    token(&s, "alice");
+    assert!(wait >= 1, "Retry-After {wait}");
+    // That the right password works once the lock has run out is tested on a manual clock:
+    // crates/server/tests/clocked.rs.
 }
 
 #[test]

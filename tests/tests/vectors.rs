@@ -11,32 +11,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
-/// Every kind `Verifier::verify` can answer with for a credential it cannot accept: the format
-/// kinds of `qrid_credential::Error` that verification reaches, the verdict reasons, and the one
-/// `VerifyError`. (`bad_status_list`, `bad_key` and `signing_failed` come from loading status
-/// lists, loading keys and signing, never from verifying a payload.)
-const VERIFY_KINDS: &[&str] = &[
-    "bad_prefix",
-    "base45",
-    "decompression",
-    "too_large",
-    "cbor",
-    "non_canonical",
-    "cose_structure",
-    "algorithm_not_allowed",
-    "unknown_key",
-    "bad_signature",
-    "bad_claims",
-    "expired",
-    "not_yet_valid",
-    "revoked",
-    "suspended",
-    "stale_status_list",
-    "status_index_out_of_range",
-    "unknown_status",
-    "status_unavailable",
-];
-
 fn load(name: &str) -> Value {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "vectors", name]
         .iter()
@@ -328,15 +302,41 @@ fn every_verify_kind_has_an_invalid_vector() {
         .iter()
         .map(|v| s(v, "expected_kind"))
         .collect();
-    let missing: Vec<_> = VERIFY_KINDS
+    let kinds = qrid_verifier::verification_kinds();
+    // The kinds the enums name are the ones docs/credential-format.md gives under Verification
+    // (each step's failure is written `→ \`kind\``, the one error as "error `kind`").
+    let doc = std::fs::read_to_string(
+        [
+            env!("CARGO_MANIFEST_DIR"),
+            "..",
+            "docs",
+            "credential-format.md",
+        ]
         .iter()
-        .filter(|k| !present.contains(**k))
+        .collect::<PathBuf>(),
+    )
+    .expect("docs/credential-format.md");
+    let section = doc
+        .split("\n## Verification\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Verification section");
+    // Lines are wrapped anywhere, also between an arrow and its kind.
+    let section = section.split_whitespace().collect::<Vec<_>>().join(" ");
+    let documented: std::collections::BTreeSet<&str> = section
+        .split("→ `")
+        .skip(1)
+        .chain(section.split("error `").skip(1))
+        .filter_map(|rest| rest.split('`').next())
         .collect();
+    let derived: std::collections::BTreeSet<&str> = kinds.iter().copied().collect();
+    assert_eq!(
+        documented, derived,
+        "the docs' Verification kinds and the enums' differ"
+    );
+    let missing: Vec<_> = kinds.iter().filter(|k| !present.contains(**k)).collect();
     assert!(missing.is_empty(), "no invalid vector for {missing:?}");
-    let unknown: Vec<_> = present
-        .iter()
-        .filter(|k| !VERIFY_KINDS.contains(k))
-        .collect();
+    let unknown: Vec<_> = present.iter().filter(|k| !kinds.contains(k)).collect();
     assert!(
         unknown.is_empty(),
         "invalid vectors with unknown kinds {unknown:?}"
