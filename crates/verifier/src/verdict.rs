@@ -33,19 +33,21 @@ impl Verified {
     /// keeps the credential valid with `if_valid` as its outcome (a published list's age, or
     /// the issuer's live records); revoked, suspended and unknown values make it invalid.
     pub fn judge(self, found: Option<Status>, if_valid: StatusOutcome) -> Verdict {
-        let credential = Box::new(self.credential);
-        Verdict::Invalid(match found {
+        let credential = match found {
             Some(Status::Valid) => {
                 return Verdict::Valid(Verified {
-                    kid: self.kid,
-                    credential: *credential,
                     status: if_valid,
+                    ..self
                 })
             }
+            _ => Box::new(self.credential),
+        };
+        Verdict::Invalid(match found {
             Some(Status::Invalid) => Reason::Revoked { credential },
             Some(Status::Suspended) => Reason::Suspended { credential },
             Some(Status::Other(value)) => Reason::UnknownStatus { value, credential },
-            None => Reason::StatusIndexOutOfRange { credential },
+            // A valid status returned above: only an index past the end is left.
+            Some(Status::Valid) | None => Reason::StatusIndexOutOfRange { credential },
         })
     }
 }
