@@ -5,9 +5,9 @@
 
 #![allow(dead_code)] // Each test file uses part of the harness.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, request, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use qrid_credential::{IssuerKey, Official};
@@ -19,11 +19,15 @@ use qrid_store::{Backend, Role, Store};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tower::ServiceExt;
 
 /// Every officer's and official's password.
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The officer token secret (hex, as `token_secret` takes it), so a test can forge and expire
+/// tokens (as tests/src/service.rs's `TOKEN_SECRET` does for the real binary).
+pub const TOKEN_SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 /// A fixed start time (2026-12-01T00:00:00Z), on a TOTP step boundary.
 pub const START: i64 = 1_796_083_200;
 
@@ -91,6 +95,7 @@ impl Reply {
             .unwrap_or("");
         assert!(ct.starts_with("application/problem+json"), "{ct} for {j}");
         assert_eq!(j["type"], format!("urn:qrid:problem:{kind}"), "{j}");
+        assert_eq!(j["status"], status, "{j}");
         j
     }
 
@@ -119,12 +124,21 @@ pub enum Auth<'a> {
     Bearer(&'a str),
     /// The harness's registered client, HTTP Basic.
     Client,
+    /// HTTP Basic with this id and secret.
+    Basic(&'a str, &'a str),
 }
 
 impl App {
-    /// A service on a fresh database of `backend`, the development keys and a clock at
-    /// [`START`], with the officer `alice` (issuer) and one client.
+    /// A service on a fresh database of `backend`, the development keys, the token secret
+    /// [`TOKEN_SECRET`] and a clock at [`START`], with the officers `alice` (issuer), `audrey`
+    /// (auditor) and `root` (admin), all with [`PASSWORD`], and one client.
     pub async fn start(backend: Backend) -> App {
+        App::start_with(backend, Settings::default()).await
+    }
+
+    /// [`App::start`] with `settings` over the harness's own (what `settings` leaves `None`
+    /// is the harness's, then the defaults).
+    pub async fn start_with(backend: Backend, settings: Settings) -> App {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let key_dir = dir.path().join("keys");
         std::fs::create_dir_all(&key_dir).expect("the key directory");
@@ -138,19 +152,32 @@ impl App {
         let db = TestDatabase::create(backend)
             .await
             .expect("a test database (PostgreSQL must be running for the postgres tests)");
-        let config = Config::load(Settings {
+        let config = Config::load(settings.or(Settings {
             database_url: Some(db.url.clone()),
             key_dir: Some(key_dir),
             public_url: Some("http://qrid.test".into()),
+            token_secret: Some(TOKEN_SECRET.to_owned().into()),
+            // Per-source allowances above what any test sends (all requests come from one
+            // address here), as the end-to-end services get; a test of those limits sets its own.
+            login_attempts_per_minute: Some(60_000),
+            login_burst: Some(10_000),
+            authorize_per_minute: Some(60_000),
+            authorize_burst: Some(10_000),
             ..Settings::default()
-        })
+        }))
         .expect("the test configuration");
         let store = Store::connect(&db.url).await.expect("connect the store");
         let hash = qrid_service::passwords::hash_password(PASSWORD).expect("hash a password");
-        store
-            .create_officer("alice", &hash, Role::Issuer, "test", START)
-            .await
-            .expect("create the officer");
+        for (username, role) in [
+            ("alice", Role::Issuer),
+            ("audrey", Role::Auditor),
+            ("root", Role::Admin),
+        ] {
+            store
+                .create_officer(username, &hash, role, "test", START)
+                .await
+                .expect("create an officer");
+        }
         let clock = ManualClock::at(START);
         let settings = ClientSettings {
             scopes: vec!["openid".into(), "profile".into()],
@@ -178,7 +205,7 @@ impl App {
         }
     }
 
-    /// Sends one request through the router, as from 127.0.0.1.
+    /// Sends one request through the router, as from 127.0.0.1: `body` as JSON, or none.
     pub async fn call(
         &self,
         method: &str,
@@ -187,28 +214,97 @@ impl App {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
+        match body {
+            Some(v) => {
+                let json = v.to_string().into_bytes();
+                self.call_raw(method, path, auth, Some("application/json"), json, headers)
+                    .await
+            }
+            None => {
+                self.call_raw(method, path, auth, None, Vec::new(), headers)
+                    .await
+            }
+        }
+    }
+
+    /// Sends one request with these bytes as its body, as from 127.0.0.1. With a content type,
+    /// or a body, it declares the body's `Content-Length` as an HTTP/1.1 client (curl) does;
+    /// without either it sends neither header, as `curl -X POST` with no data.
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.head(method, path, auth, headers);
+        if let Some(ct) = content_type {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        if content_type.is_some() || !body.is_empty() {
+            req = req.header(header::CONTENT_LENGTH, body.len());
+        }
+        self.send(req.body(Body::from(body)).expect("a request"))
+            .await
+    }
+
+    /// Sends a request head that declares a body (`headers` name its `content-length`) with a
+    /// body that notes whether anything read it, as a careful client of a large upload
+    /// (`Expect: 100-continue`) waits before it sends one: hyper writes `100 Continue` when the
+    /// body is first read, so a service that refuses the declared length must answer without
+    /// reading it. The reply, and whether the body was read. (What goes over the wire is
+    /// tests/tests' `announce`.)
+    pub async fn announce(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+    ) -> (Reply, bool) {
+        let read = Arc::new(AtomicBool::new(false));
+        let req = self
+            .head(method, path, auth, headers)
+            .header(header::EXPECT, "100-continue")
+            .body(Body::new(Unsent(read.clone())))
+            .expect("a request");
+        let reply = self.send(req).await;
+        (reply, read.load(Ordering::SeqCst))
+    }
+
+    /// A request head with this method, path, authentication and headers.
+    fn head(
+        &self,
+        method: &str,
+        path: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+    ) -> request::Builder {
         let mut req = Request::builder().method(method).uri(path);
+        let basic = |id: &str, secret: &str| {
+            use base64::Engine;
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+            format!("Basic {basic}")
+        };
         match auth {
             Auth::None => {}
             Auth::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
             Auth::Client => {
-                use base64::Engine;
-                let basic = base64::engine::general_purpose::STANDARD
-                    .encode(format!("{}:{}", self.client.0, self.client.1));
-                req = req.header(header::AUTHORIZATION, format!("Basic {basic}"));
+                req = req.header(header::AUTHORIZATION, basic(&self.client.0, &self.client.1));
+            }
+            Auth::Basic(id, secret) => {
+                req = req.header(header::AUTHORIZATION, basic(id, secret));
             }
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let body = match body {
-            Some(v) => {
-                req = req.header(header::CONTENT_TYPE, "application/json");
-                Body::from(v.to_string())
-            }
-            None => Body::empty(),
-        };
-        let mut req = req.body(body).expect("a request");
+        req
+    }
+
+    /// Sends a request through the router, as from 127.0.0.1, and reads the whole response.
+    async fn send(&self, mut req: Request<Body>) -> Reply {
         req.extensions_mut()
             .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         let res = self
@@ -233,16 +329,23 @@ impl App {
 
     /// `alice`'s bearer token.
     pub async fn officer_token(&self) -> String {
+        self.token_of("alice").await
+    }
+
+    /// An officer's bearer token (password [`PASSWORD`]).
+    pub async fn token_of(&self, username: &str) -> String {
         let r = self
             .call(
                 "POST",
                 "/v1/auth/token",
                 Auth::None,
-                Some(json!({"username": "alice", "password": PASSWORD})),
+                Some(json!({"username": username, "password": PASSWORD})),
                 &[],
             )
             .await;
-        r.ok(200)["access_token"]
+        let j = r.ok(200);
+        assert_eq!(j["token_type"], "Bearer", "{j}");
+        j["access_token"]
             .as_str()
             .expect("an access token")
             .to_owned()
@@ -354,6 +457,45 @@ pub struct OfficialAccount {
     pub signer_credential_id: String,
     /// The TOTP secret, as the authenticator app holds it.
     pub secret: Vec<u8>,
+}
+
+/// A request body that was never sent: reading it notes that it was read and fails (so a
+/// handler that reads it anyway answers instead of waiting).
+struct Unsent(Arc<AtomicBool>);
+
+impl http_body::Body for Unsent {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        self.0.store(true, Ordering::SeqCst);
+        std::task::Poll::Ready(Some(Err(std::io::Error::other(
+            "the announced body was read",
+        ))))
+    }
+}
+
+/// A `multipart/form-data` body with one file, as `curl -F name=@file` sends it (a file of
+/// this name and content type): the content type with its boundary, and the body.
+pub fn multipart(
+    name: &str,
+    filename: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "------------------------qridtestboundary0123456789";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+    );
+    let tail = format!("\r\n--{boundary}--\r\n");
+    let mut body = Vec::with_capacity(head.len() + bytes.len() + tail.len());
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(tail.as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// The hex SHA-256 of `bytes`.
