@@ -3,7 +3,8 @@
 //! The qrid HTTP service: enrolment, issuance, revocation, publication (JWKS, status lists) and
 //! the verify endpoint. Thin: handlers translate HTTP into calls of `qrid-store`,
 //! `qrid-credential`, `qrid-verifier` and `qrid-qr`, and every error into RFC 9457
-//! problem+json. The API is listed in docs/api.md.
+//! problem+json. The API is listed in docs/api.md, and described in OpenAPI 3.1 at
+//! `GET /openapi.json` (generated from the handlers' annotations, `openapi.rs`).
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod limit;
 mod metrics;
 pub mod officials;
 pub mod oidc;
+mod openapi;
 pub mod problem;
 mod routes;
 mod signing;
@@ -118,6 +120,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
         .fallback(routes::fallback)
         .method_not_allowed_fallback(|| async {
             Problem::new(

@@ -174,11 +174,12 @@ pub async fn use_totp(state: &AppState, o: &OfficialRecord, code: &str) -> Resul
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     username: String,
     password: String,
+    /// The current six-digit TOTP code.
     totp: String,
 }
 

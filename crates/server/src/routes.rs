@@ -2,6 +2,7 @@
 //! problem+json.
 
 use crate::auth::{login, Client, Officer};
+use crate::openapi as doc;
 use crate::problem::{
     bytes_rejection, json_error, json_rejection, too_large, Problem, ProblemKind,
 };
@@ -52,7 +53,7 @@ fn ids_ok(id: &str) -> Result<(), Problem> {
 
 // ----- auth -----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     username: String,
@@ -60,6 +61,14 @@ pub struct TokenRequest {
 }
 
 /// `POST /v1/auth/token`
+#[utoipa::path(post, path = "/v1/auth/token", tag = "officers", operation_id = "officer_token",
+    summary = "Officer login: username and password → bearer token",
+    request_body(content = TokenRequest, content_type = doc::JSON),
+    responses((status = 200, description = "A bearer token for 15 minutes", body = doc::BearerToken),
+        (status = 401, description = "`unauthorized`: wrong username or password", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 429, description = "`too_many_attempts` (the username is locked out) or `rate_limited` (too many logins from this address); `Retry-After`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::JsonErrors, doc::ServerErrors))]
 pub async fn token(
     State(state): S,
     body: Result<Json<TokenRequest>, JsonRejection>,
@@ -84,6 +93,13 @@ fn citizen_json(id: &str, c: &qrid_credential::Citizen, created_at: i64) -> Valu
 }
 
 /// `POST /v1/citizens`
+#[utoipa::path(post, path = "/v1/citizens", tag = "citizens", security(("officer" = [])),
+    summary = "Enrol a citizen (officer: issuer or admin)",
+    request_body(content = doc::CitizenInput, content_type = doc::JSON),
+    responses((status = 201, description = "The stored citizen, with its id and enrolment time", body = doc::Citizen),
+        (status = 409, description = "`conflict`: the `id_number` is enrolled already; the member `citizen_id` names the citizen", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body` (JSON of the wrong shape) or `bad_claims` (a claim fails validation)", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::JsonErrors, doc::ServerErrors))]
 pub async fn enrol(
     State(state): S,
     Officer(o): Officer,
@@ -104,6 +120,11 @@ pub async fn enrol(
 }
 
 /// `GET /v1/citizens/{id}`
+#[utoipa::path(get, path = "/v1/citizens/{id}", tag = "citizens", security(("officer" = [])),
+    summary = "A citizen and their credentials (officer: issuer, admin or auditor)", params(doc::Id),
+    responses((status = 200, description = "The citizen, with its credentials newest first", body = doc::CitizenWithCredentials),
+        (status = 404, description = "`not_found`: no such citizen", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
 pub async fn get_citizen(
     State(state): S,
     Officer(o): Officer,
@@ -125,14 +146,29 @@ pub async fn get_citizen(
     Ok(Json(v))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueRequest {
+    /// 1–36500; default the `credential_days` setting (3650).
     valid_days: Option<u32>,
+    /// The holder's (wallet's) public key, bound into the credential's `cnf` claim.
+    #[schema(value_type = Option<doc::HolderJwk>)]
     holder_jwk: Option<Jwk>,
 }
 
 /// `POST /v1/citizens/{id}/credentials`
+#[utoipa::path(post, path = "/v1/citizens/{id}/credentials", tag = "citizens", security(("officer" = [])),
+    summary = "Issue a credential to an enrolled citizen (officer: issuer or admin)", params(doc::Id),
+    // By reference, so that the body is optional without the schema admitting `null`.
+    request_body(content = ref("#/components/schemas/IssueRequest"), content_type = doc::JSON,
+        description = "Optional: an empty body (or only whitespace) means all defaults. The `Content-Type` is not checked."),
+    responses((status = 201, description = "The credential, signed and stored", body = doc::IssuedCredential),
+        (status = 400, description = "`malformed_json`: the body is not JSON", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 404, description = "`not_found`: no such citizen", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 409, description = "`conflict`: the status-list allocation lost a race 4 times", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 413, description = "`body_too_large`: over 64 KiB", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body` (wrong shape, `valid_days` out of range) or `bad_holder_key`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
 pub async fn issue(
     State(state): S,
     Officer(o): Officer,
@@ -215,6 +251,11 @@ pub async fn issue(
 // ----- credentials -----
 
 /// `GET /v1/credentials/{id}`
+#[utoipa::path(get, path = "/v1/credentials/{id}", tag = "credentials", security(("officer" = [])),
+    summary = "A stored credential (officer: issuer, admin or auditor)", params(doc::Id),
+    responses((status = 200, description = "The credential record", body = doc::CredentialRecord),
+        (status = 404, description = "`not_found`: no such credential", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
 pub async fn get_credential(
     State(state): S,
     Officer(o): Officer,
@@ -233,6 +274,12 @@ pub async fn get_credential(
 }
 
 /// `GET /v1/credentials/{id}/verifications`: who checked this identity, and when.
+#[utoipa::path(get, path = "/v1/credentials/{id}/verifications", tag = "credentials", security(("officer" = [])),
+    summary = "A credential's access record: who verified it, when (officer: issuer, admin or auditor)",
+    params(doc::Id),
+    responses((status = 200, description = "The verifications that named the credential, newest first", body = doc::AccessRecord),
+        (status = 404, description = "`not_found`: no such credential", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
 pub async fn access_record(
     State(state): S,
     Officer(o): Officer,
@@ -249,13 +296,24 @@ pub async fn access_record(
     Ok(Json(json!({"credential_id": id, "verifications": rows})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QrQuery {
+    /// Pixels per module, 1–32 (default 4).
     scale: Option<u32>,
+    /// Error correction: `L`, `M` (default), `Q` or `H`, any case.
     ecc: Option<String>,
 }
 
 /// `GET /v1/credentials/{id}/qr.png` and `qr.svg`
+#[utoipa::path(get, path = "/v1/credentials/{id}/{file}", tag = "credentials", security(("officer" = [])),
+    summary = "The credential as a QR image (officer: issuer or admin)",
+    params(doc::Id, ("file" = inline(doc::QrFile), Path, description = "`qr.png` or `qr.svg`"), QrQuery),
+    responses((status = 200, description = "The QR code with a 4-module quiet zone (`Cache-Control: no-store`)",
+            content(("image/png"), ("image/svg+xml"))),
+        (status = 400, description = "`invalid_query`, `bad_scale`, `bad_option` (ecc), `qr_too_long` or `png_encode`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 404, description = "`not_found`: no such credential, or another file name", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
 pub async fn qr(
     State(state): S,
     Officer(o): Officer,
@@ -295,9 +353,10 @@ pub async fn qr(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
+    /// 1–500 characters after trimming (stored trimmed).
     reason: String,
 }
 
@@ -331,6 +390,14 @@ async fn change_status(
 }
 
 /// `POST /v1/credentials/{id}/revoke`
+#[utoipa::path(post, path = "/v1/credentials/{id}/revoke", tag = "credentials", security(("officer" = [])),
+    summary = "Revoke a credential, for good (officer: issuer or admin)", params(doc::Id),
+    request_body(content = StatusChange, content_type = doc::JSON),
+    responses((status = 200, description = "The credential's new status", body = doc::StatusChanged),
+        (status = 404, description = "`not_found`: no such credential", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 409, description = "`invalid_state`: the credential's state does not allow the change", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`: wrong shape, or a reason empty or over 500 characters", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::JsonErrors, doc::ServerErrors))]
 pub async fn revoke(
     State(state): S,
     Officer(o): Officer,
@@ -340,6 +407,14 @@ pub async fn revoke(
     change_status(state, o, id, CredentialStatus::Revoked, b.reason).await
 }
 /// `POST /v1/credentials/{id}/suspend`
+#[utoipa::path(post, path = "/v1/credentials/{id}/suspend", tag = "credentials", security(("officer" = [])),
+    summary = "Suspend a valid credential (officer: issuer or admin)", params(doc::Id),
+    request_body(content = StatusChange, content_type = doc::JSON),
+    responses((status = 200, description = "The credential's new status", body = doc::StatusChanged),
+        (status = 404, description = "`not_found`: no such credential", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 409, description = "`invalid_state`: the credential's state does not allow the change", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`: wrong shape, or a reason empty or over 500 characters", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::JsonErrors, doc::ServerErrors))]
 pub async fn suspend(
     State(state): S,
     Officer(o): Officer,
@@ -349,6 +424,14 @@ pub async fn suspend(
     change_status(state, o, id, CredentialStatus::Suspended, b.reason).await
 }
 /// `POST /v1/credentials/{id}/reinstate`
+#[utoipa::path(post, path = "/v1/credentials/{id}/reinstate", tag = "credentials", security(("officer" = [])),
+    summary = "Lift a credential's suspension (officer: issuer or admin)", params(doc::Id),
+    request_body(content = StatusChange, content_type = doc::JSON),
+    responses((status = 200, description = "The credential's new status", body = doc::StatusChanged),
+        (status = 404, description = "`not_found`: no such credential", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 409, description = "`invalid_state`: the credential's state does not allow the change", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`: wrong shape, or a reason empty or over 500 characters", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::JsonErrors, doc::ServerErrors))]
 pub async fn reinstate(
     State(state): S,
     Officer(o): Officer,
@@ -361,6 +444,10 @@ pub async fn reinstate(
 // ----- publication -----
 
 /// `GET /.well-known/jwks.json`
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "publication",
+    summary = "The trust list: the issuer public keys not retired, the current key first",
+    responses((status = 200, description = "The JWK Set (`Cache-Control: public, max-age=300`)",
+        body = doc::JwkSet, content_type = "application/jwk-set+json")))]
 pub async fn jwks(State(state): S) -> Response {
     let body = serde_json::to_string(&state.keys().jwks).unwrap_or_default();
     (
@@ -374,6 +461,13 @@ pub async fn jwks(State(state): S) -> Response {
 }
 
 /// `GET /v1/status-lists/{n}`
+#[utoipa::path(get, path = "/v1/status-lists/{n}", tag = "publication",
+    summary = "Status list `n` as a signed Token Status List token (CWT)",
+    params(("n" = String, Path, description = "The list's number: 1, 2, …; anything else answers 404")),
+    responses((status = 200, description = "The token's bytes (`Cache-Control: public, max-age=60`)",
+            content(("application/statuslist+cwt"))),
+        (status = 404, description = "`not_found`: `n` not a positive integer, or no such list", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn status_list(State(state): S, Path(n): Path<String>) -> Result<Response, Problem> {
     let n: i64 = n
         .parse()
@@ -402,13 +496,26 @@ pub async fn status_list(State(state): S, Path(n): Path<String>) -> Result<Respo
 
 // ----- verification -----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    /// The QR text; line ends and tabs around it are trimmed.
     payload: String,
 }
 
 /// `POST /v1/verify`: JSON `{"payload": …}` or a multipart upload with an `image` field.
+#[utoipa::path(post, path = "/v1/verify", tag = "verification", security(("client" = [])),
+    summary = "Verify a credential: a QR payload, or an image of QR codes",
+    request_body(description = "The payload as JSON (at most 64 KiB), or an image (at most 10 MiB)",
+        content((VerifyRequest = "application/json"), (doc::VerifyImage = "multipart/form-data"))),
+    responses((status = 200, description = "The verdict (also for an invalid credential: `valid: false`)", body = doc::VerifyAnswer),
+        (status = 400, description = "`malformed_json`, `invalid_multipart` or `missing_image`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 401, description = "`unauthorized`: registered client credentials (HTTP Basic) are required", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 413, description = "`body_too_large`: over 64 KiB as JSON, 10 MiB as an upload", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 415, description = "`unsupported_media_type`: neither JSON nor multipart", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`, or the image: `unsupported_image`, `image_too_large`, `image_corrupt`, `no_qr_found`, `qr_unreadable`, `image_too_complex`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors,
+        (status = 503, description = "`busy` (image memory taken for 10 s; `Retry-After: 2`), `database_unavailable` or `timeout`", body = doc::ProblemJson, content_type = doc::PROBLEM)))]
 pub async fn verify(
     State(state): S,
     Client(client): Client,
@@ -607,6 +714,10 @@ pub(crate) async fn with_live_status(state: &AppState, v: Verified) -> Result<Ve
 /// `database_unavailable` naming which failed. Each check is bounded by
 /// [`HEALTH_CHECK_TIMEOUT`] so a load balancer's probe gets an answer even while the database
 /// hangs.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    summary = "Liveness: the database answers a read and takes a write",
+    responses((status = 200, description = "Healthy", body = doc::Health),
+        (status = 503, description = "`database_unavailable`: the detail names the check that failed; `Retry-After: 5`", body = doc::ProblemJson, content_type = doc::PROBLEM)))]
 pub async fn healthz(State(state): S) -> Response {
     let backend = format!("{:?}", state.store.backend()).to_lowercase();
     let bounded =
@@ -650,6 +761,10 @@ pub async fn healthz(State(state): S) -> Response {
 pub const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `GET /metrics`
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    summary = "Counters and latency histograms in the OpenMetrics text format",
+    responses((status = 200, description = "The metrics of this node since it started",
+        body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 pub async fn metrics(State(state): S) -> Response {
     (
         [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],

@@ -9,6 +9,7 @@ use crate::officials::{
     self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
     SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES,
 };
+use crate::openapi as doc;
 use crate::problem::{json_error, Problem, ProblemKind};
 use crate::routes::Body;
 use crate::state::AppState;
@@ -45,6 +46,14 @@ fn unprocessable(kind: ProblemKind, detail: impl Into<String>) -> Problem {
 // ----- sign-in and sessions -----
 
 /// `POST /v1/officials/token`: `{"username", "password", "totp"}` → a bearer token.
+#[utoipa::path(post, path = "/v1/officials/token", tag = "signatures", operation_id = "official_token",
+    summary = "Official sign-in: username, password and TOTP code → bearer token",
+    request_body(content = SignInRequest, content_type = doc::JSON),
+    responses((status = 200, description = "A bearer token for 15 minutes, and who signed in", body = doc::OfficialToken),
+        (status = 401, description = "`unauthorized`: wrong username, password or code (the same answer whichever was wrong)", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`: JSON of the wrong shape", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 429, description = "`too_many_attempts` (the username or the codes are locked out) or `rate_limited`; `Retry-After`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::JsonErrors, doc::ServerErrors))]
 pub async fn token(
     State(state): S,
     Body(req): Body<SignInRequest>,
@@ -57,15 +66,26 @@ pub async fn token(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionRequest {
+    /// How many documents the session may sign, 1–100.
     documents: i64,
+    /// How long it lasts, 1–60 minutes.
     minutes: i64,
 }
 
 /// `POST /v1/signing-sessions` with `X-TOTP`: `{"documents", "minutes"}` → a session token
 /// that stands in for a fresh TOTP code on that many signing requests within that time.
+#[utoipa::path(post, path = "/v1/signing-sessions", tag = "signatures", security(("official" = [], "totp" = [])),
+    summary = "Open a signing session: N documents within M minutes without a code each",
+    request_body(content = SessionRequest, content_type = doc::JSON),
+    responses((status = 201, description = "The session (only its SHA-256 is stored)", body = doc::SigningSession),
+        (status = 401, description = "`unauthorized` (no or not an official's valid token), `totp_malformed`, `totp_invalid`, `totp_reused` or `sole_control_required`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 403, description = "`forbidden`: the official is disabled", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`: wrong shape, `documents` or `minutes` out of range", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 429, description = "`too_many_attempts`: the official's codes are locked out; `Retry-After`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::JsonErrors, doc::ServerErrors))]
 pub async fn open_session(
     State(state): S,
     OfficialAuth(claims): OfficialAuth,
@@ -358,6 +378,20 @@ fn text(field: &'static str, value: &str) -> Result<Text, Problem> {
 /// `POST /v1/signatures`: signs a document (multipart `document`, streamed and hashed, up to
 /// 100 MiB) or its digest (JSON `{"digest", "name", "media_type"}`) with the signed-in
 /// official's key. Needs `X-TOTP` or `X-Signing-Session` besides the bearer token.
+#[utoipa::path(post, path = "/v1/signatures", tag = "signatures",
+    security(("official" = [], "totp" = []), ("official" = [], "signing_session" = [])),
+    summary = "Sign a document, or its SHA-256, with the official's key → JWS and QR stamp",
+    request_body(description = "The document's digest as JSON (at most 64 KiB), or the document itself (at most 100 MiB, hashed as it streams)",
+        content((doc::SignDigest = "application/json"), (doc::SignUpload = "multipart/form-data"))),
+    responses((status = 201, description = "The signature, recorded", body = doc::SignatureCreated),
+        (status = 400, description = "`invalid_body` (a `signature` sent, or the body could not be read), `invalid_multipart` or `malformed_json`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 401, description = "`unauthorized` (no or not an official's valid token), `totp_malformed`, `totp_invalid`, `totp_reused` or `sole_control_required`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 403, description = "`forbidden` (a disabled official), `signing_session_refused`, `not_your_key`, `no_signer_credential`, `signer_credential_revoked`, `signer_credential_suspended` or `signer_credential_expired`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 413, description = "`document_too_large` (over 100 MiB) or `body_too_large` (JSON over 64 KiB)", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 415, description = "`unsupported_media_type`: neither JSON nor multipart", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_digest`, `missing_document`, `missing_name`, `invalid_document`, `invalid_body` or `invalid_input`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 429, description = "`too_many_attempts`: the official's codes are locked out; `Retry-After`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn sign(
     State(state): S,
     OfficialAuth(claims): OfficialAuth,
@@ -488,6 +522,11 @@ fn record_json(r: &SignatureRecord, public_url: &str) -> Value {
 /// `GET /v1/signatures/{id}`: what a QR stamp points to. Public, like the stamp on the paper:
 /// the signer, the time, the document's name and digest, the signature itself, and the signer
 /// credential's status now.
+#[utoipa::path(get, path = "/v1/signatures/{id}", tag = "signatures", operation_id = "get_signature",
+    summary = "The signature record a QR stamp points to (public, as the stamp is)", params(doc::Id),
+    responses((status = 200, description = "The record, with the signer and the signer credential's status now", body = doc::SignatureRecord),
+        (status = 404, description = "`not_found`: no such signature", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn get(State(state): S, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     ids_ok(&id)?;
     let r = state
@@ -514,6 +553,13 @@ pub async fn get(State(state): S, Path(id): Path<String>) -> Result<Json<Value>,
 }
 
 /// `GET /v1/signatures/{id}/stamp.png` and `stamp.svg`.
+#[utoipa::path(get, path = "/v1/signatures/{id}/{file}", tag = "signatures",
+    summary = "The QR stamp for the printed copy",
+    params(doc::Id, ("file" = inline(doc::StampFile), Path, description = "`stamp.png` or `stamp.svg`")),
+    responses((status = 200, description = "The stamp's QR code (`Cache-Control: public, max-age=86400`)",
+            content(("image/png"), ("image/svg+xml"))),
+        (status = 404, description = "`not_found`: no such signature, or another file name", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn stamp(
     State(state): S,
     Path((id, file)): Path<(String, String)>,
@@ -541,15 +587,25 @@ pub async fn stamp(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// 1–500 (default 50).
     limit: Option<i64>,
+    /// The `next_before` of the previous page.
     before: Option<i64>,
 }
 
 /// `GET /v1/officials/me/signatures?limit=&before=`: the signed-in official's own signatures,
 /// newest first.
+#[utoipa::path(get, path = "/v1/officials/me/signatures", tag = "signatures", security(("official" = [])),
+    summary = "The signed-in official's own signatures, newest first", params(ListQuery),
+    responses((status = 200, description = "A page of signature records", body = doc::SignatureList),
+        (status = 400, description = "`invalid_query`: a query that does not parse, or `limit` out of range", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 401, description = "`unauthorized`: no or not an official's valid token", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 403, description = "`forbidden`: the official is disabled", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn mine(
     State(state): S,
     OfficialAuth(claims): OfficialAuth,
@@ -581,6 +637,18 @@ pub async fn mine(
 /// verdict of `qrid verify-signature`, with this service's live status and the time of any
 /// revocation, so that a signature made before its signer credential was revoked is judged
 /// valid and one made after is not.
+#[utoipa::path(post, path = "/v1/signatures/verify", tag = "signatures", operation_id = "verify_signature",
+    security(("client" = [])),
+    summary = "Verify a document signature, with this service's live status of the signer credential",
+    request_body(description = "The signature and the document's digest as JSON (at most 64 KiB), or the signature and the document (at most 100 MiB)",
+        content((doc::VerifySignatureJson = "application/json"), (doc::VerifySignatureUpload = "multipart/form-data"))),
+    responses((status = 200, description = "A valid verdict (`valid: true`), or an indeterminate one (`outcome: \"indeterminate\"`), as `qrid verify-signature` prints it", body = Object),
+        (status = 400, description = "`invalid_multipart`, `malformed_json` or `invalid_body`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 401, description = "`unauthorized`: registered client credentials (HTTP Basic) are required", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 413, description = "`document_too_large` or `body_too_large`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 415, description = "`unsupported_media_type`: neither JSON nor multipart", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "The signature is invalid: the `type` is the reason (`malformed_signature`, `too_large`, `unknown_issuer_key`, `bad_signer_credential`, `no_holder_key`, `key_mismatch`, `bad_signature`, `digest_mismatch`, `signing_time_in_future`, `signed_outside_validity`, `revoked_before_signing`, `unknown_status`), with the verdict's members alongside; or the request: `missing_signature`, `invalid_digest`, `invalid_body`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn verify(
     State(state): S,
     Client(client): Client,

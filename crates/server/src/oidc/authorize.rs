@@ -5,6 +5,7 @@ use super::{
     client, no_store, oidc_client, page, params, random_b64, sha256_hex, tx_id_ok, CODE_TTL,
     LOGIN_TTL, S,
 };
+use crate::openapi as doc;
 use crate::problem::Problem;
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
@@ -47,6 +48,18 @@ fn error_redirect(
 }
 
 /// `GET /authorize`
+#[utoipa::path(get, path = "/authorize", tag = "login",
+    summary = "Start a login: the QR login page",
+    description = "The portal sends the citizen's browser here (authorization code flow with PKCE). Errors the portal can be told of are redirected to its `redirect_uri`; those it cannot are shown.",
+    params(doc::AuthorizeQuery),
+    responses((status = 200, description = "The login page, with `Set-Cookie: qrid_login=…` binding the login to this browser (`Cache-Control: no-store`)",
+            body = String, content_type = "text/html; charset=utf-8"),
+        (status = 303, description = "Back to the `redirect_uri` with `error` (`invalid_request`, `invalid_scope`, `unsupported_response_type`, `request_not_supported`, `login_required`, `temporarily_unavailable`), `error_description`, `iss` and `state`",
+            headers(("Location" = String))),
+        (status = 400, description = "An HTML page: unknown or disabled client, a `redirect_uri` not registered, a repeated parameter or an over-long query",
+            body = String, content_type = "text/html; charset=utf-8"),
+        (status = 429, description = "`rate_limited`: too many calls from this address; `Retry-After`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn authorize(State(state): S, RawQuery(query): RawQuery) -> Response {
     match authorize_inner(&state, query.as_deref().unwrap_or("")).await {
         Ok(r) => r,
@@ -245,6 +258,13 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// `GET /login/{tx}/status`: what the waiting page polls, with the browser cookie.
+#[utoipa::path(get, path = "/login/{tx}/status", tag = "login", security(("login_cookie" = [])),
+    summary = "What the login page polls: pending, or where to send the browser",
+    params(("tx" = String, Path, description = "The login transaction: 32 hexadecimal digits")),
+    responses((status = 200, description = "The login's state (`Cache-Control: no-store`)", body = doc::LoginState),
+        (status = 403, description = "`forbidden`: no cookie, or another browser's", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 404, description = "`not_found`: no such transaction", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::ServerErrors))]
 pub async fn status(
     State(state): S,
     Path(tx): Path<String>,
@@ -314,6 +334,10 @@ pub async fn status(
 
 /// `GET /login/wait.js`: the waiting page's script (served as a file so the page runs no
 /// inline script).
+#[utoipa::path(get, path = "/login/wait.js", tag = "login",
+    summary = "The login page's polling script",
+    responses((status = 200, description = "The script (`Cache-Control: public, max-age=300`)",
+        body = String, content_type = "text/javascript; charset=utf-8")))]
 pub async fn wait_js() -> Response {
     (
         [

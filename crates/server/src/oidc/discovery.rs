@@ -2,6 +2,7 @@
 //! `/oidc/jwks.json`.
 
 use super::{client::SCOPES, ACR, S};
+use crate::openapi as doc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -9,6 +10,10 @@ use axum::Json;
 use serde_json::json;
 
 /// `GET /.well-known/openid-configuration`
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "login",
+    summary = "OpenID Connect Discovery 1.0: the provider's metadata",
+    responses((status = 200, description = "The provider metadata: `issuer` is the `public_url` setting (`Cache-Control: public, max-age=300`)",
+        body = Object, content_type = doc::JSON)))]
 pub async fn discovery(State(state): S) -> Response {
     let base = &state.config.public_url;
     let body = json!({
@@ -38,6 +43,10 @@ pub async fn discovery(State(state): S) -> Response {
 }
 
 /// `GET /oidc/jwks.json`
+#[utoipa::path(get, path = "/oidc/jwks.json", tag = "login", operation_id = "oidc_jwks",
+    summary = "The ID token public keys (RS256, ES256, EdDSA)",
+    responses((status = 200, description = "The JWK Set (`Cache-Control: public, max-age=300`)",
+        body = doc::JwkSet, content_type = doc::JSON)))]
 pub async fn jwks(State(state): S) -> Response {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],

@@ -3,6 +3,7 @@
 
 use super::authorize::confirm_code;
 use super::{no_store, oidc_client, tx_id_ok, MAX_LOGIN_FAILURES, S};
+use crate::openapi as doc;
 use crate::problem::{bytes_rejection, json_error, Problem, ProblemKind};
 use crate::routes::with_live_status;
 use crate::state::AppState;
@@ -22,7 +23,7 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// A wallet's login response as sent (docs/login.md).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginResponse {
     /// The transaction id (32 hex digits).
@@ -62,6 +63,17 @@ pub fn decode_holder_signature(text: &str) -> Result<Signature, Problem> {
 
 /// `POST /login/response`: the wallet's answer. Every refusal of the client's making (4xx) is
 /// counted in `qrid_wallet_refusals_total`.
+#[utoipa::path(post, path = "/login/response", tag = "login",
+    summary = "The wallet's signed answer to a login request",
+    description = "No authentication: the holder's signature over the login request is the proof (docs/login.md). Each refused answer counts against the transaction; the fifth makes it fail.",
+    request_body(content = LoginResponse, content_type = doc::JSON),
+    responses((status = 200, description = "Accepted (`Cache-Control: no-store`)", body = doc::LoginAccepted),
+        (status = 403, description = "`client_disabled`: the portal was disabled while the login waited", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 404, description = "`not_found` (`tx` not 32 hexadecimal digits) or `login_unknown`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 409, description = "`login_used` (answered already) or `login_failed` (5 refused answers)", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 410, description = "`login_expired`: the transaction is older than 5 minutes", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`invalid_body`, `login_code_mismatch`, `credential_invalid`, `holder_key_missing` or `holder_signature_invalid`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::JsonErrors, doc::ServerErrors))]
 pub async fn response(
     State(state): S,
     headers: HeaderMap,

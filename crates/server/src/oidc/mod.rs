@@ -5,12 +5,13 @@
 //! stored only as its SHA-256, so a database dump logs nobody in.
 
 pub(crate) use qrid_service::oidc::{client, keys};
-mod authorize;
-mod discovery;
-mod login_response;
+// The handlers' modules are visible to the crate for the OpenAPI description's paths.
+pub(crate) mod authorize;
+pub(crate) mod discovery;
+pub(crate) mod login_response;
 mod page;
-mod token;
-mod userinfo;
+pub(crate) mod token;
+pub(crate) mod userinfo;
 
 pub use authorize::{authorize, status, wait_js};
 pub use discovery::{discovery, jwks};

@@ -3,6 +3,7 @@
 
 use super::client::{AuthMethod, ClientSettings};
 use super::{no_store, oidc_client, params, random_b64, sha256_hex, ACR, S, TOKEN_TTL};
+use crate::openapi as doc;
 use crate::problem::{bytes_rejection, Problem};
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -116,6 +117,19 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// `POST /token`
+#[utoipa::path(post, path = "/token", tag = "login", operation_id = "oidc_token",
+    security(("client" = []), ()),
+    summary = "Redeem a code and its PKCE verifier → ID token and access token",
+    description = "The client authenticates as it registered: HTTP Basic (`client_secret_basic`), or in the form (`client_secret_post`, `private_key_jwt`). Errors are OAuth 2.0 JSON (RFC 6749 §5.2), not problem+json.",
+    request_body(content = doc::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "The tokens (`Cache-Control: no-store`)", body = doc::OidcTokens),
+        (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_grant` (unknown, expired or used code, another client's, another `redirect_uri`, a wrong `code_verifier`, a credential revoked since)",
+            body = doc::OAuthError),
+        (status = 401, description = "`invalid_client`, with `WWW-Authenticate: Basic` when Basic was used or nothing was sent", body = doc::OAuthError),
+        (status = 413, description = "A body over 64 KiB: problem+json `body_too_large` when `Content-Length` declares it, else `invalid_request`",
+            content((doc::OAuthError = "application/json"), (doc::ProblemJson = "application/problem+json"))),
+        (status = 500, description = "`server_error`", body = doc::OAuthError),
+        (status = 503, description = "`server_error`: the database is unavailable", body = doc::OAuthError)))]
 pub async fn token(
     State(state): S,
     headers: HeaderMap,

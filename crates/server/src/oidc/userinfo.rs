@@ -2,6 +2,7 @@
 //! under the client's pairwise `sub`.
 
 use super::{no_store, oidc_client, sha256_hex, S};
+use crate::openapi as doc;
 use crate::problem::Problem;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -25,6 +26,12 @@ fn bearer_error(description: &'static str) -> Response {
 }
 
 /// `GET` or `POST /userinfo`
+#[utoipa::path(method(get, post), path = "/userinfo", tag = "login", security(("access_token" = [])),
+    summary = "The claims of the granted scopes",
+    responses((status = 200, description = "`sub` and the claims of the granted scopes (`Cache-Control: no-store`)", body = doc::UserInfo),
+        (status = 401, description = "`invalid_token` (OAuth JSON, `WWW-Authenticate: Bearer error=\"invalid_token\"`): a missing, unknown, expired or revoked token; problem+json `unauthorized` when the client is no longer registered",
+            content((doc::OAuthError = "application/json"), (doc::ProblemJson = "application/problem+json"))),
+        doc::ServerErrors))]
 pub async fn userinfo(State(state): S, headers: HeaderMap) -> Result<Response, Problem> {
     let Some(token) = headers
         .get(header::AUTHORIZATION)
