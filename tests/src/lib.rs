@@ -10,17 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-/// A citizen's claims as a person writes them, with Vietnamese diacritics in every text field.
-pub const CITIZEN_JSON: &str = r#"{
-  "id_number": "001099012345",
-  "full_name": "Nguyễn Thị Minh Khai",
-  "date_of_birth": "1990-01-15",
-  "sex": "F",
-  "nationality": "VN",
-  "place_of_origin": "Xã Đông Hội, Huyện Đông Anh, Thành phố Hà Nội",
-  "place_of_residence": "Số 12 Ngõ 34 Phố Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội",
-  "photo_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-}"#;
+/// A citizen's claims as a person writes them, with Vietnamese diacritics in every text field
+/// (tests/fixtures/citizen.json, shared with the server's in-process tests).
+pub const CITIZEN_JSON: &str = include_str!("../fixtures/citizen.json");
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -31,17 +31,8 @@ pub const TOKEN_SECRET: &str = "00112233445566778899aabbccddeeff0011223344556677
 /// A fixed start time (2026-12-01T00:00:00Z), on a TOTP step boundary.
 pub const START: i64 = 1_796_083_200;
 
-/// A citizen as the enrolment API takes one.
-pub const CITIZEN: &str = r#"{
-  "id_number": "001099012345",
-  "full_name": "Nguyễn Thị Minh Khai",
-  "date_of_birth": "1990-01-15",
-  "sex": "F",
-  "nationality": "VN",
-  "place_of_origin": "Xã Đông Hội, Huyện Đông Anh, Thành phố Hà Nội",
-  "place_of_residence": "Số 12 Ngõ 34 Phố Nguyễn Trãi, Phường Thượng Đình, Quận Thanh Xuân, Hà Nội",
-  "photo_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-}"#;
+/// A citizen as the enrolment API takes one: the end-to-end tests' own (tests/fixtures).
+pub const CITIZEN: &str = include_str!("../../../../tests/fixtures/citizen.json");
 
 /// The repository root (two levels above this crate).
 pub fn repo_root() -> PathBuf {
