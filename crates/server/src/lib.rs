@@ -22,7 +22,7 @@ mod signing;
 pub mod state;
 
 // The domain modules the handlers use, from the service crate under their old paths.
-pub(crate) use qrid_service::{config, custody, lockout, totp};
+pub(crate) use qrid_service::config;
 
 pub use qrid_service::{Config, Settings};
 pub use state::AppState;

@@ -63,6 +63,16 @@ pub struct Metrics {
     pub pending_logins_refused: Counter,
 }
 
+/// The service's events, counted.
+impl qrid_service::events::Events for Metrics {
+    fn password_checked(&self) {
+        self.password_checks.inc();
+    }
+    fn verification_queued(&self) {
+        self.recorder_queued.inc();
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()

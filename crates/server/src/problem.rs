@@ -190,6 +190,118 @@ impl From<qrid_store::StoreError> for Problem {
     }
 }
 
+/// The one place where the service's refusals become HTTP answers: each [`ServiceError`]
+/// variant has its problem kind (the kind's own name, [`ServiceError::kind`], checked by a
+/// test) and status; a store error keeps the mapping of `From<StoreError>`; an internal error
+/// is logged and answered without its cause.
+///
+/// [`ServiceError`]: qrid_service::ServiceError
+/// [`ServiceError::kind`]: qrid_service::ServiceError::kind
+impl From<qrid_service::ServiceError> for Problem {
+    fn from(e: qrid_service::ServiceError) -> Problem {
+        use qrid_service::ServiceError as E;
+        match e {
+            E::NotFound(what) => Problem::not_found(what),
+            E::Forbidden(_) => Problem::forbidden(e.to_string()),
+            E::Unauthorized(why) => Problem::unauthorized(why),
+            E::TooManyAttempts { retry_after, .. } => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ProblemKind::TooManyAttempts,
+                e.to_string(),
+            )
+            .with_retry_after(retry_after),
+            E::InvalidRequest(detail) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemKind::InvalidBody,
+                detail,
+            ),
+            E::BadClaims(c) => c.into(),
+            E::BadHolderKey(detail) => Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ProblemKind::BadHolderKey,
+                detail,
+            ),
+            E::Store(s) => s.into(),
+            E::Login(r) => {
+                use qrid_service::oidc::LoginRefusal as L;
+                // Exhaustive: a new refusal does not compile until it has its kind and status.
+                let (status, kind) = match r {
+                    L::Unknown => (StatusCode::NOT_FOUND, ProblemKind::LoginUnknown),
+                    L::Expired => (StatusCode::GONE, ProblemKind::LoginExpired),
+                    L::Failed => (StatusCode::CONFLICT, ProblemKind::LoginFailed),
+                    L::Used => (StatusCode::CONFLICT, ProblemKind::LoginUsed),
+                    L::ClientDisabled => (StatusCode::FORBIDDEN, ProblemKind::ClientDisabled),
+                    L::CodeMismatch => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemKind::LoginCodeMismatch,
+                    ),
+                    L::CredentialInvalid(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemKind::CredentialInvalid,
+                    ),
+                    L::HolderKeyMissing => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemKind::HolderKeyMissing,
+                    ),
+                    L::HolderSignatureInvalid(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemKind::HolderSignatureInvalid,
+                    ),
+                    L::OtherBrowser => (StatusCode::FORBIDDEN, ProblemKind::Forbidden),
+                };
+                Problem::new(status, kind, r.to_string())
+            }
+            E::Signing(r) => {
+                use qrid_service::signing::SigningRefusal as R;
+                use qrid_service::totp::TotpError as T;
+                // Exhaustive: a new refusal does not compile until it has its kind and status.
+                let (status, kind) = match &r {
+                    R::Totp(T::Malformed) => (StatusCode::UNAUTHORIZED, ProblemKind::TotpMalformed),
+                    R::Totp(T::Wrong) => (StatusCode::UNAUTHORIZED, ProblemKind::TotpInvalid),
+                    R::Totp(T::Reused) => (StatusCode::UNAUTHORIZED, ProblemKind::TotpReused),
+                    R::SoleControlRequired(_) => {
+                        (StatusCode::UNAUTHORIZED, ProblemKind::SoleControlRequired)
+                    }
+                    R::SigningSessionRefused(_) => {
+                        (StatusCode::FORBIDDEN, ProblemKind::SigningSessionRefused)
+                    }
+                    R::NotYourKey => (StatusCode::FORBIDDEN, ProblemKind::NotYourKey),
+                    R::NoSignerCredential => {
+                        (StatusCode::FORBIDDEN, ProblemKind::NoSignerCredential)
+                    }
+                    R::SignerCredentialRevoked => {
+                        (StatusCode::FORBIDDEN, ProblemKind::SignerCredentialRevoked)
+                    }
+                    R::SignerCredentialSuspended => (
+                        StatusCode::FORBIDDEN,
+                        ProblemKind::SignerCredentialSuspended,
+                    ),
+                    R::SignerCredentialExpired => {
+                        (StatusCode::FORBIDDEN, ProblemKind::SignerCredentialExpired)
+                    }
+                    R::MissingDocument => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemKind::MissingDocument,
+                    ),
+                    R::MissingName => (StatusCode::UNPROCESSABLE_ENTITY, ProblemKind::MissingName),
+                    R::InvalidDocument(_) => (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        ProblemKind::InvalidDocument,
+                    ),
+                    R::InvalidText(_) => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, ProblemKind::InvalidInput)
+                    }
+                };
+                Problem::new(status, kind, r.to_string())
+            }
+            E::OfficialDisabled => Problem::forbidden(e.to_string()),
+            E::Internal(_) => Problem::internal(&e),
+            // `ServiceError` is `#[non_exhaustive]`: a variant added since is unexpected here.
+            _ => Problem::internal(&e),
+        }
+    }
+}
+
 impl From<qrid_credential::ClaimError> for Problem {
     fn from(e: qrid_credential::ClaimError) -> Problem {
         Problem::new(
@@ -325,5 +437,124 @@ mod tests {
             body,
             r#"{"detail":"the signature is not valid: x","error":{"kind":"revoked_before_signing"},"status":422,"title":"Unprocessable Entity","type":"urn:qrid:problem:revoked_before_signing","valid":false}"#
         );
+    }
+
+    /// The service and the HTTP API call each refusal by one name: every variant of the
+    /// service's error maps to the problem kind of its own `kind()`.
+    #[test]
+    fn service_errors_map_to_the_kind_of_their_name() {
+        use qrid_service::oidc::LoginRefusal as L;
+        use qrid_service::signing::SigningRefusal as R;
+        use qrid_service::ServiceError as E;
+        use qrid_store::StoreError as S;
+        let claim = qrid_credential::CitizenInput::default()
+            .to_citizen()
+            .expect_err("an empty citizen fails validation");
+        let errors = [
+            E::NotFound("citizen"),
+            E::Forbidden("issuer or admin".into()),
+            E::Unauthorized("wrong username or password"),
+            E::TooManyAttempts {
+                what: "too many failed logins",
+                retry_after: 7,
+            },
+            E::InvalidRequest("valid_days must be 1 to 36500".into()),
+            E::BadClaims(claim),
+            E::BadHolderKey("not a key".into()),
+            E::Store(S::NotFound("credential")),
+            E::Store(S::Conflict("race")),
+            E::Store(S::AlreadyEnrolled("5c0f3a9e1b7d2468".into())),
+            E::Store(S::InvalidState("revoked is final")),
+            E::Store(S::Invalid("bad")),
+            E::Store(S::Unavailable(qrid_store::Unavailable::Busy)),
+            E::Internal("boom".into()),
+            E::OfficialDisabled,
+            E::Signing(R::Totp(qrid_service::totp::TotpError::Malformed)),
+            E::Signing(R::Totp(qrid_service::totp::TotpError::Wrong)),
+            E::Signing(R::Totp(qrid_service::totp::TotpError::Reused)),
+            E::Signing(R::SoleControlRequired("x")),
+            E::Signing(R::SigningSessionRefused("x")),
+            E::Signing(R::NotYourKey),
+            E::Signing(R::NoSignerCredential),
+            E::Signing(R::SignerCredentialRevoked),
+            E::Signing(R::SignerCredentialSuspended),
+            E::Signing(R::SignerCredentialExpired),
+            E::Signing(R::MissingDocument),
+            E::Signing(R::MissingName),
+            E::Signing(R::InvalidDocument("x".into())),
+            E::Signing(R::InvalidText("x".into())),
+            E::Login(L::Unknown),
+            E::Login(L::Expired),
+            E::Login(L::Failed),
+            E::Login(L::Used),
+            E::Login(L::ClientDisabled),
+            E::Login(L::CodeMismatch),
+            E::Login(L::CredentialInvalid(
+                "the credential is not valid: revoked".into(),
+            )),
+            E::Login(L::HolderKeyMissing),
+            E::Login(L::HolderSignatureInvalid("does not verify")),
+            E::Login(L::OtherBrowser),
+        ];
+        for e in errors {
+            let name = e.kind();
+            let p = Problem::from(e);
+            assert_eq!(p.kind.as_str(), name, "{}", p.detail);
+            assert_eq!(p.status, p.kind.default_status(), "{name}");
+            assert_eq!(
+                ProblemKind::from_kind_str(name),
+                Some(p.kind),
+                "{name} is a kind of the API"
+            );
+        }
+        let p = Problem::from(E::TooManyAttempts {
+            what: "too many failed logins",
+            retry_after: 7,
+        });
+        assert_eq!(
+            (p.status, p.retry_after),
+            (StatusCode::TOO_MANY_REQUESTS, Some(7))
+        );
+        assert_eq!(p.detail, "too many failed logins; try again in 7 s");
+        // The login refusals keep the statuses and details the wallet and its tests know.
+        for (r, status, detail) in [
+            (L::Unknown, 404, "no such login transaction"),
+            (L::Expired, 410, "the login transaction has expired"),
+            (
+                L::Failed,
+                409,
+                "the login transaction failed after repeated refused answers",
+            ),
+            (
+                L::Used,
+                409,
+                "the login transaction has already been answered",
+            ),
+            (
+                L::ClientDisabled,
+                403,
+                "the service that asked for this login is no longer allowed to log citizens in",
+            ),
+            (
+                L::CodeMismatch,
+                422,
+                "the confirmation code is not the one the login page shows",
+            ),
+            (
+                L::HolderKeyMissing,
+                422,
+                "the credential is not bound to a holder key (no cnf); it cannot log in",
+            ),
+            (
+                L::OtherBrowser,
+                403,
+                "this login was started in another browser",
+            ),
+        ] {
+            let p = Problem::from(E::Login(r));
+            assert_eq!((p.status.as_u16(), p.detail.as_str()), (status, detail));
+        }
+        let p = Problem::from(E::NotFound("login transaction"));
+        assert_eq!(p.detail, "login transaction not found");
     }
 }

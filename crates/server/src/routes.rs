@@ -1,7 +1,7 @@
-//! HTTP handlers: each parses its input, calls the store or the libraries, and answers JSON or
-//! problem+json.
+//! HTTP handlers of the officers' and clients' API: each reads its input, makes one call to
+//! the service, and answers JSON or problem+json.
 
-use crate::auth::{login, Client, Officer};
+use crate::auth::{Client, Officer};
 use crate::openapi as doc;
 use crate::problem::{
     bytes_rejection, json_error, json_rejection, too_large, Problem, ProblemKind,
@@ -13,11 +13,11 @@ use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qrid_credential::{CitizenInput, HolderKey, Jwk};
-use qrid_service::config::OwnStatusSlot;
-use qrid_store::{CredentialStatus, NewCitizen, Role, Verification};
-use qrid_verifier::{StatusOutcome, Verdict, Verified, VerifyError};
-use serde::{Deserialize, Serialize};
+use qrid_credential::{CitizenInput, Jwk};
+use qrid_service::citizens::IssueOptions;
+use qrid_service::{CitizenId, CredentialId};
+use qrid_store::CredentialStatus;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
@@ -36,18 +36,6 @@ impl<T: serde::de::DeserializeOwned, St: Send + Sync> FromRequest<St> for Body<T
             Ok(Json(v)) => Ok(Body(v)),
             Err(r) => Err(json_rejection(r)),
         }
-    }
-}
-
-fn ids_ok(id: &str) -> Result<(), Problem> {
-    if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            ProblemKind::NotFound,
-            "no such id (ids are 16 hexadecimal digits)",
-        ))
     }
 }
 
@@ -74,13 +62,18 @@ pub async fn token(
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Result<Json<Value>, Problem> {
     let Json(req) = body.map_err(json_rejection)?;
-    if req.username.len() > 64 || req.password.len() > 1024 {
-        return Err(Problem::unauthorized("wrong username or password"));
-    }
-    let (token, exp) = login(&state, &req.username, &req.password).await?;
-    Ok(Json(
-        json!({"access_token": token, "token_type": "Bearer", "expires_in": exp - state.now()}),
-    ))
+    let token = state
+        .officer_login(&req.username, &req.password)
+        .await
+        .inspect_err(|e| {
+            if matches!(e, qrid_service::ServiceError::Unauthorized(_)) {
+                state.metrics.login_failures.inc();
+            }
+        })?;
+    Ok(Json(json!({
+        "access_token": token.token, "token_type": "Bearer",
+        "expires_in": token.expires_at - state.now(),
+    })))
 }
 
 // ----- citizens -----
@@ -105,13 +98,7 @@ pub async fn enrol(
     Officer(o): Officer,
     Body(input): Body<CitizenInput>,
 ) -> Result<Response, Problem> {
-    o.require(&[Role::Issuer, Role::Admin])?;
-    let citizen = input.to_citizen()?;
-    let rec = state
-        .store
-        .insert_citizen(&NewCitizen { citizen }, &o.sub, state.now())
-        .await?;
-    tracing::info!(citizen = %rec.id, officer = %o.sub, "citizen enrolled");
+    let rec = state.enrol(&o, input).await?;
     Ok((
         StatusCode::CREATED,
         Json(citizen_json(&rec.id, &rec.citizen, rec.created_at)),
@@ -130,16 +117,11 @@ pub async fn get_citizen(
     Officer(o): Officer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    o.require(&[Role::Issuer, Role::Admin, Role::Auditor])?;
-    ids_ok(&id)?;
-    let rec = state
-        .store
-        .get_citizen(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("citizen"))?;
-    let creds = state.store.credentials_of(&id).await?;
+    let file = state.citizen(&o, &CitizenId::parse(&id)?).await?;
+    let rec = &file.citizen;
     let mut v = citizen_json(&rec.id, &rec.citizen, rec.created_at);
-    v["credentials"] = creds
+    v["credentials"] = file
+        .credentials
         .iter()
         .map(|c| json!({"id": c.id, "status": c.status, "issued_at": c.issued_at, "expires_at": c.expires_at}))
         .collect();
@@ -175,68 +157,19 @@ pub async fn issue(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    o.require(&[Role::Issuer, Role::Admin])?;
-    ids_ok(&id)?;
+    let id = CitizenId::parse(&id)?;
     let body = body.map_err(bytes_rejection)?;
     let req: IssueRequest = if body.iter().all(u8::is_ascii_whitespace) {
         IssueRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(json_error)?
     };
-    let days = req.valid_days.unwrap_or(state.config.credential_days);
-    if !(1..=36_500).contains(&days) {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ProblemKind::InvalidBody,
-            "valid_days must be 1 to 36500",
-        ));
-    }
-    let holder = req
-        .holder_jwk
-        .map(|j| j.verifying_key().map(HolderKey))
-        .transpose()
-        .map_err(|e| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ProblemKind::BadHolderKey,
-                e.to_string(),
-            )
-        })?;
-    let citizen = state
-        .store
-        .get_citizen(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("citizen"))?
-        .citizen;
-    let keys = state.keys();
-    let config = &state.config;
-    let terms = crate::state::IssueTerms {
-        issuer: &config.issuer,
-        public_url: &config.public_url,
-        issued_at: state.now(),
-        valid_days: days,
+    let options = IssueOptions {
+        valid_days: req.valid_days,
+        holder_jwk: req.holder_jwk,
     };
-    let mut attempt = 0;
-    let rec = loop {
-        let citizen = citizen.clone();
-        let r = state
-            .store
-            .issue_credential(
-                &id,
-                config.status_list_size,
-                &o.sub,
-                terms.issued_at,
-                |slot| crate::state::sign_credential(&keys.current, terms, citizen, slot, holder),
-            )
-            .await;
-        match r {
-            // Two nodes racing to open a new status list: one retries.
-            Err(qrid_store::StoreError::Conflict(_)) if attempt < 3 => attempt += 1,
-            other => break other?,
-        }
-    };
+    let rec = state.issue(&o, &id, options).await?;
     state.metrics.issued.inc();
-    tracing::info!(credential = %rec.id, citizen = %id, officer = %o.sub, "credential issued");
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -261,13 +194,7 @@ pub async fn get_credential(
     Officer(o): Officer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    o.require(&[Role::Issuer, Role::Admin, Role::Auditor])?;
-    ids_ok(&id)?;
-    let rec = state
-        .store
-        .get_credential(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("credential"))?;
+    let rec = state.credential(&o, &CredentialId::parse(&id)?).await?;
     let mut v = serde_json::to_value(&rec).unwrap_or_default();
     v["status_uri"] = state.config.status_list_uri(rec.status_list).into();
     Ok(Json(v))
@@ -285,14 +212,7 @@ pub async fn access_record(
     Officer(o): Officer,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    o.require(&[Role::Issuer, Role::Admin, Role::Auditor])?;
-    ids_ok(&id)?;
-    state
-        .store
-        .get_credential(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("credential"))?;
-    let rows = state.store.verifications_of(&id).await?;
+    let rows = state.access_record(&o, &CredentialId::parse(&id)?).await?;
     Ok(Json(json!({"credential_id": id, "verifications": rows})))
 }
 
@@ -320,10 +240,9 @@ pub async fn qr(
     Path(file): Path<(String, String)>,
     q: Result<Query<QrQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
-    o.require(&[Role::Issuer, Role::Admin])?;
     let Query(q) = q.map_err(|e| Problem::bad_request(ProblemKind::InvalidQuery, e.body_text()))?;
     let (id, name) = file;
-    ids_ok(&id)?;
+    let id = CredentialId::parse(&id)?;
     let (format, mime) = match name.as_str() {
         "qr.png" => (qrid_qr::Format::Png, "image/png"),
         "qr.svg" => (qrid_qr::Format::Svg, "image/svg+xml"),
@@ -336,11 +255,7 @@ pub async fn qr(
         .parse()
         .map_err(|e: qrid_qr::QrError| qr_problem(StatusCode::BAD_REQUEST, &e))?;
     let scale = q.scale.unwrap_or(4);
-    let rec = state
-        .store
-        .get_credential(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("credential"))?;
+    let rec = state.credential_for_print(&o, &id).await?;
     let bytes = qrid_qr::render(&rec.payload, ecc, scale, format)
         .map_err(|e| qr_problem(StatusCode::BAD_REQUEST, &e))?;
     Ok((
@@ -362,28 +277,14 @@ pub struct StatusChange {
 
 async fn change_status(
     state: Arc<AppState>,
-    o: crate::auth::OfficerClaims,
+    o: qrid_service::Officer,
     id: String,
     to: CredentialStatus,
     reason: String,
 ) -> Result<Json<Value>, Problem> {
-    o.require(&[Role::Issuer, Role::Admin])?;
-    ids_ok(&id)?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            ProblemKind::InvalidBody,
-            "reason must be 1 to 500 characters",
-        ));
-    }
-    let rec = state
-        .store
-        .set_status(&id, to, reason, &o.sub, state.now())
-        .await?;
-    state.invalidate_status_list(rec.status_list);
+    let id = CredentialId::parse(&id)?;
+    let rec = state.change_status(&o, &id, to, &reason).await?;
     state.metrics.status_changes.inc();
-    tracing::info!(credential = %rec.id, officer = %o.sub, status = ?to, "credential status changed");
     Ok(Json(
         json!({"id": rec.id, "status": rec.status, "status_reason": rec.status_reason}),
     ))
@@ -562,7 +463,14 @@ pub async fn verify(
     };
     let mut verdicts = Vec::with_capacity(payloads.len());
     for p in &payloads {
-        verdicts.push(check(&state, &client, p).await?);
+        let checked = state.verify_for(&client, p).await?;
+        let counter = if checked.is_valid() {
+            &state.metrics.verify_valid
+        } else {
+            &state.metrics.verify_invalid
+        };
+        counter.inc();
+        verdicts.push(checked);
     }
     // Written straight to bytes: no JSON tree per request on the endpoint's hot path.
     let mut body = Vec::with_capacity(1024);
@@ -653,59 +561,6 @@ fn multipart_problem(e: axum::extract::multipart::MultipartError) -> Problem {
     } else {
         Problem::bad_request(ProblemKind::InvalidMultipart, e.body_text())
     }
-}
-
-/// What one check of `/v1/verify` found: a verdict, or why the credential could not be
-/// checked; both answer with the verdict JSON.
-#[derive(Serialize)]
-#[serde(untagged)]
-// Lives on the stack for one request; a verdict is the usual case, so boxing it would add an
-// allocation to save the rare error a few hundred bytes.
-#[allow(clippy::large_enum_variant)]
-enum Checked {
-    Verdict(Verdict),
-    Unchecked(VerifyError),
-}
-
-async fn check(state: &Arc<AppState>, client: &str, payload: &str) -> Result<Checked, Problem> {
-    let at = state.now();
-    let checked = match state.verifier().verify(payload, at) {
-        Ok(Verdict::Valid(v)) => Checked::Verdict(with_live_status(state, v).await?),
-        Ok(invalid) => Checked::Verdict(invalid),
-        Err(e) => Checked::Unchecked(e),
-    };
-    let (valid, credential_id, outcome) = match &checked {
-        Checked::Verdict(v) => (v.is_valid(), v.credential_id(), v.kind()),
-        Checked::Unchecked(e) => (false, None, e.kind()),
-    };
-    let counter = if valid {
-        &state.metrics.verify_valid
-    } else {
-        &state.metrics.verify_invalid
-    };
-    counter.inc();
-    state
-        .record(Verification {
-            credential_id: credential_id.map(|c| c.to_string()),
-            client_id: client.to_owned(),
-            at,
-            outcome: outcome.to_owned(),
-        })
-        .await;
-    Ok(checked)
-}
-
-/// The one credential check of every front door that takes credentials this service issued
-/// (`/v1/verify`, the login answer): the verifier examines the payload (format, signature,
-/// claims, time) with no status list of its own, this service reads the live status of the
-/// credential's slot, and [`Verified::judge`] turns it into the verdict, as it does for a
-/// published list offline.
-pub(crate) async fn with_live_status(state: &AppState, v: Verified) -> Result<Verdict, Problem> {
-    let Some(slot) = v.credential.status.as_ref().and_then(OwnStatusSlot::of) else {
-        return Ok(Verdict::Valid(v));
-    };
-    let found = state.status_of(slot).await?;
-    Ok(v.judge(found, StatusOutcome::Current))
 }
 
 // ----- operations -----

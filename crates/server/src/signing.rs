@@ -5,10 +5,7 @@
 use crate::auth::Client;
 use crate::body;
 use crate::form::{self, FormError, FormReader, PartHead, PartSink};
-use crate::officials::{
-    self, current, sole_control, usable_signer_credential, OfficialAuth, SignInRequest,
-    SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES,
-};
+use crate::officials::{control_proof, OfficialAuth, SoleControl};
 use crate::openapi as doc;
 use crate::problem::{json_error, Problem, ProblemKind};
 use crate::routes::Body;
@@ -17,12 +14,11 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
 use http_body_util::BodyExt;
-use qrid_credential::docsig::{DocumentRef, SignatureHeader};
-use qrid_credential::{Kid, Stamp, Text};
-use qrid_store::{CredentialStatus, NewSignature, SignatureRecord};
-use qrid_verifier::{judge, SignatureVerdict, Signer, SignerStatus};
+use qrid_service::signing::DocumentToSign;
+use qrid_service::SignatureId;
+use qrid_store::SignatureRecord;
+use qrid_verifier::SignatureVerdict;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -45,6 +41,15 @@ fn unprocessable(kind: ProblemKind, detail: impl Into<String>) -> Problem {
 
 // ----- sign-in and sessions -----
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    username: String,
+    password: String,
+    /// The current six-digit TOTP code.
+    totp: String,
+}
+
 /// `POST /v1/officials/token`: `{"username", "password", "totp"}` → a bearer token.
 #[utoipa::path(post, path = "/v1/officials/token", tag = "signatures", operation_id = "official_token",
     summary = "Official sign-in: username, password and TOTP code → bearer token",
@@ -58,10 +63,17 @@ pub async fn token(
     State(state): S,
     Body(req): Body<SignInRequest>,
 ) -> Result<Json<Value>, Problem> {
-    let (token, exp, o) = officials::sign_in(&state, &req).await?;
-    tracing::info!(official = %o.id, "official signed in");
+    let (token, o) = state
+        .official_sign_in(&req.username, &req.password, &req.totp)
+        .await
+        .inspect_err(|e| {
+            if matches!(e, qrid_service::ServiceError::Unauthorized(_)) {
+                state.metrics.login_failures.inc();
+            }
+        })?;
     Ok(Json(json!({
-        "access_token": token, "token_type": "Bearer", "expires_in": exp - state.now(),
+        "access_token": token.token, "token_type": "Bearer",
+        "expires_in": token.expires_at - state.now(),
         "official": {"id": o.id, "name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid},
     })))
 }
@@ -92,43 +104,15 @@ pub async fn open_session(
     headers: HeaderMap,
     Body(req): Body<SessionRequest>,
 ) -> Result<Response, Problem> {
-    if !(1..=MAX_SESSION_DOCUMENTS).contains(&req.documents)
-        || !(1..=MAX_SESSION_MINUTES).contains(&req.minutes)
-    {
-        return Err(unprocessable(
-            ProblemKind::InvalidBody,
-            format!("documents must be 1 to {MAX_SESSION_DOCUMENTS} and minutes 1 to {MAX_SESSION_MINUTES}"),
-        ));
-    }
-    let o = current(&state, &claims).await?;
-    // A session is opened with a fresh code, never with another session.
-    if headers.contains_key("x-signing-session") {
-        return Err(problem(
-            StatusCode::UNAUTHORIZED,
-            ProblemKind::SoleControlRequired,
-            "a signing session is opened with a fresh TOTP code (X-TOTP)",
-        ));
-    }
-    sole_control(&state, &o, &headers).await?;
-    let mut raw = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
-    let at = state.now();
-    let expires_at = at + req.minutes * 60;
-    state
-        .store
-        .open_signing_session(
-            &officials::session_digest(&token),
-            &o.id,
-            req.documents,
-            expires_at,
-            at,
-        )
+    let session = state
+        .open_signing_session(&claims, control_proof(&headers), req.documents, req.minutes)
         .await?;
-    tracing::info!(official = %o.id, documents = req.documents, "signing session opened");
     Ok((
         StatusCode::CREATED,
-        Json(json!({"session": token, "documents": req.documents, "expires_at": expires_at})),
+        Json(json!({
+            "session": session.token, "documents": session.documents,
+            "expires_at": session.expires_at,
+        })),
     )
         .into_response())
 }
@@ -370,11 +354,6 @@ async fn read_document(state: &Arc<AppState>, req: Request) -> Result<DocumentIn
     })
 }
 
-fn text(field: &'static str, value: &str) -> Result<Text, Problem> {
-    Text::new(field, value, 300, false)
-        .map_err(|e| unprocessable(ProblemKind::InvalidInput, e.to_string()))
-}
-
 /// `POST /v1/signatures`: signs a document (multipart `document`, streamed and hashed, up to
 /// 100 MiB) or its digest (JSON `{"digest", "name", "media_type"}`) with the signed-in
 /// official's key. Needs `X-TOTP` or `X-Signing-Session` besides the bearer token.
@@ -397,97 +376,36 @@ pub async fn sign(
     OfficialAuth(claims): OfficialAuth,
     req: Request,
 ) -> Result<Response, Problem> {
-    let o = current(&state, &claims).await?;
     // Sole control first: nobody uploads 100 MiB on a stolen bearer token alone.
-    let control = sole_control(&state, &o, req.headers()).await?;
+    let control = state
+        .begin_signing(&claims, control_proof(req.headers()))
+        .await?;
     let input = read_document(&state, req).await?;
-    // An upload may take minutes: the account is read again before anything is signed, so an
-    // official disabled or reset meanwhile signs nothing.
-    let o = current(&state, &claims).await?;
-    if let Some(kid) = &input.kid {
-        if kid.trim() != o.kid {
-            tracing::warn!(official = %o.id, "signing with another official's key refused");
-            return Err(problem(
-                StatusCode::FORBIDDEN,
-                ProblemKind::NotYourKey,
-                "officials sign only with their own key",
-            ));
-        }
-    }
     if input.signature.is_some() {
         return Err(Problem::bad_request(
             ProblemKind::InvalidBody,
             "signature belongs in a verification request",
         ));
     }
-    let digest = input.digest.ok_or_else(|| {
-        unprocessable(
-            ProblemKind::MissingDocument,
-            "send a document part or the document's digest",
+    let signed = state
+        .sign_document(
+            &claims,
+            DocumentToSign {
+                digest: input.digest,
+                name: input.name,
+                media_type: input.media_type,
+                kid: input.kid,
+            },
         )
-    })?;
-    let name = input
-        .name
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| unprocessable(ProblemKind::MissingName, "the document needs a name"))?;
-    let media_type = input
-        .media_type
-        .as_deref()
-        .unwrap_or("application/octet-stream");
-    let document = DocumentRef::new(digest, name, media_type)
-        .map_err(|e| unprocessable(ProblemKind::InvalidDocument, e.to_string()))?;
-    let at = state.now();
-    let signer_credential = usable_signer_credential(&state, &o, at).await?;
-    let key = officials::signing_key(&state.kek, &o)?;
-    let kid = Kid::thumbprint(&key.verifying_key());
-    let id = qrid_credential::CredentialId::random().to_string();
-    let jws = SignatureHeader {
-        kid,
-        signing_time: at,
-        document: document.clone(),
-        credential: signer_credential.payload.clone(),
-        signature_id: Some(id.clone()),
-    }
-    .sign(&key)
-    .map_err(|e| Problem::internal(&e))?;
-    drop(key);
-    let url = format!("{}/v1/signatures/{id}", state.config.public_url);
-    let issuer = state.keys();
-    let stamp = Stamp {
-        signature_id: id.clone(),
-        url: url.clone(),
-        digest,
-        signed_at: at,
-        signer: text("name", &o.full_name)?,
-        role: Some((text("title", &o.title)?, text("agency", &o.agency)?)),
-        document_name: document.name.clone(),
-    }
-    .sign(issuer.current.signing_key(), issuer.current.kid())
-    .map_err(|e| Problem::internal(&e))?;
-    let record = NewSignature {
-        id: id.clone(),
-        official_id: o.id.clone(),
-        signer_credential_id: signer_credential.id.clone(),
-        digest: document.digest_hex(),
-        document_name: document.name.as_str().to_owned(),
-        media_type: document.media_type.clone(),
-        signed_at: at,
-        jws: jws.clone(),
-        stamp: stamp.clone(),
-    };
-    state
-        .store
-        .record_signature(&record, &format!("official:{}", o.username), at)
         .await?;
     state.metrics.signatures.inc();
-    tracing::info!(signature = %id, official = %o.id, "document signed");
+    let (o, document, url) = (&signed.official, &signed.document, &signed.url);
     let mut body = json!({
-        "id": id, "jws": jws, "stamp": stamp, "signed_at": at, "url": url,
-        "stamp_png": format!("{url}/stamp.png"), "stamp_svg": format!("{url}/stamp.svg"),
+        "id": signed.id, "jws": signed.jws, "stamp": signed.stamp, "signed_at": signed.signed_at,
+        "url": url, "stamp_png": format!("{url}/stamp.png"), "stamp_svg": format!("{url}/stamp.svg"),
         "document": {"name": document.name.as_str(), "media_type": document.media_type, "sha256": document.digest_hex()},
         "signer": {"name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid},
-        "signer_credential_id": signer_credential.id,
+        "signer_credential_id": signed.signer_credential_id,
     });
     if let Some(size) = input.size {
         body["document"]["size"] = size.into();
@@ -499,14 +417,6 @@ pub async fn sign(
 }
 
 // ----- records -----
-
-fn ids_ok(id: &str) -> Result<(), Problem> {
-    if id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(())
-    } else {
-        Err(Problem::not_found("signature"))
-    }
-}
 
 fn record_json(r: &SignatureRecord, public_url: &str) -> Value {
     let url = format!("{public_url}/v1/signatures/{}", r.id);
@@ -528,22 +438,13 @@ fn record_json(r: &SignatureRecord, public_url: &str) -> Value {
         (status = 404, description = "`not_found`: no such signature", body = doc::ProblemJson, content_type = doc::PROBLEM),
         doc::ServerErrors))]
 pub async fn get(State(state): S, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    ids_ok(&id)?;
-    let r = state
-        .store
-        .signature(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("signature"))?;
-    let mut v = record_json(&r, &state.config.public_url);
-    if let Some(o) = state.store.official(&r.official_id).await? {
+    let file = state.signature_file(&SignatureId::parse(&id)?).await?;
+    let mut v = record_json(&file.record, &state.config.public_url);
+    if let Some(o) = file.signer {
         v["signer"] =
             json!({"name": o.full_name, "title": o.title, "agency": o.agency, "kid": o.kid});
     }
-    if let Some(c) = state
-        .store
-        .signer_credential(&r.signer_credential_id)
-        .await?
-    {
+    if let Some(c) = file.signer_credential {
         v["signer_credential"] = json!({
             "id": c.id, "status": c.status, "status_changed_at": c.status_changed_at,
             "expires_at": c.expires_at,
@@ -564,17 +465,13 @@ pub async fn stamp(
     State(state): S,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    ids_ok(&id)?;
+    let id = SignatureId::parse(&id)?;
     let (format, mime) = match file.as_str() {
         "stamp.png" => (qrid_qr::Format::Png, "image/png"),
         "stamp.svg" => (qrid_qr::Format::Svg, "image/svg+xml"),
         _ => return Err(Problem::not_found("resource")),
     };
-    let r = state
-        .store
-        .signature(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("signature"))?;
+    let r = state.signature(&id).await?;
     let bytes =
         qrid_qr::render(&r.stamp, qrid_qr::Ecc::M, 4, format).map_err(|e| Problem::internal(&e))?;
     Ok((
@@ -619,8 +516,7 @@ pub async fn mine(
             "limit must be 1 to 500",
         ));
     }
-    let o = current(&state, &claims).await?;
-    let rows = state.store.signatures_of(&o.id, limit, q.before).await?;
+    let rows = state.my_signatures(&claims, limit, q.before).await?;
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|r| r.signed_at))
         .flatten();
@@ -661,21 +557,9 @@ pub async fn verify(
             "send the signature (the JWS) to verify",
         )
     })?;
-    let verifier = state.verifier();
-    let at = state.now();
-    let verdict = match verifier.examine_signature(&jws, input.digest.as_ref()) {
-        Ok(check) => {
-            let status = live_status(&state, &check.signer, check.signing_time).await?;
-            judge(check, status, at, verifier.policy())
-        }
-        Err(f) => SignatureVerdict::Invalid(f),
-    };
-    let kind = match &verdict {
-        SignatureVerdict::Invalid(f) => f.reason.kind(),
-        SignatureVerdict::Indeterminate { reason, .. } => reason.kind(),
-        _ => "valid",
-    };
-    tracing::info!(client = %client, outcome = kind, "signature verified");
+    let verdict = state
+        .verify_signature(&client, &jws, input.digest.as_ref())
+        .await?;
     Ok(verdict_response(&verdict))
 }
 
@@ -703,46 +587,4 @@ fn verdict_response(verdict: &SignatureVerdict) -> Response {
         format!("the signature is not valid: {}", f.reason),
     )
     .into_response_with(body)
-}
-
-/// The signer credential's status as it bears on a signature made at `signing_time`: if the
-/// credential was revoked or suspended at that time (by its status history), that status and
-/// the time it began, whatever happened since (a reinstatement does not make a signature made
-/// while suspended valid); otherwise its live status from this service's lists, with the time
-/// of its latest change.
-async fn live_status(
-    state: &AppState,
-    signer: &Signer,
-    signing_time: i64,
-) -> Result<SignerStatus, Problem> {
-    let Some(slot) = signer
-        .status()
-        .and_then(qrid_service::config::OwnStatusSlot::of)
-    else {
-        return Ok(SignerStatus::Unchecked);
-    };
-    let status = state.status_of(slot).await?;
-    let history = state
-        .store
-        .status_history(&signer.credential_id().to_string())
-        .await?;
-    if let Some(&(at, in_force)) = history
-        .iter()
-        .take_while(|(at, _)| *at <= signing_time)
-        .last()
-    {
-        match in_force {
-            CredentialStatus::Revoked => return Ok(SignerStatus::Revoked { since: Some(at) }),
-            CredentialStatus::Suspended => return Ok(SignerStatus::Suspended { since: Some(at) }),
-            CredentialStatus::Valid => {}
-        }
-    }
-    let since = history.last().map(|&(at, _)| at);
-    Ok(match status {
-        Some(qrid_credential::Status::Valid) => SignerStatus::Valid,
-        Some(qrid_credential::Status::Invalid) => SignerStatus::Revoked { since },
-        Some(qrid_credential::Status::Suspended) => SignerStatus::Suspended { since },
-        Some(qrid_credential::Status::Other(v)) => SignerStatus::Other(v),
-        None => SignerStatus::Other(u8::MAX),
-    })
 }

@@ -1,51 +1,22 @@
 //! The authorization request (`GET /authorize`) with the QR login page it answers with, and
-//! what that page polls: `/login/{tx}/status` and its script `/login/wait.js`.
+//! what that page polls: `/login/{tx}/status` and its script `/login/wait.js`. The rules are
+//! the service's ([`Service::oidc_authorize`], [`Service::oidc_login_status`]); here the
+//! query and cookie are read and the outcome rendered.
+//!
+//! [`Service::oidc_authorize`]: qrid_service::Service::oidc_authorize
+//! [`Service::oidc_login_status`]: qrid_service::Service::oidc_login_status
 
-use super::{
-    client, no_store, oidc_client, page, params, random_b64, sha256_hex, tx_id_ok, CODE_TTL,
-    LOGIN_TTL, S,
-};
+use super::{no_store, page, S};
 use crate::openapi as doc;
 use crate::problem::Problem;
-use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use qrid_credential::LoginRequest;
-use qrid_service::passwords::constant_time_eq;
-use qrid_store::{LoginOpened, LoginStatus, NewLoginTx};
+use qrid_service::oidc::{Authorization, LoginPage, LoginState, OAuthErrorCode};
 use serde_json::json;
-use sha2::{Digest, Sha256};
-use std::sync::Arc;
 
-/// Longest query string `/authorize` reads, and longest `state` / `nonce`.
-const MAX_QUERY: usize = 4096;
-const MAX_PARAM: usize = 512;
-
-/// `redirect_uri` with `extra` appended to its query.
-fn with_query(uri: &str, extra: &[(&str, &str)]) -> String {
-    let q = serde_urlencoded::to_string(extra).unwrap_or_default();
-    let sep = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{sep}{q}")
-}
-
-fn error_redirect(
-    state: &AppState,
-    redirect_uri: &str,
-    error: &str,
-    description: &str,
-    st: Option<&str>,
-) -> String {
-    let mut p = vec![
-        ("error", error),
-        ("error_description", description),
-        ("iss", state.config.public_url.as_str()),
-    ];
-    if let Some(s) = st {
-        p.push(("state", s));
-    }
-    with_query(redirect_uri, &p)
-}
+/// The cookie that binds a login to the browser that started it.
+const LOGIN_COOKIE: &str = "qrid_login";
 
 /// `GET /authorize`
 #[utoipa::path(get, path = "/authorize", tag = "login",
@@ -61,191 +32,45 @@ fn error_redirect(
         (status = 429, description = "`rate_limited`: too many calls from this address; `Retry-After`", body = doc::ProblemJson, content_type = doc::PROBLEM),
         doc::ServerErrors))]
 pub async fn authorize(State(state): S, RawQuery(query): RawQuery) -> Response {
-    match authorize_inner(&state, query.as_deref().unwrap_or("")).await {
-        Ok(r) => r,
-        Err(p) => p.into_response(),
+    match state.oidc_authorize(query.as_deref().unwrap_or("")).await {
+        Ok(Authorization::Login(login)) => {
+            login_page(login, state.config.public_url.starts_with("https://"))
+        }
+        Ok(Authorization::Redirect { location, error }) => {
+            if error == OAuthErrorCode::TemporarilyUnavailable {
+                state.metrics.pending_logins_refused.inc();
+            }
+            Redirect::to(&location).into_response()
+        }
+        Ok(Authorization::Shown(message)) => page::error(StatusCode::BAD_REQUEST, &message),
+        Err(e) => Problem::from(e).into_response(),
     }
 }
 
-async fn authorize_inner(state: &Arc<AppState>, query: &str) -> Result<Response, Problem> {
-    // Until the client and redirect URI are known good, errors are shown, never redirected.
-    if query.len() > MAX_QUERY {
-        return Ok(page::error(
-            StatusCode::BAD_REQUEST,
-            "The login request is too long.",
-        ));
-    }
-    let p = match params(query) {
-        Ok(p) => p,
-        Err(e) => return Ok(page::error(StatusCode::BAD_REQUEST, &e)),
-    };
-    let get = |k: &str| p.get(k).map(String::as_str);
-    let Some((c, settings)) = oidc_client(state, get("client_id").unwrap_or("")).await? else {
-        return Ok(page::error(
-            StatusCode::BAD_REQUEST,
-            "Unknown client: the portal that sent you here is not registered.",
-        ));
-    };
-    // A URI registered before the registration rule was as strict as now is held to it too.
-    let Some(redirect_uri) = get("redirect_uri").filter(|r| {
-        settings.redirect_uris.iter().any(|u| u == r) && client::check_redirect_uri(r).is_ok()
-    }) else {
-        return Ok(page::error(
-            StatusCode::BAD_REQUEST,
-            "The redirect URI is not one the portal registered.",
-        ));
-    };
-    let st = get("state");
-    let back = |error: &str, description: &str| -> Result<Response, Problem> {
-        let st = st.filter(|s| s.len() <= MAX_PARAM);
-        Ok(
-            Redirect::to(&error_redirect(state, redirect_uri, error, description, st))
-                .into_response(),
-        )
-    };
-    if st.is_some_and(|s| s.len() > MAX_PARAM) || get("nonce").is_some_and(|s| s.len() > MAX_PARAM)
-    {
-        return back(
-            "invalid_request",
-            "state and nonce are limited to 512 characters",
-        );
-    }
-    if get("request").is_some() || get("request_uri").is_some() {
-        return back("request_not_supported", "request objects are not supported");
-    }
-    if get("response_type") != Some("code") {
-        return back(
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        );
-    }
-    if get("response_mode").is_some_and(|m| m != "query") {
-        return back("invalid_request", "only response_mode=query is supported");
-    }
-    if get("prompt").is_some_and(|p| p.split(' ').any(|v| v == "none")) {
-        return back("login_required", "a login always needs the wallet");
-    }
-    let Some(challenge) = get("code_challenge") else {
-        return back(
-            "invalid_request",
-            "PKCE is required: code_challenge with S256",
-        );
-    };
-    if get("code_challenge_method") != Some("S256") {
-        return back("invalid_request", "code_challenge_method must be S256");
-    }
-    if challenge.len() != 43
-        || !challenge
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        return back(
-            "invalid_request",
-            "code_challenge must be a base64url SHA-256 (43 characters)",
-        );
-    }
-    let mut scopes: Vec<String> = Vec::new();
-    for s in get("scope")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-    {
-        if !settings.scopes.iter().any(|r| r == s) {
-            return back(
-                "invalid_scope",
-                "a scope asked for is not registered for this client",
-            );
-        }
-        if !scopes.iter().any(|x| x == s) {
-            scopes.push(s.to_owned());
-        }
-    }
-    if !scopes.iter().any(|s| s == "openid") {
-        return back("invalid_scope", "the openid scope is required");
-    }
-
-    let at = state.now();
-    let mut tx_bytes = [0u8; 16];
-    let mut ch = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut tx_bytes);
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut ch);
-    let tx = hex::encode(tx_bytes);
-    let base = &state.config.public_url;
-    let request = LoginRequest {
-        tx: tx.clone(),
-        challenge: ch,
-        audience: base.clone(),
-        response_uri: format!("{base}/login/response"),
-        client_id: c.client_id.clone(),
-        client_name: c.name.clone(),
-        scopes: scopes.clone(),
-        issued_at: at,
-        expires_at: at + LOGIN_TTL,
-    };
-    let keys = state.keys();
-    let text = request
-        .sign(keys.current.signing_key(), keys.current.kid())
-        .map_err(|e| Problem::internal(&e))?;
-    let browser = random_b64(32);
-    let opened = state
-        .store
-        .create_login_tx(
-            &NewLoginTx {
-                id: tx.clone(),
-                client_id: c.client_id.clone(),
-                redirect_uri: redirect_uri.to_owned(),
-                scope: scopes.join(" "),
-                state: st.map(str::to_owned),
-                nonce: get("nonce").map(str::to_owned),
-                code_challenge: challenge.to_owned(),
-                browser_sha256: sha256_hex(&browser),
-                request_sha256: hex::encode(Sha256::digest(request.to_cbor())),
-                created_at: at,
-                expires_at: at + LOGIN_TTL,
-            },
-            state.config.pending_logins,
-        )
-        .await?;
-    if opened != LoginOpened::Opened {
-        // Too many logins wait for a wallet (this portal's, or all together): the portal hears
-        // it the OAuth way (RFC 6749 §4.1.2.1) and nothing is stored.
-        state.metrics.pending_logins_refused.inc();
-        tracing::warn!(event = "pending_logins_full", client = %c.client_id, per_client = opened == LoginOpened::ClientAtLimit, "login refused: too many pending");
-        return back(
-            "temporarily_unavailable",
-            "too many logins are waiting for a wallet; try again in a minute",
-        );
-    }
-    let secure = if base.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
+/// The QR page of an opened login, with the cookie that holds the browser's secret: sent only
+/// to the transaction's own paths, never to a script, `Secure` when the service is on HTTPS.
+fn login_page(login: LoginPage, secure: bool) -> Response {
+    let LoginPage {
+        request,
+        tx,
+        code,
+        client_name,
+        scopes,
+        ttl,
+        browser_secret,
+    } = login;
+    let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
-        "qrid_login={browser}; Path=/login/{tx}/; Max-Age={LOGIN_TTL}; HttpOnly; SameSite=Lax{secure}"
+        "{LOGIN_COOKIE}={browser_secret}; Path=/login/{tx}/; Max-Age={ttl}; HttpOnly; SameSite=Lax{secure}"
     );
-    let code = confirm_code(state, &tx);
-    let mut resp = page::login(&text, &tx, &code, &c.name, &scopes, LOGIN_TTL).into_response();
+    let mut resp = page::login(&request, &tx, &code, &client_name, &scopes, ttl).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
-    Ok(resp)
+    resp
 }
 
-/// The confirmation code of login transaction `tx`: two digits the login page shows and the
-/// citizen types into the wallet, so that a wallet answers only a login its holder is looking
-/// at (a QR relayed alone, without the page, cannot be answered). Derived, not stored:
-/// HMAC-SHA-256 under the token secret, which every node shares, so any node checks it.
-pub(crate) fn confirm_code(state: &AppState, tx: &str) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(state.config.token_secret.expose())
-        .expect("HMAC takes a key of any length");
-    mac.update(b"qrid-login-code\0");
-    mac.update(tx.as_bytes());
-    let d = mac.finalize().into_bytes();
-    format!("{:02}", u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % 100)
-}
-
+/// The value of cookie `name` in the request's `Cookie` headers (the first, if sent twice).
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -270,66 +95,24 @@ pub async fn status(
     Path(tx): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    tx_id_ok(&tx)?;
-    let t = state
-        .store
-        .login_tx(&tx)
-        .await?
-        .ok_or_else(|| Problem::not_found("login transaction"))?;
-    let browser = cookie(&headers, "qrid_login").unwrap_or("");
-    if !constant_time_eq(
-        sha256_hex(browser).as_bytes(),
-        t.new.browser_sha256.as_bytes(),
-    ) {
-        return Err(Problem::forbidden(
-            "this login was started in another browser",
-        ));
-    }
-    let denied = |why: &str| {
-        error_redirect(
-            &state,
-            &t.new.redirect_uri,
-            "access_denied",
-            why,
-            t.new.state.as_deref(),
-        )
-    };
-    let at = state.now();
-    Ok(no_store(match t.status {
-        LoginStatus::Pending if at > t.new.expires_at => {
-            json!({"status": "expired", "redirect_to": denied("the login was not completed in time")})
-        }
-        LoginStatus::Pending => json!({"status": "pending", "expires_at": t.new.expires_at}),
-        LoginStatus::Failed => {
-            json!({"status": "failed", "redirect_to": denied("the wallet's answers were refused")})
-        }
-        LoginStatus::Complete => json!({"status": "complete"}),
-        LoginStatus::Authenticated => {
-            let code = random_b64(32);
-            let issued = state
-                .store
-                .complete_login(
-                    &tx,
-                    &t.new.browser_sha256,
-                    &sha256_hex(&code),
-                    at + CODE_TTL,
-                )
-                .await?;
-            if !issued {
-                // Another poll of this browser won the race and took the code.
-                json!({"status": "complete"})
-            } else {
-                let mut p = vec![
-                    ("code", code.as_str()),
-                    ("iss", state.config.public_url.as_str()),
-                ];
-                if let Some(s) = t.new.state.as_deref() {
-                    p.push(("state", s));
-                }
-                json!({"status": "complete", "redirect_to": with_query(&t.new.redirect_uri, &p)})
+    let browser = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    Ok(no_store(
+        match state.oidc_login_status(&tx, browser).await? {
+            LoginState::Pending { expires_at } => {
+                json!({"status": "pending", "expires_at": expires_at})
             }
-        }
-    }))
+            LoginState::Expired { redirect_to } => {
+                json!({"status": "expired", "redirect_to": redirect_to})
+            }
+            LoginState::Failed { redirect_to } => {
+                json!({"status": "failed", "redirect_to": redirect_to})
+            }
+            LoginState::Complete { redirect_to: None } => json!({"status": "complete"}),
+            LoginState::Complete {
+                redirect_to: Some(to),
+            } => json!({"status": "complete", "redirect_to": to}),
+        },
+    ))
 }
 
 /// `GET /login/wait.js`: the waiting page's script (served as a file so the page runs no

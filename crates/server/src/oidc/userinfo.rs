@@ -1,26 +1,33 @@
-//! The userinfo endpoint (`GET`/`POST /userinfo`): the claims of the access token's scopes,
-//! under the client's pairwise `sub`.
+//! The userinfo endpoint (`GET`/`POST /userinfo`): the bearer token is read here; the claims
+//! of its scopes, under the client's pairwise `sub`, are the service's
+//! ([`Service::oidc_userinfo`]).
+//!
+//! [`Service::oidc_userinfo`]: qrid_service::Service::oidc_userinfo
 
-use super::{no_store, oidc_client, sha256_hex, S};
+use super::{no_store, S};
 use crate::openapi as doc;
 use crate::problem::Problem;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use qrid_service::oidc::{OAuthErrorCode, UserinfoError};
+use serde_json::json;
 
-fn bearer_error(description: &'static str) -> Response {
+/// A refused access token (RFC 6750 §3.1): 401 with the error in `WWW-Authenticate` and in
+/// the body.
+fn bearer_error(description: &str) -> Response {
+    let error = OAuthErrorCode::InvalidToken.as_str();
     (
         StatusCode::UNAUTHORIZED,
         [
             (
                 header::WWW_AUTHENTICATE,
-                format!("Bearer error=\"invalid_token\", error_description=\"{description}\""),
+                format!("Bearer error=\"{error}\", error_description=\"{description}\""),
             ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        Json(json!({"error": "invalid_token", "error_description": description})),
+        Json(json!({"error": error, "error_description": description})),
     )
         .into_response()
 }
@@ -33,69 +40,15 @@ fn bearer_error(description: &'static str) -> Response {
             content((doc::OAuthError = "application/json"), (doc::ProblemJson = "application/problem+json"))),
         doc::ServerErrors))]
 pub async fn userinfo(State(state): S, headers: HeaderMap) -> Result<Response, Problem> {
-    let Some(token) = headers
+    let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .filter(|t| t.len() <= 128)
-    else {
-        return Ok(bearer_error("a Bearer access token is required"));
-    };
-    let Some(t) = state
-        .store
-        .token_login(&sha256_hex(token.trim()), state.now())
-        .await?
-    else {
-        return Ok(bearer_error(
-            "the access token is unknown, expired or revoked",
-        ));
-    };
-    let citizen_id = t
-        .citizen_id
-        .as_deref()
-        .ok_or_else(|| Problem::internal(&"token without citizen"))?;
-    let record = state
-        .store
-        .get_citizen(citizen_id)
-        .await?
-        .ok_or_else(|| Problem::internal(&"token for an unknown citizen"))?;
-    let (_, settings) = oidc_client(&state, &t.new.client_id)
-        .await?
-        .ok_or_else(|| Problem::unauthorized("the client is no longer registered"))?;
-    let sector = settings.sector().unwrap_or_else(|| t.new.client_id.clone());
-    let c = &record.citizen;
-    let mut out = serde_json::Map::new();
-    out.insert(
-        "sub".into(),
-        state.oidc.pairwise_sub(&sector, citizen_id).into(),
-    );
-    for scope in t.new.scope.split(' ') {
-        match scope {
-            "profile" => {
-                out.insert("name".into(), c.full_name.as_str().into());
-                out.insert("birthdate".into(), c.date_of_birth.to_string().into());
-                if let Some(sex) = c.sex {
-                    let g = match sex {
-                        qrid_credential::Sex::Male => "male",
-                        qrid_credential::Sex::Female => "female",
-                        qrid_credential::Sex::Other => "other",
-                    };
-                    out.insert("gender".into(), g.into());
-                }
-            }
-            "address" => {
-                if let Some(a) = &c.place_of_residence {
-                    out.insert("address".into(), json!({"formatted": a.as_str()}));
-                }
-            }
-            "national_id" => {
-                out.insert("national_id".into(), c.id_number.to_string().into());
-                if let Some(n) = &c.nationality {
-                    out.insert("nationality".into(), n.to_string().into());
-                }
-            }
-            _ => {}
-        }
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match state.oidc_userinfo(token).await {
+        Ok(claims) => Ok(no_store(
+            serde_json::to_value(&claims).map_err(|e| Problem::internal(&e))?,
+        )),
+        Err(UserinfoError::InvalidToken(description)) => Ok(bearer_error(description)),
+        Err(UserinfoError::Service(e)) => Err(e.into()),
     }
-    Ok(no_store(Value::Object(out)))
 }

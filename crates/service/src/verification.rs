@@ -1,0 +1,72 @@
+//! Verifying a credential at a counter or for a portal: the one check of every front door that
+//! takes credentials this service issued, with the check written to the access record.
+
+use crate::config::OwnStatusSlot;
+use crate::error::Result;
+use crate::Service;
+use qrid_store::Verification;
+use qrid_verifier::{StatusOutcome, Verdict, Verified, VerifyError};
+use serde::Serialize;
+
+/// What one check found: a verdict, or why the credential could not be checked at all (not a
+/// credential, a format error). Both are answers, not failures of the service; serialised
+/// untagged, each as its own JSON.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+// Lives on the stack for one request; a verdict is the usual case, so boxing it would add an
+// allocation to save the rare error a few hundred bytes.
+#[allow(clippy::large_enum_variant)]
+pub enum Checked {
+    /// The credential was examined: valid, or invalid with a reason.
+    Verdict(Verdict),
+    /// The payload could not be examined.
+    Unchecked(VerifyError),
+}
+
+impl Checked {
+    /// Whether the credential is valid.
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Checked::Verdict(v) if v.is_valid())
+    }
+}
+
+impl Service {
+    /// Verifies a QR payload for `client` (a registered client's id, as the access record
+    /// names it) and queues the check on the citizen's access record: examined by the
+    /// verifier, then judged on the live status of its slot ([`Service::judge_live`]). Only a
+    /// database that cannot be read makes it fail; every other outcome is a [`Checked`].
+    pub async fn verify_for(&self, client: &str, payload: &str) -> Result<Checked> {
+        let at = self.now();
+        let checked = match self.verifier().verify(payload, at) {
+            Ok(Verdict::Valid(v)) => Checked::Verdict(self.judge_live(v).await?),
+            Ok(invalid) => Checked::Verdict(invalid),
+            Err(e) => Checked::Unchecked(e),
+        };
+        let (credential_id, outcome) = match &checked {
+            Checked::Verdict(v) => (v.credential_id(), v.kind()),
+            Checked::Unchecked(e) => (None, e.kind()),
+        };
+        self.record(Verification {
+            credential_id: credential_id.map(|c| c.to_string()),
+            client_id: client.to_owned(),
+            at,
+            outcome: outcome.to_owned(),
+        })
+        .await;
+        Ok(checked)
+    }
+
+    /// The one credential check of every front door that takes credentials this service issued
+    /// (`/v1/verify`, the login answer): the verifier has examined the payload (format,
+    /// signature, claims, time) with no status list of its own, this service reads the live
+    /// status of the credential's slot, and [`Verified::judge`] turns it into the verdict, as
+    /// it does for a published list offline. A credential without a status reference of this
+    /// service keeps its verdict.
+    pub async fn judge_live(&self, v: Verified) -> Result<Verdict> {
+        let Some(slot) = v.credential.status.as_ref().and_then(OwnStatusSlot::of) else {
+            return Ok(Verdict::Valid(v));
+        };
+        let found = self.status_of(slot).await?;
+        Ok(v.judge(found, StatusOutcome::Current))
+    }
+}
