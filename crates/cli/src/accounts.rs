@@ -1,11 +1,12 @@
-//! `qrid officer|client|official list|disable|enable|reset-…`: account administration
-//! straight on the database. Every change holds on every node at once: requests read the
+//! `qrid officer|client|official list|disable|enable|reset-…`: account administration, by
+//! the service's [`qrid_service::admin`] operations on the database. Every change holds on every node at once: requests read the
 //! account on arrival (see docs/api.md, "Accounts").
 
 use crate::service::{connect, read_secret_line, runtime};
 use crate::settings::SharedArgs;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::Args;
+use qrid_service::{admin, ServiceError};
 use qrid_store::{AccountKind, StoreError, ACCOUNT_PAGE};
 use std::process::ExitCode;
 
@@ -53,7 +54,7 @@ pub fn list(kind: AccountKind, shared: &SharedArgs) -> Result<ExitCode> {
         let store = connect(&config.database_url).await?;
         let mut after: Option<String> = None;
         loop {
-            let page = store.list_accounts(kind, after.as_deref()).await?;
+            let page = admin::list_accounts(&store, kind, after.as_deref()).await?;
             for a in &page {
                 println!(
                     "{}",
@@ -81,8 +82,8 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
     let name = target.name.as_str();
     let now = crate::now();
     let what = noun(kind);
-    let not_found = |e: StoreError| match e {
-        StoreError::NotFound(_) => anyhow::anyhow!("no {what} {name}"),
+    let not_found = |e: ServiceError| match e {
+        ServiceError::Store(StoreError::NotFound(_)) => anyhow::anyhow!("no {what} {name}"),
         e => e.into(),
     };
     let rt = runtime()?;
@@ -91,9 +92,7 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
             let disabled = matches!(action, Action::Disable);
             rt.block_on(async {
                 let store = connect(&config.database_url).await?;
-                let r = store
-                    .set_account_disabled(kind, name, disabled, "cli", now)
-                    .await;
+                let r = admin::set_disabled(&store, kind, name, disabled, "cli", now).await;
                 store.close().await;
                 r.map_err(not_found)
             })?;
@@ -108,24 +107,20 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
         }
         Action::ResetPassword => {
             let password = read_secret_line()?;
-            if password.chars().count() < 12 {
-                bail!("password must be at least 12 characters");
-            }
-            let hash = qrid_service::passwords::hash_password(&password)
-                .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+            // Refused before the database is opened.
+            admin::check_new_password(&password)?;
             rt.block_on(async {
                 let store = connect(&config.database_url).await?;
-                let r = store.reset_password(kind, name, &hash, "cli", now).await;
+                let r = admin::reset_password(&store, kind, name, &password, "cli", now).await;
                 store.close().await;
                 r.map_err(not_found)
             })?;
             eprintln!("qrid: {what} {name}: password replaced; tokens issued before are refused");
         }
         Action::ResetSecret => {
-            let (secret, digest) = qrid_service::passwords::new_client_secret();
-            rt.block_on(async {
+            let secret = rt.block_on(async {
                 let store = connect(&config.database_url).await?;
-                let r = store.reset_client_secret(name, &digest, "cli", now).await;
+                let r = admin::reset_client_secret(&store, name, "cli", now).await;
                 store.close().await;
                 r.map_err(not_found)
             })?;
@@ -139,21 +134,8 @@ pub fn change(kind: AccountKind, action: Action, target: Target) -> Result<ExitC
             let kek = qrid_service::custody::Kek::load(&config.key_dir, config.production)?;
             let otpauth = rt.block_on(async {
                 let store = connect(&config.database_url).await?;
-                let r = async {
-                    let o = store
-                        .official_by_username(name)
-                        .await?
-                        .ok_or(StoreError::NotFound("official"))?;
-                    let (sealed, uri) = qrid_service::officials::new_totp(
-                        &kek,
-                        &o.username,
-                        &o.kid,
-                        &format!("qrid {}", config.issuer),
-                    );
-                    store.reset_official_totp(name, &sealed, "cli", now).await?;
-                    Ok::<_, StoreError>(uri)
-                }
-                .await;
+                let issuer = format!("qrid {}", config.issuer);
+                let r = admin::reset_official_totp(&store, &kek, name, &issuer, "cli", now).await;
                 store.close().await;
                 r.map_err(not_found)
             })?;

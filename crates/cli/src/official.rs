@@ -2,7 +2,7 @@
 //! sealed here (it never leaves the service's database in the clear), a signer credential
 //! signed by the issuer key, and TOTP enrolment shown once.
 
-use crate::service::{connect, read_secret_line, runtime, valid_username};
+use crate::service::{connect, read_secret_line, runtime};
 use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -68,15 +68,11 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
         OfficialCommand::ResetTotp(t) => return change(Kind, Action::ResetTotp, t),
     };
     let config = a.shared.load()?;
-    if !valid_username(&a.username) {
-        bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
-    }
+    qrid_service::admin::check_username(&a.username)?;
     let details =
         Official::new(&a.full_name, &a.title, &a.agency).context("full name, title and agency")?;
     let password = read_secret_line()?;
-    if password.chars().count() < 12 {
-        bail!("password must be at least 12 characters");
-    }
+    qrid_service::admin::check_new_password(&password)?;
     let issuer_key = qrid_service::keys::load_issuer_key(&config.key_dir)?;
     let is_dev = issuer_key.kid().to_string() == qrid_service::config::DEV_KID.trim();
     if is_dev && config.production {

@@ -222,35 +222,25 @@ pub fn officer(cmd: OfficerCommand) -> Result<ExitCode> {
     };
     let database_url = shared.load()?.database_url;
     let role: Role = role.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    if !valid_username(&username) {
-        bail!("username must be 1 to 64 letters, digits, '.', '_' or '-'");
-    }
+    qrid_service::admin::check_username(&username)?;
     let password = read_secret_line()?;
-    if password.chars().count() < 12 {
-        bail!("password must be at least 12 characters");
-    }
-    let hash = qrid_service::passwords::hash_password(&password)
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    qrid_service::admin::check_new_password(&password)?;
     runtime()?.block_on(async {
         let store = connect(&database_url).await?;
-        store
-            .create_officer(&username, &hash, role, "cli", crate::now())
-            .await?;
+        let r = qrid_service::admin::create_officer(
+            &store,
+            &username,
+            role,
+            &password,
+            "cli",
+            crate::now(),
+        )
+        .await;
         store.close().await;
-        anyhow::Ok(())
+        anyhow::Ok(r?)
     })?;
     eprintln!("qrid: officer {username} created with role {role}");
     Ok(ExitCode::SUCCESS)
-}
-
-/// A login name: 1 to 64 letters, digits, '.', '_' or '-' (never ':', which the throttling
-/// tables use to tell officers from officials).
-pub(crate) fn valid_username(username: &str) -> bool {
-    !username.is_empty()
-        && username.len() <= 64
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 pub(crate) async fn connect(url: &str) -> Result<Store> {
