@@ -63,6 +63,17 @@ pub struct Metrics {
     pub pending_logins_refused: Counter,
 }
 
+impl Metrics {
+    /// Counts a sign-in (an officer's or an official's) refused for its credentials in
+    /// `qrid_login_failures_total`; a lockout or a failure of the service is not a failed
+    /// sign-in.
+    pub fn count_sign_in_refusal(&self, e: &qrid_service::ServiceError) {
+        if matches!(e, qrid_service::ServiceError::Unauthorized(_)) {
+            self.login_failures.inc();
+        }
+    }
+}
+
 /// The service's events, counted.
 impl qrid_service::events::Events for Metrics {
     fn password_checked(&self) {

@@ -65,11 +65,7 @@ pub async fn token(
     let token = state
         .officer_login(&req.username, &req.password)
         .await
-        .inspect_err(|e| {
-            if matches!(e, qrid_service::ServiceError::Unauthorized(_)) {
-                state.metrics.login_failures.inc();
-            }
-        })?;
+        .inspect_err(|e| state.metrics.count_sign_in_refusal(e))?;
     Ok(Json(json!({
         "access_token": token.token, "token_type": "Bearer",
         "expires_in": token.expires_at - state.now(),

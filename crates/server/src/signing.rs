@@ -66,11 +66,7 @@ pub async fn token(
     let (token, o) = state
         .official_sign_in(&req.username, &req.password, &req.totp)
         .await
-        .inspect_err(|e| {
-            if matches!(e, qrid_service::ServiceError::Unauthorized(_)) {
-                state.metrics.login_failures.inc();
-            }
-        })?;
+        .inspect_err(|e| state.metrics.count_sign_in_refusal(e))?;
     Ok(Json(json!({
         "access_token": token.token, "token_type": "Bearer",
         "expires_in": token.expires_at - state.now(),
