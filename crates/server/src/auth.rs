@@ -32,7 +32,7 @@ impl FromRequestParts<Arc<AppState>> for Officer {
 }
 
 /// A registered client, authenticated with HTTP Basic (`client_id:client_secret`).
-pub struct Client(pub String);
+pub struct Client(pub qrid_service::ClientId);
 
 impl FromRequestParts<Arc<AppState>> for Client {
     type Rejection = Problem;

@@ -3,7 +3,7 @@
 //! secret, stored as its SHA-256.
 
 use crate::error::{Result, ServiceError};
-use crate::ids::{lookup_name_ok, Officer};
+use crate::ids::{lookup_name_ok, ClientId, Officer};
 use crate::lockout::LockoutKey;
 use crate::passwords::{constant_time_eq, dummy_hash, password_matches, secret_digest};
 use crate::Service;
@@ -142,7 +142,7 @@ impl Service {
     /// [`ServiceError::Unauthorized`] (one answer for every reason). Read on every call, not
     /// cached: a disabled client or a reset secret is refused at once on every node (one
     /// indexed read, against the SHA-256 that authentication needs anyway).
-    pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<String> {
+    pub async fn authenticate_client(&self, id: &str, secret: &str) -> Result<ClientId> {
         const REFUSED: ServiceError =
             ServiceError::Unauthorized("registered client credentials (HTTP Basic) are required");
         let digest = secret_digest(secret);
@@ -159,7 +159,7 @@ impl Service {
         if !constant_time_eq(&stored, &digest) {
             return Err(REFUSED);
         }
-        Ok(c.client_id)
+        Ok(ClientId::authenticated(c.client_id))
     }
 
     /// Checks `password` against an argon2id `hash` on a blocking thread, at most

@@ -54,6 +54,30 @@ record_id!(
     "signature"
 );
 
+/// A registered client that has authenticated ([`crate::Service::authenticate_client`]):
+/// only that operation makes one, so holding a `ClientId` means the client was known, enabled
+/// and presented its secret. The access record names clients by it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Made by authentication alone.
+    pub(crate) fn authenticated(id: String) -> ClientId {
+        ClientId(id)
+    }
+
+    /// The client's id, as registered.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// An authenticated officer: who they are and the role they act in. Made by the front door
 /// from a token it has verified; operations check the role with [`Officer::require`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,6 +39,6 @@ pub mod verification;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
 pub use config::{Config, Settings};
 pub use error::ServiceError;
-pub use ids::{CitizenId, CredentialId, Officer, SignatureId};
+pub use ids::{CitizenId, ClientId, CredentialId, Officer, SignatureId};
 pub use recorder::Recorder;
 pub use service::Service;

@@ -6,7 +6,7 @@
 use crate::accounts::{new_jti, BearerToken, MAX_PASSWORD, MAX_USERNAME};
 use crate::custody::{binding, Kek, Purpose};
 use crate::error::{Result, ServiceError};
-use crate::ids::{lookup_name_ok, SignatureId};
+use crate::ids::{lookup_name_ok, ClientId, SignatureId};
 use crate::lockout::{Locked, LockoutKey};
 use crate::totp::{self, TotpError};
 use crate::Service;
@@ -658,7 +658,7 @@ impl Service {
     /// made after is not.
     pub async fn verify_signature(
         &self,
-        client: &str,
+        client: &ClientId,
         jws: &str,
         digest: Option<&[u8; 32]>,
     ) -> Result<SignatureVerdict> {

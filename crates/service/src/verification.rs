@@ -3,6 +3,7 @@
 
 use crate::config::OwnStatusSlot;
 use crate::error::Result;
+use crate::ids::ClientId;
 use crate::Service;
 use qrid_store::Verification;
 use qrid_verifier::{StatusOutcome, Verdict, Verified, VerifyError};
@@ -31,11 +32,10 @@ impl Checked {
 }
 
 impl Service {
-    /// Verifies a QR payload for `client` (a registered client's id, as the access record
-    /// names it) and queues the check on the citizen's access record: examined by the
+    /// Verifies a QR payload for `client` (as the access record names it) and queues the check on the citizen's access record: examined by the
     /// verifier, then judged on the live status of its slot ([`Service::judge_live`]). Only a
     /// database that cannot be read makes it fail; every other outcome is a [`Checked`].
-    pub async fn verify_for(&self, client: &str, payload: &str) -> Result<Checked> {
+    pub async fn verify_for(&self, client: &ClientId, payload: &str) -> Result<Checked> {
         let at = self.now();
         let checked = match self.verifier().verify(payload, at) {
             Ok(Verdict::Valid(v)) => Checked::Verdict(self.judge_live(v).await?),
@@ -48,7 +48,7 @@ impl Service {
         };
         self.record(Verification {
             credential_id: credential_id.map(|c| c.to_string()),
-            client_id: client.to_owned(),
+            client_id: client.as_str().to_owned(),
             at,
             outcome: outcome.to_owned(),
         })
