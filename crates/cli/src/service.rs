@@ -4,7 +4,7 @@ use crate::settings::SharedArgs;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use qrid_credential::{CitizenInput, IssuerKey};
-use qrid_service::issuance::{sign_credential, IssueTerms};
+use qrid_service::issuance::{sign_credential, BulkIssuance, IssueTerms};
 use qrid_service::{Config, Settings};
 use qrid_store::{IssuedRow, NewCitizen, Role, Store};
 use std::io::{BufRead, Read};
@@ -532,12 +532,13 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         &key,
         &qrid_service::SystemClock,
     ))?;
+    let bulk = BulkIssuance::new(store.clone(), config.status_list_size);
     // Pipelined: this thread parses, filters, reserves slots and signs batch k+1 (on every
     // core) while the writer thread stores batch k, so the database and the signatures
     // overlap instead of taking turns.
     let (to_writer, from_reader) = std::sync::mpsc::sync_channel::<Batch>(1);
     let writer = {
-        let store = store.clone();
+        let bulk = bulk.clone();
         let handle = rt.handle().clone();
         let manifest_path = manifest_path.clone();
         std::thread::spawn(move || -> Result<usize> {
@@ -545,7 +546,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
             let mut out = manifest;
             for (rows, lines) in from_reader {
                 written += handle
-                    .block_on(store.insert_issued(&rows, "bulk-issue", crate::now()))
+                    .block_on(bulk.store_batch(&rows, "bulk-issue", crate::now()))
                     .context("storing a batch (nothing of it was stored; run again to continue)")?;
                 // Committed: only now does it go into the manifest, so the manifest never names
                 // a credential that does not exist.
@@ -607,7 +608,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
         }
         let total = batch.len();
         let fresh: Vec<NewCitizen> = rt
-            .block_on(store.not_enrolled(batch))?
+            .block_on(bulk.not_enrolled(batch))?
             .into_iter()
             .filter(|c| {
                 !in_flight
@@ -617,7 +618,7 @@ pub fn bulk_issue(args: BulkArgs) -> Result<ExitCode> {
             .collect();
         skipped += total - fresh.len();
         let at = crate::now();
-        let slots = rt.block_on(store.reserve_slots(fresh.len(), config.status_list_size, at))?;
+        let slots = rt.block_on(bulk.reserve_slots(fresh.len(), at))?;
         let terms = IssueTerms {
             issuer: &config.issuer,
             public_url: &public_url,

@@ -118,3 +118,50 @@ fn stored(
         expires_at,
     }
 }
+
+/// The database steps of bulk issuance (`qrid bulk-issue`), for a pipeline that signs on every
+/// core between them: filter a batch to the citizens not enrolled yet, reserve their status
+/// slots, then store the signed batch. A slot reserved and never stored stays unused, never
+/// reused, so a run that dies between the steps costs slots, not correctness; a re-run issues
+/// only what was not stored.
+#[derive(Clone)]
+pub struct BulkIssuance {
+    store: qrid_store::Store,
+    list_size: u32,
+}
+
+impl BulkIssuance {
+    /// Bulk issuance into `store`, with status lists of `list_size` entries (the service's
+    /// `status_list_size`, so that the API and bulk runs fill the same lists).
+    pub fn new(store: qrid_store::Store, list_size: u32) -> BulkIssuance {
+        BulkIssuance { store, list_size }
+    }
+
+    /// The citizens of `batch` whose id number is not enrolled yet, in their order.
+    pub async fn not_enrolled(
+        &self,
+        batch: Vec<qrid_store::NewCitizen>,
+    ) -> crate::error::Result<Vec<qrid_store::NewCitizen>> {
+        Ok(self.store.not_enrolled(batch).await?)
+    }
+
+    /// `count` fresh status slots, committed at `at` before anything is signed on them.
+    pub async fn reserve_slots(
+        &self,
+        count: usize,
+        at: i64,
+    ) -> crate::error::Result<Vec<StatusSlot>> {
+        Ok(self.store.reserve_slots(count, self.list_size, at).await?)
+    }
+
+    /// Stores a signed batch (citizens, credentials, audit) in one transaction, all or
+    /// nothing, under `actor` at `at`; answers how many credentials were stored.
+    pub async fn store_batch(
+        &self,
+        rows: &[qrid_store::IssuedRow],
+        actor: &str,
+        at: i64,
+    ) -> crate::error::Result<usize> {
+        Ok(self.store.insert_issued(rows, actor, at).await?)
+    }
+}
