@@ -219,3 +219,41 @@ fn no_source_file_is_over_800_lines_without_a_reason_in_its_header() {
         "over {MAX_LINES} lines with no `//! {LENGTH_REASON} …` in the header: {unexplained:?}"
     );
 }
+
+/// What the server may still ask of the store itself: the health check's probes, which are
+/// about the database, not the domain. Everything else goes through the service.
+const SERVER_STORE_CALLS: &[&str] = &[
+    "state.store.backend()",
+    "state.store.ping()",
+    "state.store.check_writable()",
+];
+
+/// The server translates HTTP: its handlers call the service, never the store's operations
+/// (a rule the type system cannot hold, since the state dereferences to the service, which
+/// holds the store).
+#[test]
+fn the_server_calls_the_service_not_the_store() {
+    let root = qrid_e2e::repo_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates/server/src"), &mut files);
+    assert!(files.len() > 10, "{files:?}");
+    let mut direct = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("read a source file");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let mut rest = code;
+            while let Some(at) = rest.find("state.store.") {
+                let call = &rest[at..];
+                if !SERVER_STORE_CALLS.iter().any(|ok| call.starts_with(ok)) {
+                    direct.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+                rest = &rest[at + "state.store.".len()..];
+            }
+        }
+    }
+    assert!(
+        direct.is_empty(),
+        "the server calls the store directly (put the operation in crates/service): {direct:?}"
+    );
+}
