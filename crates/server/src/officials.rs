@@ -10,9 +10,7 @@ use axum::http::{header, HeaderMap};
 use qrid_service::signing::ControlProof;
 use std::sync::Arc;
 
-pub use qrid_service::signing::{
-    OfficialClaims, SoleControl, MAX_SESSION_DOCUMENTS, MAX_SESSION_MINUTES, TOKEN_TTL,
-};
+pub use qrid_service::signing::{OfficialClaims, SoleControl};
 
 /// An authenticated official, from `Authorization: Bearer …` (a token of
 /// `POST /v1/officials/token`).

@@ -6,7 +6,7 @@ use crate::openapi as doc;
 use crate::problem::{
     bytes_rejection, json_error, json_rejection, too_large, Problem, ProblemKind,
 };
-use crate::state::{AppState, STATUS_LIST_MAX_AGE};
+use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use qrid_credential::{CitizenInput, Jwk};
 use qrid_service::citizens::IssueOptions;
+use qrid_service::status::STATUS_LIST_MAX_AGE;
 use qrid_service::{CitizenId, CredentialId};
 use qrid_store::CredentialStatus;
 use serde::Deserialize;

@@ -9,9 +9,6 @@ use qrid_store::Store;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-pub use qrid_service::issuance::{sign_credential, IssueTerms};
-pub use qrid_service::keys::Keys;
-pub use qrid_service::status::{STATUS_CACHE_TTL, STATUS_LIST_MAX_AGE};
 pub use qrid_service::Recorder;
 
 /// Everything a request handler needs: the node's [`Service`] (every domain operation; the

@@ -37,11 +37,7 @@ impl Service {
     /// database that cannot be read makes it fail; every other outcome is a [`Checked`].
     pub async fn verify_for(&self, client: &ClientId, payload: &str) -> Result<Checked> {
         let at = self.now();
-        let checked = match self.verifier().verify(payload, at) {
-            Ok(Verdict::Valid(v)) => Checked::Verdict(self.judge_live(v).await?),
-            Ok(invalid) => Checked::Verdict(invalid),
-            Err(e) => Checked::Unchecked(e),
-        };
+        let checked = self.check_payload(payload, at).await?;
         let (credential_id, outcome) = match &checked {
             Checked::Verdict(v) => (v.credential_id(), v.kind()),
             Checked::Unchecked(e) => (None, e.kind()),
@@ -54,6 +50,17 @@ impl Service {
         })
         .await;
         Ok(checked)
+    }
+
+    /// Checks a credential payload at `at` as [`Service::verify_for`] does, without recording
+    /// it (the login answer records a login of its own): examined by the verifier, then judged
+    /// on its live status.
+    pub async fn check_payload(&self, payload: &str, at: i64) -> Result<Checked> {
+        Ok(match self.verifier().verify(payload, at) {
+            Ok(Verdict::Valid(v)) => Checked::Verdict(self.judge_live(v).await?),
+            Ok(invalid) => Checked::Verdict(invalid),
+            Err(e) => Checked::Unchecked(e),
+        })
     }
 
     /// The one credential check of every front door that takes credentials this service issued

@@ -5,6 +5,7 @@
 use super::MAX_LOGIN_FAILURES;
 use crate::error::{Result, ServiceError};
 use crate::passwords::constant_time_eq;
+use crate::verification::Checked;
 use crate::Service;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use base64::Engine;
@@ -188,22 +189,19 @@ impl Service {
         ) {
             return Err(LoginRefusal::CodeMismatch.into());
         }
-        let verdict = self.verifier().verify(&r.credential, at).map_err(|e| {
-            LoginRefusal::CredentialInvalid(format!(
-                "the credential could not be checked: {}",
-                e.kind()
-            ))
-        })?;
-        let verdict = match verdict {
-            Verdict::Valid(v) => self.judge_live(v).await?,
-            invalid => invalid,
-        };
-        let v = match verdict {
-            Verdict::Valid(v) => v,
-            Verdict::Invalid(reason) => {
+        let v = match self.check_payload(&r.credential, at).await? {
+            Checked::Verdict(Verdict::Valid(v)) => v,
+            Checked::Verdict(Verdict::Invalid(reason)) => {
                 return Err(LoginRefusal::CredentialInvalid(format!(
                     "the credential is not valid: {}",
                     reason.kind()
+                ))
+                .into())
+            }
+            Checked::Unchecked(e) => {
+                return Err(LoginRefusal::CredentialInvalid(format!(
+                    "the credential could not be checked: {}",
+                    e.kind()
                 ))
                 .into())
             }
