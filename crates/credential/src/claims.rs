@@ -405,6 +405,69 @@ impl CitizenInput {
         })
     }
 
+    /// Every problem of the fields at once, in form order: what [`CitizenInput::to_citizen`]
+    /// would refuse, field by field instead of the first only (a form shows them all). Empty
+    /// when `to_citizen` succeeds.
+    pub fn problems(&self) -> Vec<ClaimError> {
+        let mut out = Vec::new();
+        let mut check = |r: Result<(), ClaimError>| {
+            if let Err(e) = r {
+                out.push(e);
+            }
+        };
+        check(match self.id_number.as_deref() {
+            None => Err(ClaimError::Missing("id_number")),
+            Some(v) => v.parse::<IdNumber>().map(drop),
+        });
+        check(match self.full_name.as_deref() {
+            None => Err(ClaimError::Missing("full_name")),
+            Some(v) => Text::new("full_name", v, FULL_NAME_MAX, false).map(drop),
+        });
+        check(match self.date_of_birth.as_deref() {
+            None => Err(ClaimError::Missing("date_of_birth")),
+            Some(v) => Date::parse_iso(v).map(drop).ok_or(ClaimError::Invalid {
+                field: "date_of_birth",
+                problem: "must be a real date YYYY-MM-DD",
+            }),
+        });
+        check(
+            self.sex
+                .as_deref()
+                .map(str::parse::<Sex>)
+                .transpose()
+                .map(drop),
+        );
+        check(
+            self.nationality
+                .as_deref()
+                .map(str::parse::<CountryCode>)
+                .transpose()
+                .map(drop),
+        );
+        check(
+            self.place_of_origin
+                .as_deref()
+                .map(|s| Text::new("place_of_origin", s, PLACE_MAX, true))
+                .transpose()
+                .map(drop),
+        );
+        check(
+            self.place_of_residence
+                .as_deref()
+                .map(|s| Text::new("place_of_residence", s, PLACE_MAX, true))
+                .transpose()
+                .map(drop),
+        );
+        check(
+            self.photo_sha256
+                .as_deref()
+                .map(str::parse::<PhotoDigest>)
+                .transpose()
+                .map(drop),
+        );
+        out
+    }
+
     /// The issue date, if given.
     pub fn issue_date(&self) -> Result<Option<Date>, ClaimError> {
         parse_opt_date(&self.issue_date, "issue_date")
@@ -450,6 +513,29 @@ fn sanitize(msg: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn problems_lists_every_field_at_once() {
+        let input = CitizenInput {
+            id_number: Some("12".into()),
+            full_name: None,
+            date_of_birth: Some("1990-02-30".into()),
+            sex: Some("Q".into()),
+            ..CitizenInput::default()
+        };
+        let p = input.problems();
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(input.to_citizen().is_err());
+        let ok = CitizenInput {
+            id_number: Some("001099012345".into()),
+            full_name: Some("Nguyễn Văn An".into()),
+            date_of_birth: Some("1990-01-15".into()),
+            ..CitizenInput::default()
+        };
+        assert!(ok.problems().is_empty());
+        assert!(ok.to_citizen().is_ok());
+    }
+
     #[test]
     fn country_bitmap_is_the_list() {
         let listed: Vec<&str> = ISO_3166_ALPHA2.split(' ').collect();

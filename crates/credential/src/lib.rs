@@ -36,6 +36,7 @@ mod credential;
 mod date;
 pub mod docsig;
 mod error;
+mod fold;
 mod keys;
 mod login;
 pub mod payload;
@@ -54,6 +55,7 @@ pub use credential::{
 };
 pub use date::{format_utc, parse_utc, Date, DAY};
 pub use error::{ClaimError, Error};
+pub use fold::{fold_name, MAX_FOLDED};
 pub use keys::{
     candidates, IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, MAX_KEYS_WITHOUT_KID, SHORT_KID_LEN,
 };

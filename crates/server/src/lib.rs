@@ -59,9 +59,21 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route(
             "/v1/citizens",
-            post(routes::enrol).layer(json_limit.clone()),
+            post(routes::enrol)
+                .layer(json_limit.clone())
+                .get(routes::find_citizens),
         )
         .route("/v1/citizens/{id}", get(routes::get_citizen))
+        .route(
+            "/v1/citizens/{id}/photo",
+            get(routes::get_photo).put(routes::put_photo).layer((
+                DefaultBodyLimit::max(qrid_service::photo::MAX_PHOTO_BYTES),
+                middleware::from_fn_with_state(
+                    qrid_service::photo::MAX_PHOTO_BYTES,
+                    body::declared_within,
+                ),
+            )),
+        )
         .route(
             "/v1/citizens/{id}/credentials",
             post(routes::issue).layer(json_limit.clone()),
@@ -121,6 +133,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .route("/openapi.json", get(openapi::openapi_json))
+        // The web apps (the office): HTML pages over the same service, under the same
+        // middleware (request ids, access log, metrics, timeouts, panic containment).
+        .merge(qrid_web::routes::<AppState>())
         .fallback(routes::fallback)
         .method_not_allowed_fallback(|| async {
             Problem::new(

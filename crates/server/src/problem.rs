@@ -294,6 +294,26 @@ impl From<qrid_service::ServiceError> for Problem {
                 };
                 Problem::new(status, kind, r.to_string())
             }
+            E::Session(end) => Problem::unauthorized(end.to_string()),
+            E::Photo(r) => {
+                use qrid_service::photo::PhotoRefusal as P;
+                let kind = match r {
+                    P::NotAnImage => ProblemKind::UnsupportedImage,
+                    P::TooLarge(_) => ProblemKind::ImageTooLarge,
+                    P::Corrupt(_) => ProblemKind::ImageCorrupt,
+                    P::TooSmall { .. } => ProblemKind::PhotoTooSmall,
+                };
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, kind, r.to_string())
+            }
+            E::Face(r) => {
+                use qrid_service::office::FaceRefusal as F;
+                let kind = match r {
+                    F::NotVerified(_) => ProblemKind::NotVerified,
+                    F::NoDigest => ProblemKind::NoPhotoDigest,
+                    F::DigestMismatch => ProblemKind::PhotoMismatch,
+                };
+                Problem::new(StatusCode::CONFLICT, kind, r.to_string())
+            }
             E::OfficialDisabled => Problem::forbidden(e.to_string()),
             E::Internal(_) => Problem::internal(&e),
             // `ServiceError` is `#[non_exhaustive]`: a variant added since is unexpected here.
@@ -495,6 +515,17 @@ mod tests {
             E::Login(L::HolderKeyMissing),
             E::Login(L::HolderSignatureInvalid("does not verify")),
             E::Login(L::OtherBrowser),
+            E::Session(qrid_service::office::SessionEnd::Expired),
+            E::Photo(qrid_service::photo::PhotoRefusal::NotAnImage),
+            E::Photo(qrid_service::photo::PhotoRefusal::TooLarge("x".into())),
+            E::Photo(qrid_service::photo::PhotoRefusal::Corrupt("x".into())),
+            E::Photo(qrid_service::photo::PhotoRefusal::TooSmall {
+                width: 1,
+                height: 1,
+            }),
+            E::Face(qrid_service::office::FaceRefusal::NotVerified("revoked")),
+            E::Face(qrid_service::office::FaceRefusal::NoDigest),
+            E::Face(qrid_service::office::FaceRefusal::DigestMismatch),
         ];
         for e in errors {
             let name = e.kind();

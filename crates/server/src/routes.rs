@@ -103,6 +103,89 @@ pub async fn enrol(
         .into_response())
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FindQuery {
+    /// The 12-digit id number to look for (exact).
+    id_number: String,
+}
+
+/// `GET /v1/citizens?id_number=…`
+#[utoipa::path(get, path = "/v1/citizens", tag = "citizens", security(("officer" = [])),
+    summary = "Find the citizen enrolled with an id number (officer: issuer, admin or auditor)", params(FindQuery),
+    responses((status = 200, description = "`{\"citizens\": […]}`: the citizen with this id number, or none", body = doc::CitizenList),
+        (status = 400, description = "`invalid_query`: no `id_number`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
+pub async fn find_citizens(
+    State(state): S,
+    Officer(o): Officer,
+    q: Result<Query<FindQuery>, QueryRejection>,
+) -> Result<Json<Value>, Problem> {
+    let Query(q) = q.map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            ProblemKind::InvalidQuery,
+            e.body_text(),
+        )
+    })?;
+    let digits = q.id_number.trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            ProblemKind::InvalidQuery,
+            "id_number must be digits",
+        ));
+    }
+    let found = state.find_citizens(&o, digits).await?;
+    Ok(Json(json!({
+        "citizens": found.iter().map(|r| citizen_json(&r.id, &r.citizen, r.created_at)).collect::<Vec<_>>()
+    })))
+}
+
+/// `PUT /v1/citizens/{id}/photo`
+#[utoipa::path(put, path = "/v1/citizens/{id}/photo", tag = "citizens", security(("officer" = [])),
+    summary = "Store a citizen's face photo (officer: issuer or admin); its SHA-256 becomes their photo_sha256", params(doc::Id),
+    request_body(content = Vec<u8>, content_type = "image/jpeg",
+        description = "A PNG or JPEG image, 10 MiB and 24 megapixels at most, 120 pixels or more on each side. It is decoded, turned upright by its Exif orientation, shrunk to fit 480×640 and re-encoded as JPEG without metadata."),
+    responses((status = 200, description = "The citizen as now stored (photo_sha256 is the stored photo's digest)", body = doc::Citizen),
+        (status = 404, description = "`not_found`: no such citizen", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 413, description = "`body_too_large`: over the image limit", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "`unsupported_image`, `image_too_large`, `image_corrupt` or `photo_too_small`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
+pub async fn put_photo(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Problem> {
+    let id = CitizenId::parse(&id)?;
+    let body = body.map_err(bytes_rejection)?;
+    let rec = state.set_photo(&o, &id, body.to_vec()).await?;
+    Ok(Json(citizen_json(&rec.id, &rec.citizen, rec.created_at)))
+}
+
+/// `GET /v1/citizens/{id}/photo`
+#[utoipa::path(get, path = "/v1/citizens/{id}/photo", tag = "citizens", security(("officer" = [])),
+    summary = "A citizen's stored face photo (officer: issuer, admin or auditor)", params(doc::Id),
+    responses((status = 200, description = "The JPEG (never cached)", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 404, description = "`not_found`: no such citizen, or no photo", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        doc::OfficerErrors, doc::ServerErrors))]
+pub async fn get_photo(
+    State(state): S,
+    Officer(o): Officer,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let photo = state.photo(&o, &CitizenId::parse(&id)?).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/jpeg")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        photo.bytes,
+    )
+        .into_response())
+}
+
 /// `GET /v1/citizens/{id}`
 #[utoipa::path(get, path = "/v1/citizens/{id}", tag = "citizens", security(("officer" = [])),
     summary = "A citizen and their credentials (officer: issuer, admin or auditor)", params(doc::Id),
@@ -133,6 +216,9 @@ pub struct IssueRequest {
     /// The holder's (wallet's) public key, bound into the credential's `cnf` claim.
     #[schema(value_type = Option<doc::HolderJwk>)]
     holder_jwk: Option<Jwk>,
+    /// The id of the citizen's credential this one replaces: revoked in the same transaction
+    /// (reason `replaced by <new id>`).
+    replaces: Option<String>,
 }
 
 /// `POST /v1/citizens/{id}/credentials`
@@ -164,6 +250,11 @@ pub async fn issue(
     let options = IssueOptions {
         valid_days: req.valid_days,
         holder_jwk: req.holder_jwk,
+        replaces: req
+            .replaces
+            .as_deref()
+            .map(CredentialId::parse)
+            .transpose()?,
     };
     let rec = state.issue(&o, &id, options).await?;
     state.metrics.issued.inc();

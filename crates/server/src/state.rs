@@ -35,6 +35,12 @@ impl std::ops::Deref for AppState {
     }
 }
 
+impl qrid_web::Host for AppState {
+    fn service(&self) -> &Service {
+        &self.service
+    }
+}
+
 impl AppState {
     /// Starts the service ([`Service::start`]: keys, custody, the access record's writer) on
     /// the system clock. Returns the state and the recorder, which writes what is queued when

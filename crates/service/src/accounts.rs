@@ -51,13 +51,14 @@ pub const MAX_USERNAME: usize = 64;
 pub const MAX_PASSWORD: usize = 1024;
 
 impl Service {
-    /// Signs an officer in: a bearer token for `token_ttl` seconds, or
-    /// [`ServiceError::Unauthorized`] for a wrong username or password (one answer for both),
-    /// or [`ServiceError::TooManyAttempts`] while the username is locked out after repeated
-    /// failures. The attempt is counted before the password is checked (see lockout.rs), so
-    /// concurrent guesses cannot outrun the lockout; an unknown username costs the same hash.
-    /// A sign-in the audit table cannot show hands out no token.
-    pub async fn officer_login(&self, username: &str, password: &str) -> Result<BearerToken> {
+    /// The enabled officer whose username and password these are, or the refusals of
+    /// [`Service::officer_login`]: the one password check of every officer sign-in (the API's
+    /// bearer token and the office's session).
+    pub(crate) async fn check_officer_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<qrid_store::OfficerRecord> {
         const WRONG: ServiceError = ServiceError::Unauthorized("wrong username or password");
         if username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD {
             return Err(WRONG);
@@ -89,6 +90,17 @@ impl Service {
             }
         };
         attempt.succeeded();
+        Ok(officer)
+    }
+
+    /// Signs an officer in: a bearer token for `token_ttl` seconds, or
+    /// [`ServiceError::Unauthorized`] for a wrong username or password (one answer for both),
+    /// or [`ServiceError::TooManyAttempts`] while the username is locked out after repeated
+    /// failures. The attempt is counted before the password is checked (see lockout.rs), so
+    /// concurrent guesses cannot outrun the lockout; an unknown username costs the same hash.
+    /// A sign-in the audit table cannot show hands out no token.
+    pub async fn officer_login(&self, username: &str, password: &str) -> Result<BearerToken> {
+        let officer = self.check_officer_password(username, password).await?;
         let iat = self.now();
         let exp = iat + self.config.token_ttl;
         let claims = OfficerClaims {

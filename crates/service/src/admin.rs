@@ -149,6 +149,72 @@ pub async fn reset_official_totp(
     Ok(uri)
 }
 
+/// Account administration by a signed-in administrator (the office's admin screens): the
+/// operations above, each refused ([`ServiceError::Forbidden`]) unless `by` is an admin, and
+/// audited under their username.
+impl crate::Service {
+    /// [`list_accounts`], for an admin.
+    pub async fn admin_list_accounts(
+        &self,
+        by: &crate::Officer,
+        kind: AccountKind,
+        after: Option<&str>,
+    ) -> Result<Vec<AccountSummary>> {
+        by.require(&[Role::Admin])?;
+        list_accounts(&self.store, kind, after).await
+    }
+
+    /// [`create_officer`], for an admin.
+    pub async fn admin_create_officer(
+        &self,
+        by: &crate::Officer,
+        username: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<()> {
+        by.require(&[Role::Admin])?;
+        create_officer(
+            &self.store,
+            username,
+            role,
+            password,
+            &by.username,
+            self.now(),
+        )
+        .await
+    }
+
+    /// [`set_disabled`], for an admin. An admin cannot disable their own account (the office
+    /// would lose its last way in).
+    pub async fn admin_set_disabled(
+        &self,
+        by: &crate::Officer,
+        kind: AccountKind,
+        name: &str,
+        disabled: bool,
+    ) -> Result<()> {
+        by.require(&[Role::Admin])?;
+        if disabled && kind == AccountKind::Officer && name == by.username {
+            return Err(ServiceError::InvalidRequest(
+                "an administrator cannot disable their own account".into(),
+            ));
+        }
+        set_disabled(&self.store, kind, name, disabled, &by.username, self.now()).await
+    }
+
+    /// [`reset_password`], for an admin.
+    pub async fn admin_reset_password(
+        &self,
+        by: &crate::Officer,
+        kind: AccountKind,
+        name: &str,
+        password: &str,
+    ) -> Result<()> {
+        by.require(&[Role::Admin])?;
+        reset_password(&self.store, kind, name, password, &by.username, self.now()).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,10 @@ pub struct IssueOptions {
     pub valid_days: Option<u32>,
     /// The holder's (wallet's) public key, bound into the credential's `cnf` claim.
     pub holder_jwk: Option<Jwk>,
+    /// The credential this one replaces: revoked in the same transaction, with the reason
+    /// `replaced by <new id>` (the counter says "replaced"). It must be the same citizen's and
+    /// not revoked already.
+    pub replaces: Option<CredentialId>,
 }
 
 /// A citizen and their credentials, newest first.
@@ -106,15 +110,16 @@ impl Service {
             valid_days: days,
         };
         let mut attempt = 0;
-        let rec = loop {
+        let (rec, replaced) = loop {
             let citizen = citizen.clone();
             let r = self
                 .store
-                .issue_credential(
+                .issue_credential_replacing(
                     id.as_str(),
                     self.config.status_list_size,
                     &by.username,
                     terms.issued_at,
+                    options.replaces.as_ref().map(CredentialId::as_str),
                     |slot| sign_credential(&keys.current, terms, citizen, slot, holder),
                 )
                 .await;
@@ -124,6 +129,10 @@ impl Service {
                 other => break other?,
             }
         };
+        if let Some(old) = replaced {
+            self.invalidate_status_list(old.status_list);
+            tracing::info!(credential = %old.id, officer = %by.username, "credential revoked: replaced");
+        }
         tracing::info!(credential = %rec.id, citizen = %id, officer = %by.username, "credential issued");
         Ok(rec)
     }

@@ -57,6 +57,19 @@ pub enum ServiceError {
     /// [`SigningRefusal::kind`]: crate::signing::SigningRefusal::kind
     #[error(transparent)]
     Signing(crate::signing::SigningRefusal),
+    /// There is no live browser session (the web apps show the sign-in page with its reason).
+    #[error(transparent)]
+    Session(#[from] crate::office::SessionEnd),
+    /// An uploaded photo was refused ([`PhotoRefusal::kind`] names why).
+    ///
+    /// [`PhotoRefusal::kind`]: crate::photo::PhotoRefusal::kind
+    #[error(transparent)]
+    Photo(#[from] crate::photo::PhotoRefusal),
+    /// The counter shows no face for this credential ([`FaceRefusal::kind`] names why).
+    ///
+    /// [`FaceRefusal::kind`]: crate::office::FaceRefusal::kind
+    #[error(transparent)]
+    Face(#[from] crate::office::FaceRefusal),
     /// The official's account is disabled.
     #[error("this official is disabled")]
     OfficialDisabled,
@@ -88,6 +101,9 @@ impl ServiceError {
             },
             ServiceError::Login(r) => r.kind(),
             ServiceError::Signing(r) => r.kind(),
+            ServiceError::Session(_) => "unauthorized",
+            ServiceError::Photo(r) => r.kind(),
+            ServiceError::Face(r) => r.kind(),
             ServiceError::OfficialDisabled => "forbidden",
             ServiceError::Internal(_) => "internal",
         }

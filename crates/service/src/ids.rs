@@ -89,6 +89,12 @@ pub struct Officer {
 }
 
 impl Officer {
+    /// How the access record names this officer when they verify at an office counter:
+    /// `office:<username>`, which no registered client id can be (client ids are random hex).
+    pub fn counter_client(&self) -> ClientId {
+        ClientId(format!("office:{}", self.username))
+    }
+
     /// Refuses ([`ServiceError::Forbidden`], naming the roles that would do) unless the
     /// officer acts in one of `roles`.
     pub fn require(&self, roles: &[Role]) -> Result<(), ServiceError> {

@@ -17,6 +17,9 @@ use qrid_verifier::{TrustStore, Verifier};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, Semaphore};
 
+/// Photo decodes at once: two of at most 96 MiB each.
+const PHOTO_DECODES: usize = 2;
+
 /// One node's service: its settings, the store, the issuer's keys and verifier (swapped in
 /// when another node rotates), the live status lists, the lockouts, the officials' key custody,
 /// the OpenID provider's keys, the access record's queue, and the clock all of it reads.
@@ -34,6 +37,8 @@ pub struct Service {
     /// Caps concurrent argon2 work (password checks), so a burst of logins cannot take every
     /// core.
     pub hash_permits: Semaphore,
+    /// Caps concurrent photo decodes (each bounded to 96 MiB; see photo.rs).
+    photo_permits: Semaphore,
     /// Failed officer logins, official sign-ins and TOTP codes, by typed key.
     pub lockouts: Lockouts,
     recorder: mpsc::Sender<Verification>,
@@ -56,6 +61,13 @@ impl Service {
         clock: SharedClock,
         events: Arc<dyn Events>,
     ) -> Result<(Service, Recorder)> {
+        let folded = store.fold_missing_names().await?;
+        if folded > 0 {
+            tracing::info!(
+                citizens = folded,
+                "folded the names of citizens enrolled before the search existed"
+            );
+        }
         let keys = load_keys(&config, &store, clock.as_ref()).await?;
         let oidc = OidcKeys::load(&config.key_dir, config.production)?;
         let kek = Kek::load(&config.key_dir, config.production)?;
@@ -63,6 +75,7 @@ impl Service {
         let (recorder_tx, recorder) = crate::recorder::start(store.clone());
         let service = Service {
             hash_permits: Semaphore::new(config.max_concurrent_hashes),
+            photo_permits: Semaphore::new(PHOTO_DECODES),
             config,
             store,
             keys: RwLock::new(Arc::new(keys)),
@@ -79,6 +92,11 @@ impl Service {
     }
 
     /// The host's receiver of events.
+    /// The permits of concurrent photo decodes.
+    pub(crate) fn photo_permits(&self) -> &Semaphore {
+        &self.photo_permits
+    }
+
     pub fn events(&self) -> &dyn Events {
         self.events.as_ref()
     }

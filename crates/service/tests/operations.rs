@@ -105,7 +105,7 @@ async fn roles_refusals_and_a_revocation_seen_at_once() {
             &nobody,
             IssueOptions {
                 valid_days: Some(0),
-                holder_jwk: None,
+                ..IssueOptions::default()
             },
         )
         .await

@@ -13,6 +13,9 @@ pub enum Role {
     Issuer,
     /// Reads records and the audit log.
     Auditor,
+    /// A counter clerk: verifies credentials at a counter and sees the holder's face, nothing
+    /// else.
+    Clerk,
 }
 
 impl Role {
@@ -22,6 +25,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Issuer => "issuer",
             Role::Auditor => "auditor",
+            Role::Clerk => "clerk",
         }
     }
 }
@@ -33,7 +37,8 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             "issuer" => Ok(Role::Issuer),
             "auditor" => Ok(Role::Auditor),
-            _ => Err("role must be admin, issuer or auditor".into()),
+            "clerk" => Ok(Role::Clerk),
+            _ => Err("role must be admin, issuer, auditor or clerk".into()),
         }
     }
 }
@@ -577,4 +582,67 @@ pub struct AccountSummary {
     pub disabled: bool,
     /// Unix seconds.
     pub created_at: i64,
+}
+
+/// Which web app a browser session belongs to: a session of one is no session of another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebApp {
+    /// The office: officers (`/office/`).
+    Office,
+}
+
+impl WebApp {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebApp::Office => "office",
+        }
+    }
+}
+
+/// A browser session as stored: the cookie's token is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSession {
+    /// The app it is a session of.
+    pub app: WebApp,
+    /// Who signed in (an officer's username).
+    pub subject: String,
+    /// The account's token epoch at sign-in.
+    pub epoch: i64,
+    /// The session's anti-forgery token, which every form and script sends back.
+    pub csrf: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last request seen (updated at most once a minute).
+    pub last_seen: i64,
+    /// Unix seconds after which the session is over whatever happens.
+    pub expires_at: i64,
+}
+
+/// A citizen's stored photo, as the service re-encoded it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    /// SHA-256 of `bytes`, 64 lower-case hex digits.
+    pub sha256: String,
+    /// `image/jpeg`.
+    pub media_type: String,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// The image file.
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for StoredPhoto {
+    // A face is personal data: debug output shows its digest and size, never its bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredPhoto")
+            .field("sha256", &self.sha256)
+            .field("media_type", &self.media_type)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
 }

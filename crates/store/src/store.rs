@@ -93,6 +93,7 @@ mod accounts;
 mod credentials;
 mod issuer_keys;
 mod login;
+mod office;
 mod officers;
 mod officials;
 mod pool;
@@ -101,4 +102,5 @@ mod status_lists;
 
 pub use accounts::ACCOUNT_PAGE;
 pub use login::LOGIN_PRUNE_GRACE;
+pub use office::SEARCH_LIMIT;
 pub use pool::StoreSettings;

@@ -100,6 +100,12 @@ pub struct Citizen {
     photo_sha256: Option<String>,
 }
 
+/// The citizens a search found.
+#[derive(Serialize, ToSchema)]
+pub struct CitizenList {
+    citizens: Vec<Citizen>,
+}
+
 /// A citizen with the credentials issued to them, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct CitizenWithCredentials {

@@ -137,6 +137,17 @@ kinds! {
     /// 503: the image memory stayed taken by other uploads for 10 s (`Retry-After: 2`).
     Busy = "busy", SERVICE_UNAVAILABLE;
 
+    // ----- citizens' photos and the counter's face -----
+
+    /// 422: a photo smaller than 120 pixels on a side.
+    PhotoTooSmall = "photo_too_small", UNPROCESSABLE_ENTITY;
+    /// 409: a face asked for a credential that does not verify.
+    NotVerified = "not_verified", CONFLICT;
+    /// 409: a face asked for a credential without a photo digest.
+    NoPhotoDigest = "no_photo_digest", CONFLICT;
+    /// 409: the stored photo is not the one the credential was signed over.
+    PhotoMismatch = "photo_mismatch", CONFLICT;
+
     // ----- the wallet's login response (/login/response) -----
 
     /// 404: no such login transaction.

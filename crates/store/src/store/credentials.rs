@@ -8,15 +8,15 @@ use crate::model::{
     BatchOutcome, Census, CitizenRecord, CredentialKind, CredentialRecord, CredentialStatus,
     IssuedRow, NewCitizen, NewCredential, StatusChange, StatusSlot,
 };
-use qrid_credential::{Citizen, CitizenInput};
+use qrid_credential::{fold_name, Citizen, CitizenInput};
 
-fn citizen_from_json(json: &str) -> Result<Citizen, StoreError> {
+pub(super) fn citizen_from_json(json: &str) -> Result<Citizen, StoreError> {
     CitizenInput::from_json(json)
         .and_then(|i| i.to_citizen())
         .map_err(|_| StoreError::Corrupt("citizen claims"))
 }
 
-fn citizen_to_json(c: &Citizen) -> String {
+pub(super) fn citizen_to_json(c: &Citizen) -> String {
     serde_json::to_string(c).unwrap_or_default()
 }
 
@@ -58,10 +58,10 @@ fn credential_from_row(r: CredentialRow) -> Result<CredentialRecord, StoreError>
 
 /// A row of `citizens`.
 #[derive(sqlx::FromRow)]
-struct CitizenRow {
-    id: String,
-    claims: String,
-    created_at: i64,
+pub(super) struct CitizenRow {
+    pub(super) id: String,
+    pub(super) claims: String,
+    pub(super) created_at: i64,
 }
 
 /// The counts of [`Store::census`].
@@ -99,12 +99,13 @@ impl Store {
         writing!(self, |p| {
             let mut tx = p.begin_write().await?;
             let inserted = sqlx::query(
-                "INSERT INTO citizens (id, id_number, claims, created_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO citizens (id, id_number, claims, created_at, name_folded) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(&id)
             .bind(c.citizen.id_number.as_str())
             .bind(&json)
             .bind(now)
+            .bind(fold_name(c.citizen.full_name.as_str()))
             .execute(&mut *tx)
             .await
             .map_err(StoreError::from);
@@ -173,6 +174,27 @@ impl Store {
     where
         F: FnOnce(StatusSlot) -> Result<NewCredential, String>,
     {
+        self.issue_credential_replacing(citizen_id, list_size, actor, now, None, sign)
+            .await
+            .map(|(record, _)| record)
+    }
+
+    /// [`Store::issue_credential`], and with `replaces`, the same transaction revokes that credential with the reason
+    /// `replaced by <new id>` (status history and audit entry included): it must be the same
+    /// citizen's and valid or suspended, else `InvalidState` (or `NotFound`) and nothing is
+    /// written. The [`StatusChange`] returned beside the new credential is the old one's.
+    pub async fn issue_credential_replacing<F>(
+        &self,
+        citizen_id: &str,
+        list_size: u32,
+        actor: &str,
+        now: i64,
+        replaces: Option<&str>,
+        sign: F,
+    ) -> Result<(CredentialRecord, Option<StatusChange>), StoreError>
+    where
+        F: FnOnce(StatusSlot) -> Result<NewCredential, String>,
+    {
         let backend = self.backend();
         writing!(self, |p| {
             let mut tx = p.begin_write().await?;
@@ -189,20 +211,88 @@ impl Store {
                 .ok_or(StoreError::InvalidState("no status slot allocated"))?;
             let cred = sign(slot).map_err(StoreError::Rejected)?;
             insert_credential!(&mut tx, &cred, citizen_id, slot, actor, now)?;
+            let replaced = match replaces {
+                None => None,
+                Some(old) => {
+                    let row: Option<StatusRow> = sqlx::query_as(
+                        "SELECT citizen_id AS holder_id, status_list, status_index, status FROM credentials WHERE id = $1",
+                    )
+                    .bind(old)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let row = row
+                        .filter(|r| r.holder_id == citizen_id)
+                        .ok_or(StoreError::NotFound("credential to replace"))?;
+                    let from = CredentialStatus::from_code(row.status)
+                        .ok_or(StoreError::Corrupt("credential status"))?;
+                    if from == CredentialStatus::Revoked {
+                        return Err(StoreError::InvalidState(
+                            "the credential to replace is revoked already",
+                        ));
+                    }
+                    let reason = format!("replaced by {}", cred.id);
+                    let changed = sqlx::query(
+                        "UPDATE credentials SET status = 1, status_reason = $1, status_changed_at = $2 WHERE id = $3 AND status = $4",
+                    )
+                    .bind(&reason)
+                    .bind(now)
+                    .bind(old)
+                    .bind(row.status)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if changed != 1 {
+                        return Err(StoreError::InvalidState(
+                            "credential status changed concurrently",
+                        ));
+                    }
+                    sqlx::query(
+                        "INSERT INTO status_history (credential_id, at, status) VALUES ($1, $2, 1)",
+                    )
+                    .bind(old)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    let detail = serde_json::json!({"reason": &reason, "from": from,
+                        "to": CredentialStatus::Revoked, "kind": CredentialKind::Identity})
+                    .to_string();
+                    sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'credential.revoke', $3, $4)")
+                        .bind(now)
+                        .bind(actor)
+                        .bind(old)
+                        .bind(detail)
+                        .execute(&mut *tx)
+                        .await?;
+                    Some(StatusChange {
+                        id: old.to_owned(),
+                        kind: CredentialKind::Identity,
+                        holder_id: row.holder_id,
+                        status_list: row.status_list,
+                        status_index: row.status_index,
+                        previous: from,
+                        status: CredentialStatus::Revoked,
+                        status_reason: Some(reason),
+                        status_changed_at: now,
+                    })
+                }
+            };
             tx.commit().await?;
-            Ok(CredentialRecord {
-                id: cred.id,
-                citizen_id: citizen_id.to_owned(),
-                kid: cred.kid,
-                status_list: slot.list,
-                status_index: i64::from(slot.index),
-                status: CredentialStatus::Valid,
-                status_reason: None,
-                status_changed_at: None,
-                payload: cred.payload,
-                issued_at: cred.issued_at,
-                expires_at: cred.expires_at,
-            })
+            Ok((
+                CredentialRecord {
+                    id: cred.id,
+                    citizen_id: citizen_id.to_owned(),
+                    kid: cred.kid,
+                    status_list: slot.list,
+                    status_index: i64::from(slot.index),
+                    status: CredentialStatus::Valid,
+                    status_reason: None,
+                    status_changed_at: None,
+                    payload: cred.payload,
+                    issued_at: cred.issued_at,
+                    expires_at: cred.expires_at,
+                },
+                replaced,
+            ))
         })
     }
 
@@ -521,13 +611,14 @@ macro_rules! insert_issued_rows {
             for (chunk, ids) in rows.chunks(BULK_ROWS).zip(ids.chunks(BULK_ROWS)) {
                 let pairs: Vec<(&String, &IssuedRow)> = ids.iter().zip(chunk).collect();
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO citizens (id, id_number, claims, created_at) ",
+                    "INSERT INTO citizens (id, id_number, claims, created_at, name_folded) ",
                 );
                 q.push_values(&pairs, |mut b, (id, r)| {
                     b.push_bind(id.as_str())
                         .push_bind(r.citizen.citizen.id_number.as_str())
                         .push_bind(citizen_to_json(&r.citizen.citizen))
-                        .push_bind(now);
+                        .push_bind(now)
+                        .push_bind(fold_name(r.citizen.citizen.full_name.as_str()));
                 });
                 q.build().execute(&mut **$tx).await?;
                 let mut q = sqlx::QueryBuilder::new(

@@ -1,0 +1,195 @@
+//! The pages' two languages. Vietnamese is the default; English is one click away on every
+//! page (a cookie remembers the choice). Every text a page shows is a field of [`Texts`], so a
+//! text missing in one language does not compile.
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Tiếng Việt, the default.
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+/// The cookie that remembers the language.
+pub const LANG_COOKIE: &str = "qrid_lang";
+
+impl Lang {
+    /// The BCP 47 tag (`lang` attribute).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The language a tag names; anything else is the default.
+    pub fn from_tag(tag: &str) -> Lang {
+        match tag {
+            "en" => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    /// The other language (the switch offers it).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+
+    /// Its name in itself.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Vi => "Tiếng Việt",
+            Lang::En => "English",
+        }
+    }
+
+    /// The texts in this language.
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Vi => &VI,
+            Lang::En => &EN,
+        }
+    }
+}
+
+macro_rules! texts {
+    ($( $field:ident : $vi:literal , $en:literal ; )+) => {
+        /// Every text of the pages, in one language.
+        #[derive(Debug)]
+        pub struct Texts {
+            $( #[doc = $en] pub $field: &'static str, )+
+        }
+        /// Vietnamese.
+        pub static VI: Texts = Texts { $( $field: $vi, )+ };
+        /// English.
+        pub static EN: Texts = Texts { $( $field: $en, )+ };
+    };
+}
+
+texts! {
+    app_name: "Văn phòng định danh", "Identity office";
+    skip: "Bỏ qua, đến nội dung chính", "Skip to main content";
+    nav_label: "Điều hướng chính", "Main navigation";
+    nav_home: "Trang chính", "Home";
+    nav_search: "Tìm công dân", "Find a citizen";
+    nav_enrol: "Đăng ký công dân", "Enrol a citizen";
+    nav_counter: "Quầy kiểm tra", "Counter";
+    nav_admin: "Quản trị", "Administration";
+    signed_in_as: "Đang đăng nhập:", "Signed in as:";
+    sign_in: "Đăng nhập", "Sign in";
+    sign_out: "Đăng xuất", "Sign out";
+    sign_in_title: "Đăng nhập cho cán bộ", "Staff sign-in";
+    username: "Tên đăng nhập", "Username";
+    password: "Mật khẩu", "Password";
+    wrong_password: "Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.";
+    locked_out: "Quá nhiều lần đăng nhập sai. Hãy thử lại sau ít phút.", "Too many failed sign-ins. Try again in a few minutes.";
+    session_expired: "Phiên làm việc đã hết hạn. Hãy đăng nhập lại.", "Your session has expired. Sign in again.";
+    session_idle: "Phiên làm việc đã kết thúc vì không hoạt động. Hãy đăng nhập lại.", "Your session ended after a time without use. Sign in again.";
+    session_changed: "Tài khoản đã thay đổi từ khi bạn đăng nhập. Hãy đăng nhập lại.", "Your account was changed since you signed in. Sign in again.";
+    signed_out: "Bạn đã đăng xuất.", "You have signed out.";
+    home_title: "Trang chính", "Home";
+    home_intro: "Chọn một việc:", "Choose a task:";
+    role: "Vai trò", "Role";
+    role_admin: "Quản trị viên", "Administrator";
+    role_issuer: "Cán bộ cấp phát", "Issuing officer";
+    role_auditor: "Kiểm toán viên", "Auditor";
+    role_clerk: "Nhân viên quầy", "Counter clerk";
+    search_title: "Tìm công dân", "Find a citizen";
+    search_label: "Số định danh hoặc họ tên", "Id number or full name";
+    search_hint: "Có thể gõ không dấu: \"nguyen van an\" tìm thấy \"Nguyễn Văn An\".", "Diacritics are optional: \"nguyen van an\" finds \"Nguyễn Văn An\".";
+    search_button: "Tìm", "Search";
+    search_none: "Không tìm thấy công dân nào.", "No citizen found.";
+    search_results: "Kết quả", "Results";
+    enrol_title: "Đăng ký công dân", "Enrol a citizen";
+    enrol_errors: "Hãy sửa các lỗi sau:", "Please correct the following:";
+    id_number: "Số định danh (12 chữ số)", "Id number (12 digits)";
+    full_name: "Họ và tên", "Full name";
+    date_of_birth: "Ngày sinh", "Date of birth";
+    sex: "Giới tính", "Sex";
+    sex_none: "(không ghi)", "(not recorded)";
+    sex_m: "Nam", "Male";
+    sex_f: "Nữ", "Female";
+    sex_x: "Khác", "Other";
+    nationality: "Quốc tịch (mã 2 chữ cái)", "Nationality (2-letter code)";
+    place_of_origin: "Quê quán", "Place of origin";
+    place_of_residence: "Nơi thường trú", "Place of residence";
+    photo: "Ảnh chân dung", "Face photo";
+    photo_hint: "Chụp bằng máy ảnh hoặc chọn tệp PNG/JPEG (tối đa 10 MB).", "Take it with the camera or choose a PNG/JPEG file (10 MB at most).";
+    camera_start: "Bật máy ảnh", "Start the camera";
+    camera_take: "Chụp ảnh", "Take the photo";
+    camera_unavailable: "Không dùng được máy ảnh; hãy chọn tệp.", "The camera cannot be used; choose a file.";
+    photo_taken: "Đã chụp ảnh.", "Photo taken.";
+    enrol_button: "Đăng ký", "Enrol";
+    already_enrolled: "Số định danh này đã được đăng ký.", "This id number is enrolled already.";
+    open_existing: "Mở hồ sơ đã có", "Open the existing record";
+    citizen_title: "Hồ sơ công dân", "Citizen record";
+    no_photo: "Chưa có ảnh.", "No photo on file.";
+    photo_of: "Ảnh chân dung của công dân", "The citizen's face photo";
+    credentials: "Thẻ định danh đã cấp", "Credentials issued";
+    no_credentials: "Chưa cấp thẻ nào.", "No credential issued yet.";
+    issue_title: "Cấp thẻ định danh", "Issue a credential";
+    profile: "Loại thẻ", "Profile";
+    profile_digest: "Mã băm ảnh (thẻ in có ảnh bên cạnh mã QR)", "Photo digest (printed card with the photo beside the QR)";
+    valid_days: "Số ngày hiệu lực", "Days of validity";
+    replaces: "Thay thế thẻ", "Replaces";
+    replaces_none: "(thẻ mới, không thay thế)", "(a new card, replacing none)";
+    issue_button: "Cấp thẻ", "Issue";
+    credential: "Thẻ", "Credential";
+    issued: "Ngày cấp", "Issued";
+    expires: "Hết hạn", "Expires";
+    status: "Trạng thái", "Status";
+    status_valid: "Còn hiệu lực", "Valid";
+    status_revoked: "Đã thu hồi", "Revoked";
+    status_suspended: "Tạm dừng", "Suspended";
+    reason: "Lý do", "Reason";
+    revoke: "Thu hồi", "Revoke";
+    suspend: "Tạm dừng", "Suspend";
+    reinstate: "Khôi phục", "Reinstate";
+    print_card: "In thẻ", "Print the card";
+    actions: "Thao tác", "Actions";
+    done_issued: "Đã cấp thẻ.", "The credential was issued.";
+    done_enrolled: "Đã đăng ký công dân.", "The citizen was enrolled.";
+    done_status: "Đã đổi trạng thái.", "The status was changed.";
+    card_title: "Thẻ định danh", "Identity card";
+    card_country: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "SOCIALIST REPUBLIC OF VIET NAM";
+    card_print: "In", "Print";
+    counter_title: "Quầy kiểm tra", "Counter";
+    counter_intro: "Đưa mã QR trước máy ảnh, hoặc chọn ảnh chụp mã QR.", "Hold the QR code to the camera, or choose a photo of it.";
+    counter_camera: "Quét bằng máy ảnh", "Scan with the camera";
+    counter_stop: "Dừng máy ảnh", "Stop the camera";
+    counter_file: "Ảnh mã QR", "Photo of a QR code";
+    counter_waiting: "Đang chờ mã QR…", "Waiting for a QR code…";
+    counter_checking: "Đang kiểm tra…", "Checking…";
+    counter_clear: "Xóa kết quả", "Clear the result";
+    verdict: "Kết quả", "Verdict";
+    verdict_valid: "HỢP LỆ", "VALID";
+    verdict_invalid: "KHÔNG HỢP LỆ", "NOT VALID";
+    forbidden_title: "Không có quyền", "Not allowed";
+    forbidden_text: "Vai trò của bạn không cho phép mở trang này.", "Your role does not allow this page.";
+    not_found_title: "Không tìm thấy", "Not found";
+    not_found_text: "Không có trang hoặc hồ sơ này.", "There is no such page or record.";
+    csrf_title: "Biểu mẫu không hợp lệ", "Form refused";
+    csrf_text: "Biểu mẫu này đã cũ hoặc không đến từ trang của dịch vụ. Hãy mở lại trang và thử lại.", "This form is out of date or did not come from the service's own page. Open the page again and retry.";
+    error_title: "Có lỗi xảy ra", "Something went wrong";
+    error_text: "Yêu cầu không thực hiện được:", "The request could not be carried out:";
+    back_home: "Về trang chính", "Back to the home page";
+    admin_title: "Quản trị tài khoản", "Account administration";
+    admin_kind: "Loại", "Kind";
+    admin_name: "Tên", "Name";
+    admin_state: "Tình trạng", "State";
+    admin_enabled: "Đang hoạt động", "Enabled";
+    admin_disabled: "Đã khóa", "Disabled";
+    admin_disable: "Khóa", "Disable";
+    admin_enable: "Mở khóa", "Enable";
+    admin_reset: "Đặt lại mật khẩu", "Reset password";
+    admin_new_password: "Mật khẩu mới (ít nhất 12 ký tự)", "New password (12 characters or more)";
+    admin_create: "Tạo tài khoản cán bộ", "Create an officer";
+    admin_done: "Đã thực hiện.", "Done.";
+    admin_next: "Trang sau", "Next page";
+    language: "Ngôn ngữ", "Language";
+}

@@ -1,0 +1,246 @@
+//! The counter: the page that scans (camera or a photo of a QR, decoded in the page), and the
+//! two calls its script makes: check a scanned text, and fetch the holder's face for a
+//! credential that verified.
+//!
+//! Answers are JSON the script writes into the page with `textContent` (never as markup), and
+//! are never cached; the script clears the verdict and the face at the next scan or after a
+//! minute, so nothing personal stays on the screen or in the browser.
+
+use super::{json_refusal, FORM_LIMIT};
+use crate::page::{render, Chrome};
+use crate::session::{Staff, CSRF_HEADER};
+use crate::Host;
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use qrid_service::office::{CounterCheck, COUNTER};
+use qrid_service::verification::Checked;
+use qrid_service::ServiceError;
+use qrid_verifier::Verdict;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub(super) fn routes<H: Host>() -> Router<Arc<H>> {
+    Router::new()
+        .route("/office/counter", get(page))
+        .route(
+            "/office/counter/check",
+            post(check::<H>).layer(DefaultBodyLimit::max(FORM_LIMIT)),
+        )
+        .route(
+            "/office/counter/face",
+            post(face::<H>).layer(DefaultBodyLimit::max(FORM_LIMIT)),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "counter.html")]
+struct CounterPage {
+    c: Chrome,
+}
+
+async fn page(staff: Staff) -> Response {
+    if let Err(e) = staff.officer.require(COUNTER) {
+        return staff.error(e);
+    }
+    render(StatusCode::OK, &CounterPage { c: staff.chrome })
+}
+
+#[derive(Deserialize)]
+struct Scanned {
+    text: String,
+}
+
+/// The refusals of the script's calls, as JSON: a missing or wrong anti-forgery token, a role
+/// that may not use the counter, a body that is not `{"text": …}`.
+fn guard(staff: &Staff, headers: &HeaderMap) -> Option<Response> {
+    let given = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !staff.csrf_ok(given) {
+        return Some(json_refusal(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            staff.chrome.t.csrf_text.to_owned(),
+        ));
+    }
+    staff
+        .officer
+        .require(COUNTER)
+        .err()
+        .map(|e| json_refusal(StatusCode::FORBIDDEN, e.kind(), e.to_string()))
+}
+
+fn refusal(e: ServiceError) -> Response {
+    let status = match e.kind() {
+        "not_found" => StatusCode::NOT_FOUND,
+        "forbidden" => StatusCode::FORBIDDEN,
+        "unauthorized" => StatusCode::UNAUTHORIZED,
+        "not_verified" | "no_photo_digest" | "photo_mismatch" => StatusCode::CONFLICT,
+        "database_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        "internal" => {
+            tracing::error!(error = %e, "a counter call failed");
+            return json_refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+            );
+        }
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    json_refusal(status, e.kind(), e.to_string())
+}
+
+async fn check<H: Host>(
+    State(host): State<Arc<H>>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Json<Scanned>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if let Some(r) = guard(&staff, &headers) {
+        return r;
+    }
+    let Ok(Json(scanned)) = body else {
+        return json_refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the body must be {\"text\": \"…\"}".into(),
+        );
+    };
+    match host
+        .service()
+        .counter_check(&staff.officer, &scanned.text)
+        .await
+    {
+        Ok(found) => crate::page::secure(Json(view(&staff.chrome, &found)).into_response()),
+        Err(e) => refusal(e),
+    }
+}
+
+async fn face<H: Host>(
+    State(host): State<Arc<H>>,
+    staff: Staff,
+    headers: HeaderMap,
+    body: Result<Json<Scanned>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if let Some(r) = guard(&staff, &headers) {
+        return r;
+    }
+    let Ok(Json(scanned)) = body else {
+        return json_refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the body must be {\"text\": \"…\"}".into(),
+        );
+    };
+    match host
+        .service()
+        .counter_face(&staff.officer, &scanned.text)
+        .await
+    {
+        Ok(photo) => super::citizens::jpeg(photo.bytes),
+        Err(e) => refusal(e),
+    }
+}
+
+/// The verdict as the counter page shows it: a headline, a sentence in plain words in the
+/// page's language, and the holder's claims for a credential that could be examined.
+fn view(c: &Chrome, found: &CounterCheck) -> Value {
+    let t = c.t;
+    let vi = c.lang == crate::i18n::Lang::Vi;
+    match found {
+        CounterCheck::LoginRequest => json!({
+            "kind": "login_request", "valid": false,
+            "headline": if vi { "MÃ ĐĂNG NHẬP" } else { "LOGIN CODE" },
+            "reason": if vi {
+                "Đây là mã đăng nhập của một cổng dịch vụ: công dân quét nó bằng ví định danh của mình, không phải tại quầy."
+            } else {
+                "This is a portal's login code: the citizen scans it with their identity wallet, not at a counter."
+            },
+        }),
+        CounterCheck::Stamp {
+            record,
+            signer,
+            signer_valid,
+        } => json!({
+            "kind": "stamp", "valid": *signer_valid,
+            "headline": if vi { "DẤU CHỮ KÝ" } else { "SIGNATURE STAMP" },
+            "reason": match (vi, *signer_valid) {
+                (true, true) => "Chữ ký đã được ghi nhận; người ký vẫn còn hiệu lực.",
+                (true, false) => "Chữ ký đã được ghi nhận, nhưng chứng thư của người ký không còn hiệu lực.",
+                (false, true) => "The signature is on record; the signer's credential is valid.",
+                (false, false) => "The signature is on record, but the signer's credential is no longer valid.",
+            },
+            "stamp": {
+                "signature_id": record.id, "signer": signer,
+                "document": record.document_name, "digest": record.digest,
+                "signed_at": qrid_credential::format_utc(record.signed_at),
+            },
+        }),
+        CounterCheck::Credential {
+            checked,
+            replaced_by,
+            face_on_file,
+        } => {
+            let (valid, kind, detail, credential) = match checked {
+                Checked::Verdict(Verdict::Valid(v)) => {
+                    (true, "valid", String::new(), Some(&v.credential))
+                }
+                Checked::Verdict(Verdict::Invalid(r)) => {
+                    (false, r.kind(), r.to_string(), r.credential())
+                }
+                Checked::Unchecked(e) => (false, e.kind(), e.to_string(), None),
+            };
+            let kind = if replaced_by.is_some() {
+                "replaced"
+            } else {
+                kind
+            };
+            let mut v = json!({
+                "kind": kind, "valid": valid,
+                "headline": if valid { t.verdict_valid } else { t.verdict_invalid },
+                "reason": plain_reason(vi, kind, &detail),
+                "face": if valid && *face_on_file { "file" } else { "none" },
+            });
+            if let Some(cred) = credential {
+                let p = super::citizens::CitizenView::of("", &cred.citizen);
+                v["holder"] = json!({
+                    "full_name": p.full_name, "date_of_birth": p.date_of_birth,
+                    "id_number": p.id_number, "sex": p.sex, "nationality": p.nationality,
+                    "expires": super::citizens::day(cred.expires_at),
+                    "credential_id": cred.id.to_string(),
+                });
+            }
+            v
+        }
+    }
+}
+
+/// A verdict kind in words a clerk reads out: the common kinds in both languages, the rest
+/// with the verifier's own English sentence.
+fn plain_reason(vi: bool, kind: &str, detail: &str) -> String {
+    let words = match (kind, vi) {
+        ("valid", true) => "Thẻ hợp lệ: chữ ký của cơ quan cấp đúng, còn hạn, không bị thu hồi. Hãy so khuôn mặt với người đứng trước quầy.",
+        ("valid", false) => "The credential is genuine, in date and not revoked. Compare the face with the person at the counter.",
+        ("replaced", true) => "Thẻ này đã được thay bằng thẻ mới và không còn hiệu lực.",
+        ("replaced", false) => "This card was replaced by a new one and is no longer valid.",
+        ("revoked", true) => "Thẻ đã bị thu hồi.",
+        ("revoked", false) => "The credential has been revoked.",
+        ("suspended", true) => "Thẻ đang bị tạm dừng.",
+        ("suspended", false) => "The credential is suspended.",
+        ("expired", true) => "Thẻ đã hết hạn.",
+        ("expired", false) => "The credential has expired.",
+        ("bad_signature", true) => "Chữ ký không đúng: thẻ giả hoặc đã bị sửa.",
+        ("bad_signature", false) => "The signature does not verify: forged or altered.",
+        ("unknown_key", true) => "Thẻ không do cơ quan này cấp.",
+        ("unknown_key", false) => "The credential was not issued by this authority.",
+        (_, true) => return format!("Không phải thẻ hợp lệ ({kind}). {detail}"),
+        (_, false) => return format!("Not a valid credential ({kind}). {detail}"),
+    };
+    words.to_owned()
+}
