@@ -370,6 +370,22 @@ fn office_flow(backend: Backend) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 
+    // The photo profile: the counter shows the face from the QR itself.
+    let before = credential_ids(&b, &s, &citizen);
+    let r = b
+        .post(format!("{}/office/citizens/{citizen}/issue", s.url))
+        .form(&[("csrf", csrf.as_str()), ("profile", "photo"), ("valid_days", "")])
+        .send()
+        .expect("POST issue");
+    assert_eq!(r.status().as_u16(), 303, "{:?}", r.text());
+    let with_face = credential_ids(&b, &s, &citizen)
+        .into_iter()
+        .find(|i| !before.contains(i))
+        .expect("a new credential");
+    let v = check(&b, &s, &csrf, &payload(&s, &with_face));
+    assert_eq!((v["kind"].as_str(), v["face"].as_str()), (Some("valid"), Some("qr")), "{v}");
+    assert!(v["photo"].as_str().is_some_and(|p| p.len() > 100), "{v}");
+
     // A replacement revokes the one it replaces, and the counter says "replaced".
     let second = issue(&b, &s, &csrf, &citizen, &first);
     let v = check(&b, &s, &csrf, &p1);

@@ -248,6 +248,77 @@ pub struct Citizen {
     /// SHA-256 of the enrolment photo (private-use claim), if recorded.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_opt")]
     pub photo_sha256: Option<PhotoDigest>,
+    /// The face itself (Claim 169 keys 16 and 17), in a credential of the photo profile: a
+    /// thumbnail made at issuance, never part of the enrolment record (not serialised).
+    #[serde(skip)]
+    pub face: Option<FacePhoto>,
+}
+
+/// The longest face photo a credential may carry, in bytes: more cannot fit a QR code that a
+/// counter's camera reads (docs/credential-format.md, "The face in the QR").
+pub const FACE_PHOTO_MAX: usize = 2048;
+
+/// The image format of a credential's face photo: Claim 169 key 17.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoFormat {
+    /// 1
+    Jpeg,
+    /// 2
+    Jpeg2000,
+    /// 3
+    Avif,
+    /// 4
+    Webp,
+}
+
+impl PhotoFormat {
+    /// The Claim 169 code.
+    pub fn code(self) -> i64 {
+        match self {
+            PhotoFormat::Jpeg => 1,
+            PhotoFormat::Jpeg2000 => 2,
+            PhotoFormat::Avif => 3,
+            PhotoFormat::Webp => 4,
+        }
+    }
+
+    /// The format of a Claim 169 code; `None` for a code Claim 169 does not define.
+    pub fn from_code(code: i64) -> Option<PhotoFormat> {
+        Some(match code {
+            1 => PhotoFormat::Jpeg,
+            2 => PhotoFormat::Jpeg2000,
+            3 => PhotoFormat::Avif,
+            4 => PhotoFormat::Webp,
+            _ => return None,
+        })
+    }
+
+    /// The media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            PhotoFormat::Jpeg => "image/jpeg",
+            PhotoFormat::Jpeg2000 => "image/jp2",
+            PhotoFormat::Avif => "image/avif",
+            PhotoFormat::Webp => "image/webp",
+        }
+    }
+}
+
+/// A face photo carried in a credential: Claim 169 key 16 (the image bytes, at most
+/// [`FACE_PHOTO_MAX`]) and key 17 (their format, optional in Claim 169).
+#[derive(Clone, PartialEq, Eq)]
+pub struct FacePhoto {
+    /// Key 17.
+    pub format: Option<PhotoFormat>,
+    /// Key 16.
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for FacePhoto {
+    // A face is personal data: debug output shows its format and size only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FacePhoto({:?}, {} B)", self.format, self.bytes.len())
+    }
 }
 
 impl fmt::Debug for Citizen {
@@ -402,6 +473,7 @@ impl CitizenInput {
                 .map(|s| Text::new("place_of_residence", s, PLACE_MAX, true))
                 .transpose()?,
             photo_sha256: self.photo_sha256.as_deref().map(str::parse).transpose()?,
+            face: None,
         })
     }
 

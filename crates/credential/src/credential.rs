@@ -2,7 +2,8 @@
 
 use crate::cbor::{self, as_i64, get_int, get_text};
 use crate::claims::{
-    Citizen, CountryCode, IdNumber, PhotoDigest, Sex, Text, FULL_NAME_MAX, PLACE_MAX,
+    Citizen, CountryCode, FacePhoto, IdNumber, PhotoDigest, PhotoFormat, Sex, Text,
+    FACE_PHOTO_MAX, FULL_NAME_MAX, PLACE_MAX,
 };
 use crate::cose::{self, SignedMessage};
 use crate::date::Date;
@@ -53,6 +54,10 @@ pub mod claim169 {
     pub const ADDRESS: i64 = 10;
     /// Nationality (tstr)
     pub const NATIONALITY: i64 = 13;
+    /// Face photo (bstr).
+    pub const PHOTO: i64 = 16;
+    /// Face photo format: 1 JPEG, 2 JPEG 2000, 3 AVIF, 4 WebP (int).
+    pub const PHOTO_FORMAT: i64 = 17;
     /// qrid private use: place of origin (tstr). Negative keys lie outside Claim 169's 1..99.
     pub const PLACE_OF_ORIGIN: i64 = -1;
     /// qrid private use: SHA-256 of the enrolment photo (bstr, 32 bytes).
@@ -248,6 +253,12 @@ impl Credential {
         if let Some(n) = &c.nationality {
             id.push((int(claim169::NATIONALITY), Value::Text(n.as_str().into())));
         }
+        if let Some(face) = &c.face {
+            id.push((int(claim169::PHOTO), Value::Bytes(face.bytes.clone())));
+            if let Some(f) = face.format {
+                id.push((int(claim169::PHOTO_FORMAT), int(f.code())));
+            }
+        }
         if let Some(o) = &c.place_of_origin {
             id.push((
                 int(claim169::PLACE_OF_ORIGIN),
@@ -370,6 +381,16 @@ impl Serialize for Credential {
         m.serialize_entry("issuer", &self.issuer)?;
         if let Some(v) = &c.nationality {
             m.serialize_entry("nationality", &Shown(v))?;
+        }
+        if let Some(face) = &c.face {
+            use base64::Engine;
+            m.serialize_entry(
+                "photo",
+                &base64::engine::general_purpose::STANDARD.encode(&face.bytes),
+            )?;
+            if let Some(f) = face.format {
+                m.serialize_entry("photo_format", f.media_type())?;
+            }
         }
         if let Some(v) = &c.photo_sha256 {
             m.serialize_entry("photo_sha256", &Shown(v))?;
@@ -506,6 +527,34 @@ fn parse_citizen(m: &[(Value, Value)]) -> Result<Citizen, ClaimError> {
         }
         None => None,
     };
+    let face = match get_int(m, claim169::PHOTO) {
+        Some(Value::Bytes(b)) if b.len() <= FACE_PHOTO_MAX => Some(FacePhoto {
+            bytes: b.clone(),
+            format: get_int(m, claim169::PHOTO_FORMAT)
+                .map(|v| {
+                    as_i64(v)
+                        .and_then(PhotoFormat::from_code)
+                        .ok_or(ClaimError::Invalid {
+                            field: "photo_format",
+                            problem: "must be 1 (JPEG), 2 (JPEG 2000), 3 (AVIF) or 4 (WebP)",
+                        })
+                })
+                .transpose()?,
+        }),
+        Some(Value::Bytes(_)) => {
+            return Err(ClaimError::TooLong {
+                field: "photo",
+                max: FACE_PHOTO_MAX,
+            })
+        }
+        Some(_) => {
+            return Err(ClaimError::WrongType {
+                field: "photo",
+                expected: "a byte string",
+            })
+        }
+        None => None,
+    };
     Ok(Citizen {
         id_number,
         full_name,
@@ -520,6 +569,7 @@ fn parse_citizen(m: &[(Value, Value)]) -> Result<Citizen, ClaimError> {
         )?,
         place_of_residence: opt_text(claim169::ADDRESS, "place_of_residence", PLACE_MAX, true)?,
         photo_sha256,
+        face,
     })
 }
 

@@ -45,8 +45,8 @@ mod stamp;
 mod statuslist;
 
 pub use claims::{
-    Citizen, CitizenInput, CountryCode, IdNumber, PhotoDigest, Sex, Text, FULL_NAME_MAX,
-    MAX_INPUT_JSON, PLACE_MAX,
+    Citizen, CitizenInput, CountryCode, FacePhoto, IdNumber, PhotoDigest, PhotoFormat, Sex, Text,
+    FACE_PHOTO_MAX, FULL_NAME_MAX, MAX_INPUT_JSON, PLACE_MAX,
 };
 pub use cose::{SignedMessage, ALG_EDDSA};
 pub use credential::{

@@ -219,6 +219,9 @@ pub struct IssueRequest {
     /// The id of the citizen's credential this one replaces: revoked in the same transaction
     /// (reason `replaced by <new id>`).
     replaces: Option<String>,
+    /// `digest` (default: the photo's SHA-256 only) or `photo` (a gray face thumbnail in the
+    /// QR as well, Claim 169 keys 16 and 17; needs the citizen's photo on file).
+    profile: Option<String>,
 }
 
 /// `POST /v1/citizens/{id}/credentials`
@@ -255,6 +258,17 @@ pub async fn issue(
             .as_deref()
             .map(CredentialId::parse)
             .transpose()?,
+        profile: match req.profile.as_deref() {
+            None | Some("digest") => qrid_service::citizens::Profile::Digest,
+            Some("photo") => qrid_service::citizens::Profile::Photo,
+            Some(_) => {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ProblemKind::InvalidBody,
+                    "profile must be digest or photo",
+                ))
+            }
+        },
     };
     let rec = state.issue(&o, &id, options).await?;
     state.metrics.issued.inc();

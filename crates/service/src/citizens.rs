@@ -3,7 +3,7 @@
 
 use crate::error::{Result, ServiceError};
 use crate::ids::{CitizenId, CredentialId, Officer};
-use crate::issuance::{sign_credential, IssueTerms};
+use crate::issuance::{sign_credential, sign_credential_with_face, IssueTerms};
 use crate::Service;
 use qrid_credential::{CitizenInput, HolderKey, Jwk};
 use qrid_store::{
@@ -21,9 +21,23 @@ pub const VALID_DAYS: std::ops::RangeInclusive<u32> = 1..=36_500;
 /// The longest reason for a status change, in characters after trimming.
 pub const MAX_REASON_CHARS: usize = 500;
 
-/// How a credential is issued: both optional.
+/// What a credential carries of the citizen's face.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Profile {
+    /// The SHA-256 of the enrolment photo only: for printed cards that show the photo beside
+    /// the QR; a counter fetches the face from the service.
+    #[default]
+    Digest,
+    /// The digest and a gray face thumbnail in the QR (Claim 169 keys 16 and 17), so that an
+    /// offline counter sees the face too. Needs a stored photo.
+    Photo,
+}
+
+/// How a credential is issued: every field optional.
 #[derive(Debug, Default)]
 pub struct IssueOptions {
+    /// The face profile; default [`Profile::Digest`].
+    pub profile: Profile,
     /// Days of validity, [`VALID_DAYS`]; default the `credential_days` setting.
     pub valid_days: Option<u32>,
     /// The holder's (wallet's) public key, bound into the credential's `cnf` claim.
@@ -102,6 +116,28 @@ impl Service {
             .await?
             .ok_or(ServiceError::NotFound("citizen"))?
             .citizen;
+        let face = match options.profile {
+            Profile::Digest => None,
+            Profile::Photo => {
+                let photo = self
+                    .store
+                    .citizen_photo(id.as_str())
+                    .await?
+                    .filter(|p| citizen.photo_sha256.map(|d| hex::encode(d.0)).as_ref() == Some(&p.sha256))
+                    .ok_or_else(|| {
+                        ServiceError::InvalidRequest(
+                            "the photo profile needs the citizen's photo on file".into(),
+                        )
+                    })?;
+                let pixels = tokio::task::spawn_blocking(move || {
+                    crate::photo::thumbnail_pixels(&photo.bytes)
+                })
+                .await
+                .map_err(ServiceError::internal)?
+                .map_err(ServiceError::Photo)?;
+                Some(pixels)
+            }
+        };
         let keys = self.keys();
         let terms = IssueTerms {
             issuer: &self.config.issuer,
@@ -109,6 +145,17 @@ impl Service {
             issued_at: self.now(),
             valid_days: days,
         };
+        if let Some(face) = &face {
+            // Whether the face fits at all, tried on the largest slot numbers before the
+            // transaction, so that claims too long for the photo profile are the caller's
+            // error, not a failed issuance.
+            let widest = qrid_store::StatusSlot {
+                list: i64::from(u32::MAX),
+                index: u32::MAX,
+            };
+            sign_credential_with_face(&keys.current, terms, citizen.clone(), widest, holder, face)
+                .map_err(ServiceError::InvalidRequest)?;
+        }
         let mut attempt = 0;
         let (rec, replaced) = loop {
             let citizen = citizen.clone();
@@ -120,7 +167,17 @@ impl Service {
                     &by.username,
                     terms.issued_at,
                     options.replaces.as_ref().map(CredentialId::as_str),
-                    |slot| sign_credential(&keys.current, terms, citizen, slot, holder),
+                    |slot| match &face {
+                        None => sign_credential(&keys.current, terms, citizen, slot, holder),
+                        Some(face) => sign_credential_with_face(
+                            &keys.current,
+                            terms,
+                            citizen,
+                            slot,
+                            holder,
+                            face,
+                        ),
+                    },
                 )
                 .await;
             match r {

@@ -6,6 +6,11 @@ use qrid_credential::{
 };
 use qrid_store::{NewCredential, NewOfficial, StatusSlot};
 
+/// The longest payload of a photo credential: QR version 25 at error correction M holds 1,451
+/// alphanumeric characters (the payload is base45, all alphanumeric), 117 × 117 modules, the
+/// largest symbol a counter's camera reads off a card at arm's length (docs/credential-format.md).
+pub const PHOTO_PROFILE_MAX_CHARS: usize = 1451;
+
 /// Default validity of a signer credential, days.
 pub const SIGNER_DAYS: u32 = 730;
 
@@ -51,6 +56,34 @@ pub fn sign_credential(
         payload,
         cred.issued_at,
         cred.expires_at,
+    ))
+}
+
+/// [`sign_credential`] with the citizen's face in it (the photo profile): the thumbnail is
+/// encoded at the best quality of [`crate::photo::THUMB_QUALITIES`] whose whole credential
+/// fits [`PHOTO_PROFILE_MAX_CHARS`]; if even the lowest does not fit (very long claims), the
+/// credential is refused rather than printed in a QR code that counters cannot read.
+pub fn sign_credential_with_face(
+    key: &IssuerKey,
+    terms: IssueTerms<'_>,
+    mut citizen: Citizen,
+    slot: StatusSlot,
+    holder: Option<HolderKey>,
+    face: &image::GrayImage,
+) -> Result<NewCredential, String> {
+    for q in crate::photo::THUMB_QUALITIES {
+        let bytes = crate::photo::encode_thumbnail(face, q).map_err(|e| e.to_string())?;
+        citizen.face = Some(qrid_credential::FacePhoto {
+            format: Some(qrid_credential::PhotoFormat::Jpeg),
+            bytes,
+        });
+        let signed = sign_credential(key, terms, citizen.clone(), slot, holder)?;
+        if signed.payload.len() <= PHOTO_PROFILE_MAX_CHARS {
+            return Ok(signed);
+        }
+    }
+    Err(format!(
+        "the face photo does not fit a QR code of {PHOTO_PROFILE_MAX_CHARS} characters with these claims; issue the photo-digest profile"
     ))
 }
 

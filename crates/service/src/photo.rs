@@ -8,7 +8,7 @@
 //! so Exif (location, camera serial) and every other metadata is gone, after the Exif
 //! orientation has been applied to the pixels.
 
-use image::{imageops, RgbImage};
+use image::{imageops, GrayImage, RgbImage};
 use sha2::{Digest, Sha256};
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -124,6 +124,94 @@ pub fn process_upload(bytes: &[u8]) -> Result<Photo, PhotoRefusal> {
         height: fitted.height(),
         jpeg,
     })
+}
+
+/// The face thumbnail of a photo credential: gray, this many pixels (docs/credential-format.md,
+/// "The face in the QR", has the measurements that chose it).
+pub const THUMB_SIZE: (u32, u32) = (48, 64);
+/// JPEG qualities tried for the thumbnail, best first: issuance takes the first whose whole
+/// credential fits [`crate::issuance::PHOTO_PROFILE_MAX_CHARS`].
+pub const THUMB_QUALITIES: [u8; 12] = [30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8];
+
+/// The thumbnail's pixels from a stored photo: cropped to 3:4 about its centre, shrunk to
+/// [`THUMB_SIZE`] (Lanczos), gray. The stored photo is decoded like any upload.
+pub fn thumbnail_pixels(stored_jpeg: &[u8]) -> Result<GrayImage, PhotoRefusal> {
+    let rgb = decode_jpeg(stored_jpeg)?;
+    let (w, h) = rgb.dimensions();
+    // The largest 3:4 box inside the photo.
+    let (cw, ch) = if u64::from(w) * 4 > u64::from(h) * 3 {
+        ((h * 3 / 4).max(1), h)
+    } else {
+        (w, (w * 4 / 3).max(1))
+    };
+    let crop = imageops::crop_imm(&rgb, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
+    let small = imageops::resize(&crop, THUMB_SIZE.0, THUMB_SIZE.1, imageops::FilterType::Lanczos3);
+    Ok(image::DynamicImage::ImageRgb8(small).to_luma8())
+}
+
+/// A gray baseline JPEG with optimised Huffman tables and nothing a decoder does not need: the
+/// JFIF header and the chroma quantisation table (a gray image has no chroma) are left out,
+/// about 85 bytes of a 500-byte budget.
+pub fn encode_thumbnail(img: &GrayImage, quality: u8) -> Result<Vec<u8>, PhotoRefusal> {
+    let (w, h) = dims16(img.width(), img.height())?;
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
+    enc.set_optimized_huffman_tables(true);
+    enc.encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Luma)
+        .map_err(|e| PhotoRefusal::Corrupt(e.to_string()))?;
+    Ok(strip_gray_jpeg(&out))
+}
+
+/// Drops APP0 segments and every quantisation table but table 0 from a one-component JPEG
+/// written by our encoder. Anything unexpected leaves the file as it was.
+fn strip_gray_jpeg(jpeg: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(jpeg.len());
+    let Some(body) = jpeg.strip_prefix(&[0xFF, 0xD8]) else {
+        return jpeg.to_vec();
+    };
+    out.extend_from_slice(&[0xFF, 0xD8]);
+    let mut rest = body;
+    loop {
+        let (Some(&0xFF), Some(&marker)) = (rest.first(), rest.get(1)) else {
+            return jpeg.to_vec();
+        };
+        if marker == 0xDA {
+            // Start of scan: the entropy-coded data and the end follow unchanged.
+            out.extend_from_slice(rest);
+            return out;
+        }
+        let Some(len) = rest.get(2..4).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+            return jpeg.to_vec();
+        };
+        let Some(segment) = rest.get(..2 + len) else {
+            return jpeg.to_vec();
+        };
+        match marker {
+            0xE0 => {}
+            0xDB => {
+                // Tables: Pq/Tq, then 64 (8-bit) or 128 (16-bit) values each.
+                let mut tables = &segment[4..];
+                let mut kept = Vec::new();
+                while let Some(&pq_tq) = tables.first() {
+                    let n = if pq_tq >> 4 == 0 { 64 } else { 128 };
+                    let Some(t) = tables.get(..1 + n) else {
+                        return jpeg.to_vec();
+                    };
+                    if pq_tq & 0x0F == 0 {
+                        kept.extend_from_slice(t);
+                    }
+                    tables = &tables[1 + n..];
+                }
+                if !kept.is_empty() {
+                    out.extend_from_slice(&[0xFF, 0xDB]);
+                    out.extend_from_slice(&((kept.len() + 2) as u16).to_be_bytes());
+                    out.extend_from_slice(&kept);
+                }
+            }
+            _ => out.extend_from_slice(segment),
+        }
+        rest = &rest[2 + len..];
+    }
 }
 
 /// Shrinks `img` to fit in `(w, h)` keeping its proportions; never enlarges.
@@ -317,6 +405,27 @@ mod tests {
         let mut cut = png_of(&portrait(300, 400));
         cut.truncate(cut.len() / 2);
         assert_eq!(process_upload(&cut).unwrap_err().kind(), "image_corrupt");
+    }
+
+    #[test]
+    fn the_thumbnail_is_a_small_gray_jpeg_that_decoders_read() {
+        let photo = process_upload(&png_of(&portrait(480, 640))).expect("a photo");
+        let px = thumbnail_pixels(&photo.jpeg).expect("pixels");
+        assert_eq!(px.dimensions(), THUMB_SIZE);
+        let mut last = usize::MAX;
+        for q in THUMB_QUALITIES {
+            let jpeg = encode_thumbnail(&px, q).expect("a thumbnail");
+            assert!(jpeg.len() <= last, "quality {q} is larger than the one above it");
+            last = jpeg.len();
+            // No JFIF header, one quantisation table; still a JPEG the image crate reads.
+            assert!(!jpeg.windows(2).any(|w| w == [0xFF, 0xE0]));
+            let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+                .expect("the stripped thumbnail decodes");
+            assert_eq!((back.width(), back.height()), THUMB_SIZE);
+        }
+        // A square photo is cropped to 3:4, not squashed.
+        let square = process_upload(&png_of(&portrait(400, 400))).expect("a photo");
+        assert_eq!(thumbnail_pixels(&square.jpeg).expect("pixels").dimensions(), THUMB_SIZE);
     }
 
     #[test]

@@ -135,6 +135,7 @@ texts! {
     issue_title: "Cấp thẻ định danh", "Issue a credential";
     profile: "Loại thẻ", "Profile";
     profile_digest: "Mã băm ảnh (thẻ in có ảnh bên cạnh mã QR)", "Photo digest (printed card with the photo beside the QR)";
+    profile_photo: "Ảnh trong mã QR (quầy ngoại tuyến cũng thấy khuôn mặt)", "Photo in the QR (offline counters see the face too)";
     valid_days: "Số ngày hiệu lực", "Days of validity";
     replaces: "Thay thế thẻ", "Replaces";
     replaces_none: "(thẻ mới, không thay thế)", "(a new card, replacing none)";

@@ -66,7 +66,10 @@
     verdict.focus();
     window.qridCounterTimings.push(performance.now() - started);
     clearTimer = setTimeout(clearVerdict, CLEAR_AFTER_MS);
-    if (v.valid && v.face === "file") {
+    if (v.valid && v.face === "qr" && v.photo) {
+      face.src = "data:image/jpeg;base64," + v.photo;
+      face.hidden = false;
+    } else if (v.valid && v.face === "file") {
       post("/office/counter/face", text)
         .then(function (r) { return r.ok ? r.blob() : null; })
         .then(function (blob) {

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::Engine;
 use qrid_credential::{Citizen, CitizenInput};
-use qrid_service::citizens::IssueOptions;
+use qrid_service::citizens::{IssueOptions, Profile};
 use qrid_service::{CitizenId, CredentialId, ServiceError};
 use qrid_store::{CitizenRecord, CredentialRecord, CredentialStatus, StoreError};
 use serde::Deserialize;
@@ -409,6 +409,7 @@ pub(super) fn jpeg(bytes: Vec<u8>) -> Response {
 #[derive(Deserialize)]
 struct IssueForm {
     csrf: String,
+    profile: Option<String>,
     valid_days: Option<String>,
     replaces: Option<String>,
 }
@@ -434,7 +435,17 @@ async fn issue<H: Host>(
             None | Some("") => None,
             Some(r) => Some(CredentialId::parse(r)?),
         };
+        let profile = match f.profile.as_deref() {
+            None | Some("digest") => Profile::Digest,
+            Some("photo") => Profile::Photo,
+            Some(_) => {
+                return Err(ServiceError::InvalidRequest(
+                    "profile must be digest or photo".into(),
+                ))
+            }
+        };
         let options = IssueOptions {
+            profile,
             valid_days,
             replaces,
             ..IssueOptions::default()

@@ -201,12 +201,26 @@ fn view(c: &Chrome, found: &CounterCheck) -> Value {
             } else {
                 kind
             };
+            // The face: from the QR itself when the credential carries one (signed with
+            // it), else from the service's file when it holds the photo signed over.
+            let in_qr = credential
+                .and_then(|c| c.citizen.face.as_ref())
+                .filter(|f| matches!(f.format, None | Some(qrid_credential::PhotoFormat::Jpeg)));
+            let face = match (valid, in_qr, *face_on_file) {
+                (true, Some(_), _) => "qr",
+                (true, None, true) => "file",
+                _ => "none",
+            };
             let mut v = json!({
                 "kind": kind, "valid": valid,
                 "headline": if valid { t.verdict_valid } else { t.verdict_invalid },
                 "reason": plain_reason(vi, kind, &detail),
-                "face": if valid && *face_on_file { "file" } else { "none" },
+                "face": face,
             });
+            if let (true, Some(f)) = (valid, in_qr) {
+                use base64::Engine;
+                v["photo"] = base64::engine::general_purpose::STANDARD.encode(&f.bytes).into();
+            }
             if let Some(cred) = credential {
                 let p = super::citizens::CitizenView::of("", &cred.citizen);
                 v["holder"] = json!({
