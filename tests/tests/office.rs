@@ -4,24 +4,18 @@
 //! counter with the face; and every refusal the office must make, each on its own.
 //! tests/tests/office_browser.rs drives the same screens in Chromium.
 
+mod common;
+
+use common::execute;
+use common::office::{browser, check, counter, input_value, sign_in, text};
 use qrid_e2e::service::{Auth, Body, Service, World, PASSWORD};
 use qrid_e2e::{parts, qrid};
 use qrid_store::Backend;
 use reqwest::blocking::{multipart, Client, Response};
-use reqwest::redirect::Policy;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The public-domain portrait of tests/fixtures (see its README).
 const PORTRAIT: &[u8] = include_bytes!("../fixtures/portrait.png");
-
-/// A browser: cookies kept, redirects not followed (the tests look at each 303).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .expect("an HTTP client")
-}
 
 /// Creates an officer with the CLI (password [`PASSWORD`]).
 fn officer(w: &World, name: &str, role: &str) {
@@ -42,58 +36,12 @@ fn officer(w: &World, name: &str, role: &str) {
     assert_eq!(code, 0, "{err}");
 }
 
-/// The value of the first `<input name=NAME value=…>` of a page.
-fn input_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let at = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no input {name} in the page:\n{html}"));
-    let rest = &html[at + marker.len()..];
-    rest[..rest.find('"').expect("a closing quote")].to_owned()
-}
-
-fn text(r: Response) -> (u16, String) {
-    let status = r.status().as_u16();
-    (status, r.text().expect("a body"))
-}
-
 fn location(r: &Response) -> String {
     r.headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
-}
-
-/// Signs in through the form; returns the session's anti-forgery token (read off the home
-/// page's sign-out form).
-fn sign_in(b: &Client, s: &Service, user: &str) -> String {
-    let (status, page) = text(
-        b.get(format!("{}/office/sign-in", s.url))
-            .send()
-            .expect("GET"),
-    );
-    assert_eq!(status, 200, "{page}");
-    let pre = input_value(&page, "pre");
-    let r = b
-        .post(format!("{}/office/sign-in", s.url))
-        .form(&[
-            ("username", user),
-            ("password", PASSWORD),
-            ("pre", &pre),
-            ("next", "/office/"),
-        ])
-        .send()
-        .expect("POST sign-in");
-    assert_eq!(
-        r.status().as_u16(),
-        303,
-        "sign-in of {user}: {:?}",
-        r.text()
-    );
-    let (status, home) = text(b.get(format!("{}/office/", s.url)).send().expect("GET"));
-    assert_eq!(status, 200, "{home}");
-    input_value(&home, "csrf")
 }
 
 fn enrol_form(csrf: &str, id_number: &str, name: &str, photo: Option<Vec<u8>>) -> multipart::Form {
@@ -179,26 +127,6 @@ fn payload(s: &Service, credential: &str) -> String {
     r.json()["payload"].as_str().expect("a payload").to_owned()
 }
 
-fn counter(b: &Client, s: &Service, csrf: &str, path: &str, text: &str) -> Response {
-    b.post(format!("{}/office/counter/{path}", s.url))
-        .header("x-csrf-token", csrf)
-        .json(&json!({ "text": text }))
-        .send()
-        .expect("POST counter")
-}
-
-fn check(b: &Client, s: &Service, csrf: &str, text: &str) -> Value {
-    let r = counter(b, s, csrf, "check", text);
-    assert_eq!(r.status().as_u16(), 200);
-    assert_eq!(
-        r.headers()
-            .get("cache-control")
-            .and_then(|v| v.to_str().ok()),
-        Some("no-store, max-age=0")
-    );
-    r.json().expect("a JSON verdict")
-}
-
 /// A decompression bomb: a PNG of `w`×`h` gray pixels whose pixel data is a few KiB of zlib
 /// that inflates to zeros (a decoder that believed the header would allocate w×h bytes).
 fn png_bomb(w: u32, h: u32) -> Vec<u8> {
@@ -227,24 +155,6 @@ fn png_bomb(w: u32, h: u32) -> Vec<u8> {
     chunk(&mut png, b"IDAT", &z.finish().expect("writes to a Vec"));
     chunk(&mut png, b"IEND", &[]);
     png
-}
-
-/// Runs one SQL statement on the test database behind the service's back.
-fn execute(url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    rt.block_on(async {
-        use sqlx::Connection;
-        if url.starts_with("sqlite:") {
-            let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
-            sqlx::query(sql).execute(&mut c).await.expect("execute");
-        } else {
-            let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
-            sqlx::query(sql).execute(&mut c).await.expect("execute");
-        }
-    });
 }
 
 fn office_flow(backend: Backend) {
@@ -374,7 +284,11 @@ fn office_flow(backend: Backend) {
     let before = credential_ids(&b, &s, &citizen);
     let r = b
         .post(format!("{}/office/citizens/{citizen}/issue", s.url))
-        .form(&[("csrf", csrf.as_str()), ("profile", "photo"), ("valid_days", "")])
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("profile", "photo"),
+            ("valid_days", ""),
+        ])
         .send()
         .expect("POST issue");
     assert_eq!(r.status().as_u16(), 303, "{:?}", r.text());
@@ -383,7 +297,11 @@ fn office_flow(backend: Backend) {
         .find(|i| !before.contains(i))
         .expect("a new credential");
     let v = check(&b, &s, &csrf, &payload(&s, &with_face));
-    assert_eq!((v["kind"].as_str(), v["face"].as_str()), (Some("valid"), Some("qr")), "{v}");
+    assert_eq!(
+        (v["kind"].as_str(), v["face"].as_str()),
+        (Some("valid"), Some("qr")),
+        "{v}"
+    );
     assert!(v["photo"].as_str().is_some_and(|p| p.len() > 100), "{v}");
 
     // A replacement revokes the one it replaces, and the counter says "replaced".

@@ -2,8 +2,8 @@
 
 use crate::cbor::{self, as_i64, get_int, get_text};
 use crate::claims::{
-    Citizen, CountryCode, FacePhoto, IdNumber, PhotoDigest, PhotoFormat, Sex, Text,
-    FACE_PHOTO_MAX, FULL_NAME_MAX, PLACE_MAX,
+    Citizen, CountryCode, FacePhoto, IdNumber, PhotoDigest, PhotoFormat, Sex, Text, FACE_PHOTO_MAX,
+    FULL_NAME_MAX, PLACE_MAX,
 };
 use crate::cose::{self, SignedMessage};
 use crate::date::Date;

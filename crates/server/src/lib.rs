@@ -97,6 +97,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/credentials/{id}/{file}", get(routes::qr))
         .route("/.well-known/jwks.json", get(routes::jwks))
+        .route("/v1/status-lists", get(routes::status_list_index))
         .route("/v1/status-lists/{n}", get(routes::status_list))
         // Checks the declared length against the JSON or the image limit by content type.
         .route("/v1/verify", post(routes::verify).layer(image_limit))

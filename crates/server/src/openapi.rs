@@ -48,6 +48,7 @@ with another method 405 `method_not_allowed`.";
         crate::routes::reinstate,
         crate::routes::qr,
         crate::routes::jwks,
+        crate::routes::status_list_index,
         crate::routes::status_list,
         crate::routes::verify,
         crate::signing::token,

@@ -463,6 +463,26 @@ pub async fn jwks(State(state): S) -> Response {
         .into_response()
 }
 
+/// `GET /v1/status-lists`
+#[utoipa::path(get, path = "/v1/status-lists", tag = "publication",
+    summary = "The index of the status lists, for offline verifiers that keep every list",
+    responses((status = 200, description = "`{\"lists\": [{\"n\": 1, \"uri\": \"…/v1/status-lists/1\"}, …]}` in order (`Cache-Control: public, max-age=60`)", body = doc::StatusListIndex),
+        doc::ServerErrors))]
+pub async fn status_list_index(State(state): S) -> Result<Response, Problem> {
+    let lists = state.status_list_numbers().await?;
+    let body = json!({
+        "lists": lists.iter().map(|n| json!({"n": n, "uri": state.config.status_list_uri(*n)})).collect::<Vec<_>>()
+    });
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=60"),
+        )],
+        Json(body),
+    )
+        .into_response())
+}
+
 /// `GET /v1/status-lists/{n}`
 #[utoipa::path(get, path = "/v1/status-lists/{n}", tag = "publication",
     summary = "Status list `n` as a signed Token Status List token (CWT)",

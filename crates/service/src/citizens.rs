@@ -123,7 +123,9 @@ impl Service {
                     .store
                     .citizen_photo(id.as_str())
                     .await?
-                    .filter(|p| citizen.photo_sha256.map(|d| hex::encode(d.0)).as_ref() == Some(&p.sha256))
+                    .filter(|p| {
+                        citizen.photo_sha256.map(|d| hex::encode(d.0)).as_ref() == Some(&p.sha256)
+                    })
                     .ok_or_else(|| {
                         ServiceError::InvalidRequest(
                             "the photo profile needs the citizen's photo on file".into(),

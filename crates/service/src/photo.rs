@@ -145,7 +145,12 @@ pub fn thumbnail_pixels(stored_jpeg: &[u8]) -> Result<GrayImage, PhotoRefusal> {
         (w, (w * 4 / 3).max(1))
     };
     let crop = imageops::crop_imm(&rgb, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
-    let small = imageops::resize(&crop, THUMB_SIZE.0, THUMB_SIZE.1, imageops::FilterType::Lanczos3);
+    let small = imageops::resize(
+        &crop,
+        THUMB_SIZE.0,
+        THUMB_SIZE.1,
+        imageops::FilterType::Lanczos3,
+    );
     Ok(image::DynamicImage::ImageRgb8(small).to_luma8())
 }
 
@@ -180,7 +185,10 @@ fn strip_gray_jpeg(jpeg: &[u8]) -> Vec<u8> {
             out.extend_from_slice(rest);
             return out;
         }
-        let Some(len) = rest.get(2..4).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+        let Some(len) = rest
+            .get(2..4)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
             return jpeg.to_vec();
         };
         let Some(segment) = rest.get(..2 + len) else {
@@ -415,7 +423,10 @@ mod tests {
         let mut last = usize::MAX;
         for q in THUMB_QUALITIES {
             let jpeg = encode_thumbnail(&px, q).expect("a thumbnail");
-            assert!(jpeg.len() <= last, "quality {q} is larger than the one above it");
+            assert!(
+                jpeg.len() <= last,
+                "quality {q} is larger than the one above it"
+            );
             last = jpeg.len();
             // No JFIF header, one quantisation table; still a JPEG the image crate reads.
             assert!(!jpeg.windows(2).any(|w| w == [0xFF, 0xE0]));
@@ -425,7 +436,10 @@ mod tests {
         }
         // A square photo is cropped to 3:4, not squashed.
         let square = process_upload(&png_of(&portrait(400, 400))).expect("a photo");
-        assert_eq!(thumbnail_pixels(&square.jpeg).expect("pixels").dimensions(), THUMB_SIZE);
+        assert_eq!(
+            thumbnail_pixels(&square.jpeg).expect("pixels").dimensions(),
+            THUMB_SIZE
+        );
     }
 
     #[test]

@@ -17,6 +17,9 @@ use qrid_verifier::{TrustStore, Verifier};
 use std::sync::{Arc, RwLock};
 use tokio::sync::{mpsc, Semaphore};
 
+/// The most status lists the index names: 65,536 entries each, four billion credentials.
+pub const MAX_PUBLISHED_LISTS: i64 = 65_536;
+
 /// Photo decodes at once: two of at most 96 MiB each.
 const PHOTO_DECODES: usize = 2;
 
@@ -188,6 +191,12 @@ impl Service {
     /// The live status of `slot` ([`StatusLists::status_of`]).
     pub async fn status_of(&self, slot: OwnStatusSlot) -> Result<Option<Status>, ServiceError> {
         Ok(self.status_lists.status_of(&self.store, slot).await?)
+    }
+
+    /// The numbers of the published status lists, for an offline verifier that keeps them
+    /// all (at most [`MAX_PUBLISHED_LISTS`]).
+    pub async fn status_list_numbers(&self) -> Result<Vec<i64>, ServiceError> {
+        Ok(self.store.status_list_numbers(MAX_PUBLISHED_LISTS).await?)
     }
 
     /// The signed status list token of list `n` ([`StatusLists::token`]); `None` when there is

@@ -38,6 +38,24 @@ const ASSETS: &[Asset] = &[
         media_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../assets/js/counter.js"),
     },
+    // The offline verifier (docs/office.md): checks credentials in the page against the
+    // trust list and status lists saved while online; tests/js/vectors.mjs holds it to every
+    // verdict of tests/vectors.
+    Asset {
+        name: "qrid-verify.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/qrid-verify.mjs"),
+    },
+    Asset {
+        name: "office-192.png",
+        media_type: "image/png",
+        bytes: include_bytes!("../assets/icons/office-192.png"),
+    },
+    Asset {
+        name: "office-512.png",
+        media_type: "image/png",
+        bytes: include_bytes!("../assets/icons/office-512.png"),
+    },
     // jsQR 1.4.0 (Apache-2.0), the npm package pinned in crates/web/package-lock.json; a test
     // checks that this copy is the package's file byte for byte.
     Asset {
@@ -56,6 +74,20 @@ fn digests() -> &'static [String] {
             .map(|a| hex::encode(&Sha256::digest(a.bytes)[..8]))
             .collect()
     })
+}
+
+/// The versioned URLs of every embedded asset (what the service worker caches).
+pub fn all_urls() -> Vec<String> {
+    ASSETS.iter().map(|a| url(a.name)).collect()
+}
+
+/// A digest of every asset: the service worker's version (a new build replaces its cache).
+pub fn version() -> String {
+    let mut h = Sha256::new();
+    for d in digests() {
+        h.update(d.as_bytes());
+    }
+    hex::encode(&h.finalize()[..8])
 }
 
 /// The versioned URL of an embedded asset (`office.css` → `/static/3fa2…/office.css`). A name

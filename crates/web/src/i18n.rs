@@ -168,6 +168,12 @@ texts! {
     counter_checking: "Đang kiểm tra…", "Checking…";
     counter_clear: "Xóa kết quả", "Clear the result";
     verdict: "Kết quả", "Verdict";
+    offline_banner: "Không kết nối được dịch vụ: quầy đang kiểm tra ngoại tuyến, trên thiết bị này.", "The service cannot be reached: the counter is checking offline, on this device.";
+    offline_valid: "Kiểm tra ngoại tuyến: chữ ký đúng, còn hạn, không bị thu hồi theo danh sách trạng thái đã lưu.", "Checked offline: genuine, in date, and not revoked in the saved status list.";
+    offline_invalid: "Kiểm tra ngoại tuyến: không hợp lệ.", "Checked offline: not valid.";
+    offline_age: "Danh sách trạng thái đã lưu cách đây {age}.", "The saved status list is {age} old.";
+    offline_none: "Chưa lưu dữ liệu để kiểm tra ngoại tuyến: hãy mở quầy khi có mạng.", "No data saved for offline checks: open the counter once while online.";
+    trust_saved: "Đã lưu khóa và danh sách trạng thái để kiểm tra ngoại tuyến", "Keys and status lists saved for offline checks";
     verdict_valid: "HỢP LỆ", "VALID";
     verdict_invalid: "KHÔNG HỢP LỆ", "NOT VALID";
     forbidden_title: "Không có quyền", "Not allowed";

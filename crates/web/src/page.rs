@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 /// may be `blob:` (the counter's face) or `data:` (the QR in a card).
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self'; \
-    form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
 
 /// What the frame of a page needs.
 #[derive(Debug, Clone)]

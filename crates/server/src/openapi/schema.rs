@@ -100,6 +100,21 @@ pub struct Citizen {
     photo_sha256: Option<String>,
 }
 
+/// One published status list.
+#[derive(Serialize, ToSchema)]
+pub struct StatusListRef {
+    /// Its number.
+    n: i64,
+    /// Where it is served.
+    uri: String,
+}
+
+/// The index of the status lists.
+#[derive(Serialize, ToSchema)]
+pub struct StatusListIndex {
+    lists: Vec<StatusListRef>,
+}
+
 /// The citizens a search found.
 #[derive(Serialize, ToSchema)]
 pub struct CitizenList {

@@ -35,6 +35,17 @@ impl Store {
         })
     }
 
+    /// The numbers of every status list, in order (at most `limit`).
+    pub async fn status_list_numbers(&self, limit: i64) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = reading!(self, |p| sqlx::query_as(
+            "SELECT id FROM status_lists ORDER BY id LIMIT $1"
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+
     /// A status list's size and every entry that is not valid, identity and signer credentials
     /// alike (they share the lists); `None` if the list does not exist.
     pub async fn status_list(

@@ -4,7 +4,13 @@
 // photo the credential was signed over. Everything is written with textContent. The verdict,
 // the face and the scanned text are cleared at the next scan and after a minute: nothing
 // personal stays on screen or in memory.
+//
+// Offline: while online the page saves the issuer's keys and every status list (checked with
+// the offline verifier before they are kept) in the browser's cache, and a service worker keeps
+// the page itself. When the service cannot be reached, the verdict comes from qrid-verify.mjs
+// in the page, and says how old the saved status list is.
 (function () {
+  var TRUST_CACHE = "qrid-trust-v1";
   var CLEAR_AFTER_MS = 60000;
   var SCAN_EVERY_MS = 120;
   var root, csrf, video, canvas, ctx, status, verdict, face, stream = null;
@@ -28,6 +34,7 @@
     verdict.hidden = true;
     verdict.className = "verdict";
     verdict.removeAttribute("data-kind");
+    verdict.removeAttribute("data-offline");
     lastText = null;
   }
 
@@ -55,6 +62,7 @@
       $("v-status").textContent = v.kind;
       $("verdict-holder").hidden = false;
     }
+    if (v.offline) { verdict.setAttribute("data-offline", "1"); } else { verdict.removeAttribute("data-offline"); }
     if (v.stamp) {
       $("s-signer").textContent = v.stamp.signer;
       $("s-document").textContent = v.stamp.document;
@@ -82,6 +90,118 @@
     }
   }
 
+  // ----- offline: the saved trust data and the in-page verifier -----
+
+  var verifier = null;
+  function loadVerifier() {
+    if (!verifier) { verifier = import(root.dataset.verifier); }
+    return verifier;
+  }
+
+  function ageText(seconds) {
+    if (seconds == null) { return "?"; }
+    if (seconds < 120) { return seconds + " s"; }
+    if (seconds < 7200) { return Math.round(seconds / 60) + " min"; }
+    if (seconds < 172800) { return Math.round(seconds / 3600) + " h"; }
+    return Math.round(seconds / 86400) + " d";
+  }
+
+  // Saves the trust list and every status list, each checked by the verifier first, so that a
+  // list that does not verify never replaces a good one.
+  function saveTrust() {
+    if (!window.caches) { return Promise.resolve(); }
+    var cache, jwks;
+    return Promise.all([caches.open(TRUST_CACHE), loadVerifier()])
+      .then(function (got) {
+        cache = got[0];
+        return fetch("/.well-known/jwks.json", { cache: "no-store" });
+      })
+      .then(function (r) { if (!r.ok) { throw new Error("jwks"); } return r.text(); })
+      .then(function (text) {
+        jwks = text;
+        return fetch("/v1/status-lists", { cache: "no-store" });
+      })
+      .then(function (r) { if (!r.ok) { throw new Error("index"); } return r.json(); })
+      .then(function (index) {
+        return loadVerifier().then(function (v) {
+          var now = Math.floor(Date.now() / 1000);
+          return Promise.all(index.lists.map(function (l) {
+            return fetch("/v1/status-lists/" + l.n, { cache: "no-store" })
+              .then(function (r) { return r.ok ? r.arrayBuffer() : null; })
+              .then(function (buf) {
+                if (!buf) { return null; }
+                return v.checkStatusList(new Uint8Array(buf), jwks, now).then(function (c) {
+                  return c.ok ? cache.put("/trust/list/" + l.n, new Response(buf)) : null;
+                });
+              });
+          }));
+        });
+      })
+      .then(function () {
+        return cache.put("/trust/jwks.json", new Response(jwks)).then(function () {
+          return cache.put("/trust/saved-at", new Response(String(Math.floor(Date.now() / 1000))));
+        });
+      })
+      .then(function () {
+        $("trust-status").textContent = root.dataset.trustSaved + " (" + new Date().toLocaleString() + ").";
+      })
+      .catch(function () {});
+  }
+
+  function readTrust() {
+    return caches.open(TRUST_CACHE).then(function (cache) {
+      return cache.keys().then(function (requests) {
+        var lists = requests.filter(function (r) { return new URL(r.url).pathname.indexOf("/trust/list/") === 0; });
+        return Promise.all([
+          cache.match("/trust/jwks.json").then(function (r) { return r ? r.text() : null; }),
+          Promise.all(lists.map(function (r) {
+            return cache.match(r).then(function (x) { return x.arrayBuffer(); }).then(function (b) { return new Uint8Array(b); });
+          }))
+        ]);
+      });
+    });
+  }
+
+  function offlineCheck(text, started) {
+    return Promise.all([loadVerifier(), readTrust()]).then(function (got) {
+      var v = got[0], jwks = got[1][0], lists = got[1][1];
+      if (!jwks) {
+        show({ valid: false, kind: "offline_no_data", headline: root.dataset.invalid, reason: root.dataset.offlineNone }, text, started);
+        return;
+      }
+      if (v.classify(text) !== "credential") {
+        show({ valid: false, kind: v.classify(text), headline: root.dataset.invalid, reason: root.dataset.offlineInvalid }, text, started);
+        return;
+      }
+      return v.verify(text, { now: Math.floor(Date.now() / 1000), trust: jwks, statusLists: lists }).then(function (r) {
+        var status = r.status || {};
+        var age = root.dataset.offlineAge.replace("{age}", ageText(status.age_seconds));
+        var claims = r.claims || null;
+        var verdict = {
+          valid: !!r.ok,
+          kind: r.ok ? "valid" : r.kind,
+          offline: true,
+          headline: r.ok ? root.dataset.valid : root.dataset.invalid,
+          reason: (r.ok ? root.dataset.offlineValid : root.dataset.offlineInvalid + " (" + r.kind + ")") + " " + age,
+          face: "none"
+        };
+        if (claims) {
+          verdict.holder = {
+            full_name: claims.full_name, date_of_birth: claims.date_of_birth, id_number: claims.id_number,
+            expires: new Date(claims.expires_at * 1000).toISOString().slice(0, 10)
+          };
+          if (r.ok && claims.photo && (claims.photo_format === 1 || claims.photo_format == null)) {
+            var bin = "";
+            for (var i = 0; i < claims.photo.length; i++) { bin += String.fromCharCode(claims.photo[i]); }
+            verdict.face = "qr";
+            verdict.photo = btoa(bin);
+          }
+        }
+        show(verdict, text, started);
+      });
+    });
+  }
+
   function check(text, started) {
     if (busy) { return; }
     var now = performance.now();
@@ -91,17 +211,27 @@
     lastText = text;
     lastAt = now;
     status.textContent = root.dataset.checking;
+    var done = function () { status.textContent = root.dataset.waiting; busy = false; };
+    if (root.dataset.offline) {
+      offlineCheck(text, started).catch(function () { status.textContent = root.dataset.unavailable; }).then(done);
+      return;
+    }
     post("/office/counter/check", text)
       .then(function (r) {
-        if (r.status === 401 || r.redirected) { window.location.assign("/office/sign-in?why=expired&next=/office/counter"); return null; }
+        if (r.status === 401 || (r.redirected && r.url.indexOf("/office/sign-in") >= 0)) {
+          window.location.assign("/office/sign-in?why=expired&next=/office/counter");
+          return null;
+        }
+        if (r.status >= 500) { throw new Error("service unavailable"); }
         return r.json();
       })
       .then(function (v) {
         if (v) { show(v, text, started); lastText = text; }
-        status.textContent = root.dataset.waiting;
       })
+      // The service cannot be reached: verify here, from what was saved.
+      .catch(function () { return offlineCheck(text, started); })
       .catch(function () { status.textContent = root.dataset.unavailable; })
-      .then(function () { busy = false; });
+      .then(done);
   }
 
   function decode(source, w, h) {
@@ -180,5 +310,15 @@
       }).catch(function () { status.textContent = root.dataset.unavailable; });
     });
     if (new URLSearchParams(window.location.search).get("camera") === "1") { startCamera(); }
+    if (!root.dataset.offline) {
+      if (navigator.serviceWorker) {
+        navigator.serviceWorker.register("/office/sw.js", { scope: "/office/" }).catch(function () {});
+      }
+      saveTrust();
+    } else {
+      readTrust().then(function (t) {
+        $("trust-status").textContent = t[0] ? "" : root.dataset.offlineNone;
+      }).catch(function () {});
+    }
   });
 })();

@@ -27,6 +27,9 @@ use std::sync::Arc;
 pub(super) fn routes<H: Host>() -> Router<Arc<H>> {
     Router::new()
         .route("/office/counter", get(page))
+        .route("/office/counter/offline", get(offline_shell))
+        .route("/office/sw.js", get(service_worker))
+        .route("/office/manifest.webmanifest", get(manifest))
         .route(
             "/office/counter/check",
             post(check::<H>).layer(DefaultBodyLimit::max(FORM_LIMIT)),
@@ -41,13 +44,90 @@ pub(super) fn routes<H: Host>() -> Router<Arc<H>> {
 #[template(path = "counter.html")]
 struct CounterPage {
     c: Chrome,
+    offline: bool,
 }
 
 async fn page(staff: Staff) -> Response {
     if let Err(e) = staff.officer.require(COUNTER) {
         return staff.error(e);
     }
-    render(StatusCode::OK, &CounterPage { c: staff.chrome })
+    render(
+        StatusCode::OK,
+        &CounterPage {
+            c: staff.chrome,
+            offline: false,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "counter_offline.html")]
+struct OfflineShell {
+    c: Chrome,
+    offline: bool,
+}
+
+/// The counter without the service: what the service worker shows when the counter cannot be
+/// reached. It holds no session and no personal data; its script verifies in the page.
+async fn offline_shell(headers: HeaderMap) -> Response {
+    let c = Chrome::anonymous(crate::session::lang_of(&headers), "/office/counter");
+    render(StatusCode::OK, &OfflineShell { c, offline: true })
+}
+
+fn script(body: String, cache: &'static str) -> Response {
+    crate::page::secure(
+        (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
+                ),
+                (
+                    axum::http::header::CACHE_CONTROL,
+                    axum::http::HeaderValue::from_static(cache),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+/// The service worker, with this build's asset URLs and version filled in.
+async fn service_worker() -> Response {
+    const TEMPLATE: &str = include_str!("../../assets/js/sw.js");
+    let assets = serde_json::to_string(&crate::assets::all_urls()).unwrap_or_else(|_| "[]".into());
+    let body = TEMPLATE
+        .replace("__VERSION__", &crate::assets::version())
+        .replace("__ASSETS__", &assets);
+    let mut r = script(body, "no-cache");
+    // The page's CSP is for documents; a worker's own is the same rule set.
+    r.headers_mut().remove("permissions-policy");
+    r
+}
+
+/// The web app manifest: the counter installs as an app that opens on the counter.
+async fn manifest() -> Response {
+    let body = json!({
+        "name": "qrid — Quầy kiểm tra / Counter",
+        "short_name": "qrid",
+        "lang": "vi",
+        "start_url": "/office/counter",
+        "scope": "/office/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b4f8a",
+        "icons": [
+            {"src": crate::assets::url("office-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": crate::assets::url("office-512.png"), "sizes": "512x512", "type": "image/png"},
+        ],
+    });
+    let mut r = crate::page::secure(Json(body).into_response());
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/manifest+json"),
+    );
+    r
 }
 
 #[derive(Deserialize)]
@@ -219,7 +299,9 @@ fn view(c: &Chrome, found: &CounterCheck) -> Value {
             });
             if let (true, Some(f)) = (valid, in_qr) {
                 use base64::Engine;
-                v["photo"] = base64::engine::general_purpose::STANDARD.encode(&f.bytes).into();
+                v["photo"] = base64::engine::general_purpose::STANDARD
+                    .encode(&f.bytes)
+                    .into();
             }
             if let Some(cred) = credential {
                 let p = super::citizens::CitizenView::of("", &cred.citizen);
