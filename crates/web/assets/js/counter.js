@@ -21,7 +21,15 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // Clears the verdict and forgets the last code, so that the same code shown again is
+  // checked again (the clerk's "clear", the timeout).
   function clearVerdict() {
+    wipe();
+    lastText = null;
+  }
+
+  // Empties the verdict on screen and releases the face.
+  function wipe() {
     if (clearTimer) { clearTimeout(clearTimer); clearTimer = null; }
     if (faceUrl) { URL.revokeObjectURL(faceUrl); faceUrl = null; }
     face.removeAttribute("src");
@@ -35,7 +43,6 @@
     verdict.className = "verdict";
     verdict.removeAttribute("data-kind");
     verdict.removeAttribute("data-offline");
-    lastText = null;
   }
 
   function post(path, text) {
@@ -49,10 +56,10 @@
   }
 
   function show(v, text, started) {
-    clearVerdict();
+    wipe();
     verdict.className = "verdict " + (v.valid ? "valid" : "invalid");
     verdict.setAttribute("data-kind", v.kind || "");
-    $("verdict-headline").textContent = v.headline || "";
+    $("verdict-headline").textContent = v.headline || (v.valid ? root.dataset.valid : root.dataset.invalid);
     $("verdict-reason").textContent = v.reason || v.detail || "";
     if (v.holder) {
       $("v-full_name").textContent = v.holder.full_name;
@@ -226,7 +233,7 @@
         return r.json();
       })
       .then(function (v) {
-        if (v) { show(v, text, started); lastText = text; }
+        if (v) { show(v, text, started); }
       })
       // The service cannot be reached: verify here, from what was saved.
       .catch(function () { return offlineCheck(text, started); })
