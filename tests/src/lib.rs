@@ -4,6 +4,8 @@
 
 pub mod login;
 pub mod service;
+pub mod video;
+pub mod webdriver;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,232 +2,25 @@
 //! relying party's `/authorize` link, the wallet reads the QR off a screenshot of that page, and
 //! the page's own script takes the browser back to the relying party with a code.
 //!
-//! Chromium is driven through chromedriver with the W3C WebDriver protocol, spoken here over
-//! HTTP with a few lines of JSON. Both come from Debian (`chromium`, `chromium-driver`), which
+//! Chromium is driven through chromedriver with the W3C WebDriver protocol
+//! ([`qrid_e2e::webdriver`]). Both come from Debian (`chromium`, `chromium-driver`), which
 //! `.ci/run` installs; without them this test fails and says so.
 
 use qrid_e2e::login::{
     form, pkce_pair, query_param, random_token, save_trust_list, Authorize, LoginRequest, Wallet,
 };
 use qrid_e2e::service::{create_client, enrol, issue_bound, token, World};
+use qrid_e2e::webdriver::{chromedriver, chromium, Driver, Session};
 use qrid_e2e::{zbar_read, zbarimg, CITIZEN_JSON};
 use qrid_store::Backend;
 use reqwest::blocking::Client as HttpClient;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-// ----- the programs -----
-
-/// A program on PATH, or a failure that says which Debian package to install.
-fn required(program: &str, package: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join(program))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "`{program}` is not installed: this test drives a real browser. Install it with \
-                 `apt-get install {package}` (Debian's chromium and chromium-driver; .ci/run does)"
-            )
-        })
-}
-
-// ----- a tiny W3C WebDriver client -----
-
-/// A running chromedriver, killed when dropped.
-struct Driver {
-    child: Child,
-    base: String,
-    http: HttpClient,
-}
-
-impl Driver {
-    /// Starts chromedriver on a free port and waits until it says which.
-    fn start(chromedriver: &Path) -> Driver {
-        let mut child = Command::new(chromedriver)
-            .arg("--port=0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", chromedriver.display()));
-        let mut stdout = child.stdout.take().expect("chromedriver stdout");
-        let said = Arc::new(Mutex::new(String::new()));
-        let sink = said.clone();
-        // Read for the process's whole life: its output may not end in a newline, and a full
-        // pipe would stall it.
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut s) = sink.lock() {
-                    s.push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let port = loop {
-            let text = said.lock().map(|s| s.clone()).unwrap_or_default();
-            let marker = "started successfully on port ";
-            if let Some(i) = text.find(marker) {
-                let digits: String = text[i + marker.len()..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                if let Ok(p) = digits.parse::<u16>() {
-                    if text[i + marker.len() + digits.len()..].starts_with('.') {
-                        break p;
-                    }
-                }
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("chromedriver did not start in 20 s:\n{text}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Driver {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            http: HttpClient::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("an HTTP client"),
-        }
-    }
-
-    /// One WebDriver command; returns its `value`, or panics with the driver's error.
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.base);
-        let req = match method {
-            "GET" => self.http.get(&url),
-            "DELETE" => self.http.delete(&url),
-            _ => self
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(body.unwrap_or_else(|| json!({})).to_string()),
-        };
-        let r = req
-            .send()
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
-        let status = r.status().as_u16();
-        let text = r.text().unwrap_or_default();
-        let v: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("WebDriver {method} {path}: not JSON ({e}): {text}"));
-        assert!(
-            status == 200,
-            "WebDriver {method} {path}: {status} {}",
-            v["value"]
-        );
-        v["value"].clone()
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A browser session (one Chromium), closed when dropped.
-struct Session<'a> {
-    driver: &'a Driver,
-    id: String,
-}
-
-impl<'a> Session<'a> {
-    fn new(driver: &'a Driver, chromium: &Path, profile: &Path) -> Session<'a> {
-        let args = [
-            "--headless".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--window-size=1000,1000".to_owned(),
-            format!("--user-data-dir={}", profile.display()),
-        ];
-        let caps = json!({
-            "capabilities": {
-                "alwaysMatch": {
-                    "browserName": "chrome",
-                    "goog:chromeOptions": {
-                        "binary": chromium.to_string_lossy(),
-                        "args": args,
-                    },
-                    "timeouts": {"pageLoad": 30_000, "script": 10_000},
-                }
-            }
-        });
-        let v = driver.call("POST", "/session", Some(caps));
-        let id = v["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no sessionId in {v}"))
-            .to_owned();
-        Session { driver, id }
-    }
-
-    fn navigate(&self, url: &str) {
-        self.driver.call(
-            "POST",
-            &format!("/session/{}/url", self.id),
-            Some(json!({ "url": url })),
-        );
-    }
-
-    fn current_url(&self) -> String {
-        self.driver
-            .call("GET", &format!("/session/{}/url", self.id), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    fn source(&self) -> String {
-        self.driver
-            .call("GET", &format!("/session/{}/source", self.id), None)
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// A PNG of the viewport.
-    fn screenshot(&self) -> Vec<u8> {
-        use base64::Engine;
-        let v = self
-            .driver
-            .call("GET", &format!("/session/{}/screenshot", self.id), None);
-        let b64 = v.as_str().unwrap_or_else(|| panic!("no screenshot: {v}"));
-        base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .expect("the screenshot is base64")
-    }
-}
-
-impl Drop for Session<'_> {
-    fn drop(&mut self) {
-        let _ = self
-            .driver
-            .http
-            .delete(format!("{}/session/{}", self.driver.base, self.id))
-            .send();
-    }
-}
 
 // ----- the relying party: a listener that records what the browser brings back -----
 
@@ -299,8 +92,8 @@ fn answer(mut stream: TcpStream, log: &Mutex<Vec<String>>) {
 
 #[test]
 fn a_citizen_logs_in_with_chromium_and_the_wallet_reading_the_screen() {
-    let chromium = required("chromium", "chromium");
-    let chromedriver = required("chromedriver", "chromium-driver");
+    let chromium = chromium();
+    let chromedriver = chromedriver();
     let t0 = Instant::now();
     let step = |what: &str| eprintln!("[{:>6.1} s] {what}", t0.elapsed().as_secs_f64());
 
@@ -329,7 +122,12 @@ fn a_citizen_logs_in_with_chromium_and_the_wallet_reading_the_screen() {
     step("service, citizen and wallet ready");
     let driver = Driver::start(&chromedriver);
     let profile = tempfile::tempdir().expect("a profile directory");
-    let browser = Session::new(&driver, &chromium, profile.path());
+    let browser = Session::new(
+        &driver,
+        &chromium,
+        profile.path(),
+        &["--window-size=1000,1000".to_owned()],
+    );
     let (verifier, challenge) = pkce_pair();
     let state = random_token(16);
     let nonce = random_token(16);

@@ -367,18 +367,59 @@ fn office_flow(backend: Backend) {
     );
     assert_eq!(r.json()["citizens"][0]["id"], citizen.as_str());
 
-    // Sign-out ends the session on every node: a second node on the same database refuses
-    // the same cookie.
+    // Sign-out ends the session on every node: a second node on the same database takes the
+    // session's cookie, and refuses it once the first node has signed it out.
     let s2 = w.start();
-    let cookie_jar_url = |s: &Service| format!("{}/office/", s.url);
-    let r = b.get(cookie_jar_url(&s)).send().expect("GET");
-    assert_eq!(r.status().as_u16(), 200);
-    let r = b
+    let raw = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let (_, page) = text(
+        raw.get(format!("{}/office/sign-in", s.url))
+            .send()
+            .expect("GET"),
+    );
+    let pre = input_value(&page, "pre");
+    let r = raw
+        .post(format!("{}/office/sign-in", s.url))
+        .header("cookie", format!("qrid_pre={pre}"))
+        .form(&[("username", "alice"), ("password", PASSWORD), ("pre", &pre)])
+        .send()
+        .expect("POST sign-in");
+    assert_eq!(r.status().as_u16(), 303);
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("qrid_office="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let home = |node: &Service| {
+        let r = raw
+            .get(format!("{}/office/", node.url))
+            .header("cookie", format!("qrid_office={session}"))
+            .send()
+            .expect("GET");
+        (r.status().as_u16(), text(r).1)
+    };
+    let (status, page) = home(&s2);
+    assert_eq!(status, 200, "the second node does not know the session");
+    let csrf2 = input_value(&page, "csrf");
+    let r = raw
         .post(format!("{}/office/sign-out", s.url))
-        .form(&[("csrf", csrf.as_str())])
+        .header("cookie", format!("qrid_office={session}"))
+        .form(&[("csrf", csrf2.as_str())])
         .send()
         .expect("POST sign-out");
     assert_eq!(r.status().as_u16(), 303);
+    assert_eq!(
+        home(&s2).0,
+        303,
+        "the second node still takes a signed-out session"
+    );
+    assert_eq!(home(&s).0, 303);
     drop(s2);
     drop(s);
 }

@@ -40,3 +40,28 @@ fn browser_verifier_gives_every_vector_its_verdict() {
         out.status
     );
 }
+
+/// The copy of jsQR embedded in the binary (crates/web/assets/vendor) is the npm package
+/// pinned by crates/web/package-lock.json, byte for byte: `npm ci --prefix crates/web`
+/// installs it (.ci/run does), and an edited or stale copy fails here.
+#[test]
+fn the_vendored_qr_decoder_is_the_pinned_package() {
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/web");
+    let installed = web.join("node_modules/jsqr/dist/jsQR.js");
+    let pinned = std::fs::read(&installed).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `npm ci --prefix crates/web` (the pinned browser packages)",
+            installed.display()
+        )
+    });
+    let lock = std::fs::read_to_string(web.join("package-lock.json")).expect("the lock file");
+    assert!(
+        lock.contains("\"node_modules/jsqr\""),
+        "jsqr is not in the lock file"
+    );
+    let vendored = std::fs::read(web.join("assets/vendor/jsQR.js")).expect("the vendored copy");
+    assert!(
+        vendored == pinned,
+        "crates/web/assets/vendor/jsQR.js differs from the pinned package's dist/jsQR.js: copy it again"
+    );
+}

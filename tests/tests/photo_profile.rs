@@ -75,7 +75,10 @@ fn the_face_travels_in_the_qr_and_mosip_and_pillow_read_it() {
         "full claims, ECC M: digest-only {d_chars} chars, version {d_version}; \
          photo profile {p_chars} chars, version {p_version}"
     );
-    assert!(p_version <= 25, "the photo profile needs version {p_version} (target ≤ 25)");
+    assert!(
+        p_version <= 25,
+        "the photo profile needs version {p_version} (target ≤ 25)"
+    );
     assert!(d_version < p_version);
 
     // The service's own verifier names the photo.
@@ -124,7 +127,11 @@ fn the_face_travels_in_the_qr_and_mosip_and_pillow_read_it() {
     });
     assert_eq!(got["status"], "verified", "{got}");
     assert_eq!(got["full_name"], "Nguyễn Thị Minh Khai");
-    assert_eq!(got["photo_hex"], hex::encode(&ours), "claim169 read other photo bytes");
+    assert_eq!(
+        got["photo_hex"],
+        hex::encode(&ours),
+        "claim169 read other photo bytes"
+    );
     assert_eq!(got["photo_format"], 1, "JPEG is Claim 169 photo format 1");
     assert_eq!(got["pillow_format"], "JPEG");
     assert_eq!(got["pillow_size"], json!([48, 64]));

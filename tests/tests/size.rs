@@ -5,7 +5,7 @@
 //! docs/credential-format.md quotes.
 //!
 //! Targets (product): a full credential fits version 15 at M, a small one version 10 at M.
-//! Version 15 at M holds 758 alphanumeric characters (505 bytes before base45); version 10 at M
+//! Version 15 at M holds 600 alphanumeric characters (400 bytes before base45); version 10 at M
 //! holds 311 characters (207 bytes).
 
 use qrid_credential::{

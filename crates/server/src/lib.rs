@@ -136,7 +136,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         // The web apps (the office): HTML pages over the same service, under the same
         // middleware (request ids, access log, metrics, timeouts, panic containment).
-        .merge(qrid_web::routes::<AppState>())
+        .merge(
+            qrid_web::routes::<AppState>().layer(middleware::from_fn_with_state(
+                (state.clone(), limit::Limit::Password),
+                office_sign_in_limit,
+            )),
+        )
         .fallback(routes::fallback)
         .method_not_allowed_fallback(|| async {
             Problem::new(
@@ -150,6 +155,20 @@ pub fn app(state: Arc<AppState>) -> Router {
         }))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// The office's sign-in form counts against the same per-source allowance of password logins
+/// as `/v1/auth/token` (the per-username lockout applies to both in the service).
+async fn office_sign_in_limit(
+    State(limit): State<(Arc<AppState>, limit::Limit)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() == axum::http::Method::POST && req.uri().path() == "/office/sign-in" {
+        limit::per_source(State(limit), req, next).await
+    } else {
+        next.run(req).await
+    }
 }
 
 /// Request id, structured access log, response counters, a timeout, and panic containment:

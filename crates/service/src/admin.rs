@@ -1,6 +1,7 @@
 //! Account administration (officers, clients, officials): create, list, disable, enable,
-//! reset a password, a client secret or an official's TOTP device. The `qrid` command calls
-//! these today, the office's admin screens will tomorrow. Every change holds on every node at
+//! reset a password, a client secret or an official's TOTP device. The `qrid` commands call
+//! these, and so do the office's admin screens (through the `admin_*` operations below, which
+//! check the caller's role). Every change holds on every node at
 //! once: requests read the account on arrival (docs/api.md, "Accounts"), and each change is
 //! audited under `actor` in the same transaction.
 

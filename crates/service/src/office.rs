@@ -42,7 +42,7 @@ pub enum SessionEnd {
     /// Unused for longer than the idle timeout.
     #[error("your session ended after a time without use; sign in again")]
     Idle,
-    /// The account was disabled, its password reset or its role changed since sign-in.
+    /// The account was disabled or its password reset since sign-in (its token epoch moved).
     #[error("your account was changed since you signed in; sign in again")]
     AccountChanged,
 }
@@ -131,6 +131,17 @@ pub enum CounterCheck {
     },
     /// A login request (`QL1:`): for the citizen's wallet, not for a counter.
     LoginRequest,
+}
+
+/// A processed photo as the store keeps it.
+fn stored_photo(p: crate::photo::Photo) -> StoredPhoto {
+    StoredPhoto {
+        sha256: hex::encode(p.sha256),
+        media_type: "image/jpeg".into(),
+        width: p.width,
+        height: p.height,
+        bytes: p.jpeg,
+    }
 }
 
 fn random_token() -> String {
@@ -257,18 +268,16 @@ impl Service {
         if let Some(p) = &processed {
             citizen.photo_sha256 = Some(PhotoDigest(p.sha256));
         }
+        let stored = processed.map(stored_photo);
         let rec = self
             .store
-            .insert_citizen(
+            .insert_citizen_with_photo(
                 &qrid_store::NewCitizen { citizen },
+                stored.as_ref(),
                 &by.username,
                 self.now(),
             )
             .await?;
-        let rec = match processed {
-            Some(p) => self.store_photo(by, &rec.id, p).await?,
-            None => rec,
-        };
         tracing::info!(citizen = %rec.id, officer = %by.username, "citizen enrolled");
         Ok(rec)
     }
@@ -314,16 +323,16 @@ impl Service {
         citizen_id: &str,
         p: crate::photo::Photo,
     ) -> Result<CitizenRecord> {
-        let stored = StoredPhoto {
-            sha256: hex::encode(p.sha256),
-            media_type: "image/jpeg".into(),
-            width: p.width,
-            height: p.height,
-            bytes: p.jpeg,
-        };
+        let digest = p.sha256;
         Ok(self
             .store
-            .set_citizen_photo(citizen_id, &stored, p.sha256, &by.username, self.now())
+            .set_citizen_photo(
+                citizen_id,
+                &stored_photo(p),
+                digest,
+                &by.username,
+                self.now(),
+            )
             .await?)
     }
 
@@ -333,12 +342,13 @@ impl Service {
     pub async fn find_citizens(&self, by: &Officer, query: &str) -> Result<Vec<CitizenRecord>> {
         by.require(crate::citizens::READERS)?;
         let q = query.trim();
-        if q.len() > 200 {
+        if q.chars().count() > 200 {
             return Err(ServiceError::InvalidRequest(
                 "a search is at most 200 characters".into(),
             ));
         }
-        if !q.is_empty() && q.len() <= 20 && q.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits are an id number, whatever their count (a wrong one finds nobody).
+        if !q.is_empty() && q.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(self
                 .store
                 .citizen_by_id_number(q)
@@ -383,12 +393,24 @@ impl Service {
             if let Some(id) = v.credential_id() {
                 let id = id.to_string();
                 if matches!(v, Verdict::Invalid(Reason::Revoked { .. })) {
-                    replaced_by = self
-                        .store
-                        .get_credential(&id)
-                        .await?
-                        .and_then(|r| r.status_reason)
-                        .and_then(|r| r.strip_prefix("replaced by ").map(str::to_owned));
+                    // "Replaced" only when the reason names a credential of the same citizen
+                    // (the reason the issue of a replacement writes), not any reason an
+                    // officer typed that starts alike.
+                    if let Some(old) = self.store.get_credential(&id).await? {
+                        let named = old
+                            .status_reason
+                            .as_deref()
+                            .and_then(|r| r.strip_prefix("replaced by "))
+                            .map(str::to_owned);
+                        if let Some(new_id) = named {
+                            let same_citizen = self
+                                .store
+                                .get_credential(&new_id)
+                                .await?
+                                .is_some_and(|n| n.citizen_id == old.citizen_id);
+                            replaced_by = same_citizen.then_some(new_id);
+                        }
+                    }
                 }
                 if let Verdict::Valid(ok) = v {
                     face_on_file = match (

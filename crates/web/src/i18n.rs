@@ -173,6 +173,11 @@ texts! {
     offline_invalid: "Kiểm tra ngoại tuyến: không hợp lệ.", "Checked offline: not valid.";
     offline_age: "Danh sách trạng thái đã lưu cách đây {age}.", "The saved status list is {age} old.";
     offline_none: "Chưa lưu dữ liệu để kiểm tra ngoại tuyến: hãy mở quầy khi có mạng.", "No data saved for offline checks: open the counter once while online.";
+    offline_unchecked: "Không có danh sách trạng thái đã lưu (còn dùng được) cho thẻ này: chưa kiểm tra việc thu hồi.", "No usable saved status list for this credential: revocation was not checked.";
+    stamp_signer: "Người ký", "Signer";
+    stamp_document: "Văn bản", "Document";
+    stamp_signed: "Thời điểm ký", "Signed at";
+    stamp_record: "Bản ghi chữ ký", "Signature record";
     trust_saved: "Đã lưu khóa và danh sách trạng thái để kiểm tra ngoại tuyến", "Keys and status lists saved for offline checks";
     verdict_valid: "HỢP LỆ", "VALID";
     verdict_invalid: "KHÔNG HỢP LỆ", "NOT VALID";
@@ -187,6 +192,11 @@ texts! {
     back_home: "Về trang chính", "Back to the home page";
     admin_title: "Quản trị tài khoản", "Account administration";
     admin_kind: "Loại", "Kind";
+    admin_officers: "Cán bộ", "Officers";
+    admin_clients: "Quầy và cổng dịch vụ", "Counters and portals";
+    admin_officials: "Người ký", "Officials";
+    status_replaced: "Đã được thay thế", "Replaced";
+    status_other: "Không hợp lệ", "Not valid";
     admin_name: "Tên", "Name";
     admin_state: "Tình trạng", "State";
     admin_enabled: "Đang hoạt động", "Enabled";

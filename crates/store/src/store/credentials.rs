@@ -94,6 +94,18 @@ impl Store {
         actor: &str,
         now: i64,
     ) -> Result<CitizenRecord, StoreError> {
+        self.insert_citizen_with_photo(c, None, actor, now).await
+    }
+
+    /// [`Store::insert_citizen`] and, in the same transaction, the citizen's photo (whose
+    /// digest the caller has put in the claims): both are stored, or neither.
+    pub async fn insert_citizen_with_photo(
+        &self,
+        c: &NewCitizen,
+        photo: Option<&crate::model::StoredPhoto>,
+        actor: &str,
+        now: i64,
+    ) -> Result<CitizenRecord, StoreError> {
         let id = random_id();
         let json = citizen_to_json(&c.citizen);
         writing!(self, |p| {
@@ -130,6 +142,29 @@ impl Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            if let Some(photo) = photo {
+                sqlx::query(
+                    "INSERT INTO citizen_photos (citizen_id, sha256, media_type, width, height, bytes, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&id)
+                .bind(&photo.sha256)
+                .bind(&photo.media_type)
+                .bind(i64::from(photo.width))
+                .bind(i64::from(photo.height))
+                .bind(photo.bytes.as_slice())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let detail = serde_json::json!({"sha256": &photo.sha256}).to_string();
+                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'citizen.photo', $3, $4)")
+                    .bind(now)
+                    .bind(actor)
+                    .bind(&id)
+                    .bind(detail)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
             Ok::<_, StoreError>(())
         })?;

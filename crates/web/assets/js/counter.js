@@ -66,7 +66,7 @@
       $("v-date_of_birth").textContent = v.holder.date_of_birth;
       $("v-id_number").textContent = v.holder.id_number;
       $("v-expires").textContent = v.holder.expires;
-      $("v-status").textContent = v.kind;
+      $("v-status").textContent = v.status_text || v.kind;
       $("verdict-holder").hidden = false;
     }
     if (v.offline) { verdict.setAttribute("data-offline", "1"); } else { verdict.removeAttribute("data-offline"); }
@@ -150,7 +150,7 @@
         });
       })
       .then(function () {
-        $("trust-status").textContent = root.dataset.trustSaved + " (" + new Date().toLocaleString() + ").";
+        $("trust-status").textContent = root.dataset.trustSaved + " (" + new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC).";
       })
       .catch(function () {});
   }
@@ -182,11 +182,15 @@
       }
       return v.verify(text, { now: Math.floor(Date.now() / 1000), trust: jwks, statusLists: lists }).then(function (r) {
         var status = r.status || {};
-        var age = root.dataset.offlineAge.replace("{age}", ageText(status.age_seconds));
+        // A list that was found says its age; none found (or too old to use) says so.
+        var age = status.state === "valid" || status.state === "revoked" || status.state === "suspended"
+          ? root.dataset.offlineAge.replace("{age}", ageText(status.age_seconds))
+          : root.dataset.offlineUnchecked;
         var claims = r.claims || null;
         var verdict = {
           valid: !!r.ok,
           kind: r.ok ? "valid" : r.kind,
+          status_text: r.ok ? root.dataset.valid : root.dataset.invalid + " (" + r.kind + ")",
           offline: true,
           headline: r.ok ? root.dataset.valid : root.dataset.invalid,
           reason: (r.ok ? root.dataset.offlineValid : root.dataset.offlineInvalid + " (" + r.kind + ")") + " " + age,

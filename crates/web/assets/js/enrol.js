@@ -45,9 +45,11 @@ document.addEventListener("DOMContentLoaded", function () {
   take.addEventListener("click", function () {
     var w = video.videoWidth, h = video.videoHeight;
     if (!w || !h) { return; }
-    canvas.width = w;
-    canvas.height = h;
-    canvas.getContext("2d").drawImage(video, 0, 0, w, h);
+    // A portrait (3:4) from the middle of the frame: cameras give landscape frames.
+    var cw = Math.min(w, Math.floor(h * 3 / 4)), ch = Math.min(h, Math.floor(w * 4 / 3));
+    canvas.width = cw;
+    canvas.height = ch;
+    canvas.getContext("2d").drawImage(video, (w - cw) / 2, (h - ch) / 2, cw, ch, 0, 0, cw, ch);
     canvas.toBlob(function (blob) {
       if (!blob) { status.textContent = start.dataset.unavailable; return; }
       var file = new File([blob], "camera.jpg", { type: "image/jpeg" });

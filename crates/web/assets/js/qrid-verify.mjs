@@ -1373,13 +1373,21 @@ async function parseCredential(bytes) {
   if (placeOfResidence !== null) json.place_of_residence = placeOfResidence;
   if (sex) json.sex = sex;
   if (status) json.status_list = { idx: status.idx, uri: status.uri };
-  // Claim 169 photo (16) and its format (17): not read by the Rust verifier yet, so never a
-  // reason to refuse; shown when they have the right types.
+  // Claim 169 photo (16) and its format (17), as the Rust verifier reads them
+  // (credential.rs, parse_citizen): the photo a byte string of at most 2048 bytes; its format,
+  // read only beside a photo, 1 (JPEG), 2 (JPEG 2000), 3 (AVIF) or 4 (WebP).
   const photo = getInt(m, 16);
-  if (photo && photo.k === 'bytes') json.photo = Uint8Array.from(photo.v);
-  const photoFormat = getInt(m, 17);
-  if (photoFormat && photoFormat.k === 'int' && photoFormat.v >= BigInt(Number.MIN_SAFE_INTEGER) && photoFormat.v <= BigInt(Number.MAX_SAFE_INTEGER)) {
-    json.photo_format = Number(photoFormat.v);
+  if (photo !== undefined) {
+    if (photo.k !== 'bytes') badClaims('photo must be a byte string');
+    if (photo.v.length > 2048) badClaims('photo: longer than 2048 bytes');
+    json.photo = Uint8Array.from(photo.v);
+    const photoFormat = getInt(m, 17);
+    if (photoFormat !== undefined) {
+      if (photoFormat.k !== 'int' || photoFormat.v < 1n || photoFormat.v > 4n) {
+        badClaims('photo_format must be 1 (JPEG), 2 (JPEG 2000), 3 (AVIF) or 4 (WebP)');
+      }
+      json.photo_format = Number(photoFormat.v);
+    }
   }
   return { json, id, issuedAt, expiresAt, notBefore, status };
 }

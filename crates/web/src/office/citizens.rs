@@ -101,6 +101,9 @@ async fn search<H: Host>(
     staff: Staff,
     Query(q): Query<SearchQuery>,
 ) -> Response {
+    if let Err(e) = staff.officer.require(qrid_service::citizens::READERS) {
+        return staff.error(e);
+    }
     let query = q.q.unwrap_or_default();
     let found = if query.trim().is_empty() {
         Vec::new()
@@ -211,8 +214,9 @@ async fn enrol<H: Host>(State(host): State<Arc<H>>, staff: Staff, mut form: Mult
             "date_of_birth" => f.date_of_birth = value.trim().to_owned(),
             "sex" => f.sex = value.trim().to_owned(),
             "nationality" => f.nationality = value.trim().to_uppercase(),
-            "place_of_origin" => f.place_of_origin = value.trim().to_owned(),
-            "place_of_residence" => f.place_of_residence = value.trim().to_owned(),
+            // Browsers send a text area's line breaks as CR LF; Claim 169 addresses use LF.
+            "place_of_origin" => f.place_of_origin = value.trim().replace("\r\n", "\n"),
+            "place_of_residence" => f.place_of_residence = value.trim().replace("\r\n", "\n"),
             _ => {}
         }
     }
@@ -532,6 +536,11 @@ async fn card<H: Host>(
         Ok(v) => v,
         Err(e) => return staff.error(e),
     };
+    if rec.status != CredentialStatus::Valid {
+        return staff.error(ServiceError::InvalidRequest(
+            "only a valid credential is printed on a card".into(),
+        ));
+    }
     let qr_svg = match qrid_qr::Symbol::encode(&rec.payload, qrid_qr::Ecc::M) {
         Ok(s) => s.to_svg(4),
         Err(e) => return staff.error(ServiceError::internal(e)),

@@ -75,22 +75,22 @@ async fn offline_shell(headers: HeaderMap) -> Response {
 }
 
 fn script(body: String, cache: &'static str) -> Response {
-    crate::page::secure(
+    let mut r = crate::page::secure(
         (
-            [
-                (
-                    axum::http::header::CONTENT_TYPE,
-                    axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
-                ),
-                (
-                    axum::http::header::CACHE_CONTROL,
-                    axum::http::HeaderValue::from_static(cache),
-                ),
-            ],
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
+            )],
             body,
         )
             .into_response(),
-    )
+    );
+    // After `secure`, whose no-store is for pages.
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(cache),
+    );
+    r
 }
 
 /// The service worker, with this build's asset URLs and version filled in.
@@ -291,8 +291,15 @@ fn view(c: &Chrome, found: &CounterCheck) -> Value {
                 (true, None, true) => "file",
                 _ => "none",
             };
+            let status_text = match kind {
+                "valid" => t.status_valid,
+                "revoked" => t.status_revoked,
+                "suspended" => t.status_suspended,
+                "replaced" => t.status_replaced,
+                _ => t.status_other,
+            };
             let mut v = json!({
-                "kind": kind, "valid": valid,
+                "kind": kind, "valid": valid, "status_text": status_text,
                 "headline": if valid { t.verdict_valid } else { t.verdict_invalid },
                 "reason": plain_reason(vi, kind, &detail),
                 "face": face,
