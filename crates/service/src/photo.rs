@@ -93,11 +93,13 @@ impl std::fmt::Debug for Photo {
 /// Exif orientation, shrunk to fit [`STORED_BOX`], re-encoded as JPEG. CPU-bound: call it on a
 /// blocking thread.
 pub fn process_upload(bytes: &[u8]) -> Result<Photo, PhotoRefusal> {
+    // The QR reader's estimate (gray pixels and its detector's copies, about three bytes a
+    // pixel) is in the order of what a colour decode holds (three bytes a pixel and the
+    // decoder's buffers); MAX_PHOTO_PIXELS keeps both under MAX_DECODE_MEMORY.
     let limits = qrid_qr::DecodeLimits {
         max_bytes: MAX_PHOTO_BYTES,
         max_pixels: MAX_PHOTO_PIXELS,
-        // The QR reader's estimate is for gray pixels; colour needs three times as many.
-        max_memory: MAX_DECODE_MEMORY / 3,
+        max_memory: MAX_DECODE_MEMORY,
         ..qrid_qr::DecodeLimits::default()
     };
     qrid_qr::decode_memory(bytes, &limits).map_err(|e| match e {
@@ -398,6 +400,32 @@ mod tests {
         assert_eq!((again.width, again.height), (480, 640));
     }
 
+    /// The markers of a JPEG's segments before its scan.
+    fn header_markers(jpeg: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut at = 2;
+        while let (Some(&0xFF), Some(&m)) = (jpeg.get(at), jpeg.get(at + 1)) {
+            out.push(m);
+            if m == 0xDA {
+                break;
+            }
+            let len = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+            at += 2 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn a_phone_photo_of_twelve_megapixels_is_taken() {
+        let img = portrait(3000, 4000);
+        let mut jpeg = Vec::new();
+        jpeg_encoder::Encoder::new(&mut jpeg, 90)
+            .encode(img.as_raw(), 3000, 4000, jpeg_encoder::ColorType::Rgb)
+            .expect("a JPEG");
+        let photo = process_upload(&jpeg).expect("a 12 MP phone photo is a usable photo");
+        assert_eq!((photo.width, photo.height), STORED_BOX);
+    }
+
     #[test]
     fn refusals_say_what_was_wrong() {
         assert_eq!(
@@ -429,7 +457,9 @@ mod tests {
             );
             last = jpeg.len();
             // No JFIF header, one quantisation table; still a JPEG the image crate reads.
-            assert!(!jpeg.windows(2).any(|w| w == [0xFF, 0xE0]));
+            let markers = header_markers(&jpeg);
+            assert!(!markers.contains(&0xE0), "an APP0 segment is left: {markers:x?}");
+            assert_eq!(markers.iter().filter(|m| **m == 0xDB).count(), 1, "{markers:x?}");
             let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
                 .expect("the stripped thumbnail decodes");
             assert_eq!((back.width(), back.height()), THUMB_SIZE);
