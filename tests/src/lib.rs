@@ -3,6 +3,7 @@
 //! citizen's side of a login with a QR credential.
 
 pub mod login;
+pub mod officials;
 pub mod service;
 pub mod video;
 pub mod webdriver;

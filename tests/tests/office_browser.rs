@@ -13,6 +13,9 @@
 //! Needs Debian's `chromium`, `chromium-driver`, `zbar-tools` and `poppler-utils` (pdftoppm),
 //! and `npm ci` in crates/web for axe-core; `.ci/run` installs them all.
 
+use qrid_e2e::officials::{
+    bearer, create_official, current_step, sign_file, sign_in as official_sign_in, totp,
+};
 use qrid_e2e::service::{Auth, Body, Service, World, PASSWORD};
 use qrid_e2e::video::{write_y4m_of, Fit};
 use qrid_e2e::webdriver::{chromedriver, chromium, required, wait_until, Driver, Session};
@@ -652,6 +655,37 @@ fn scenario(backend: Backend) {
     assert_eq!(cleo.find("#verdict-headline").text(), "KHÔNG HỢP LỆ");
     screens.check(&cleo, "counter (revoked)", "counter-revoked.png");
     step("the revoked card checked");
+
+    // A document stamp: an official signs a file; its printed stamp, scanned at the counter,
+    // shows the signature record it points to.
+    let minh = create_official(&w, &s, "minh.nguyen", "Nguyễn Văn Minh");
+    let totp_step = current_step();
+    let ot = bearer(&official_sign_in(&s, &minh, &totp(&minh.secret, totp_step)));
+    let doc = w.path("decision.txt");
+    std::fs::write(&doc, "Quyết định số 118/QĐ-UBND").expect("write the document");
+    let code = totp(&minh.secret, totp_step + 1);
+    let r = sign_file(&s, &ot, &doc, "text/plain", &[("x-totp", &code)]);
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let sig_id = r.json()["id"].as_str().expect("a signature id").to_owned();
+    let record = qrid_e2e::service::http(
+        "GET",
+        &format!("{}/v1/signatures/{sig_id}", s.url),
+        Auth::None,
+        Body::None,
+    )
+    .json();
+    let stamp = record["stamp"].as_str().expect("a stamp").to_owned();
+    let stamp_png = w.path("stamp-qr.png");
+    std::fs::write(&stamp_png, qr_png(&stamp, 4)).expect("write the stamp's QR");
+    cleo.find("#scan-file")
+        .send_keys(&stamp_png.to_string_lossy());
+    wait_verdict(&cleo, "stamp", PAGE);
+    assert_eq!(cleo.find("#s-signature_id").text(), sig_id);
+    assert_eq!(cleo.find("#s-signer").text(), "Nguyễn Văn Minh");
+    assert_eq!(cleo.find("#s-document").text(), "decision.txt");
+    assert!(cleo.find("#verdict-stamp").is_displayed());
+    assert!(!cleo.find("#verdict-holder").is_displayed());
+    step("a document stamp checked");
 
     // The photo profile: the face travels in the QR, and the counter shows it from there.
     alice.navigate(&format!("{}/office/citizens/{citizen}", s.url));

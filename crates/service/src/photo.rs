@@ -458,8 +458,15 @@ mod tests {
             last = jpeg.len();
             // No JFIF header, one quantisation table; still a JPEG the image crate reads.
             let markers = header_markers(&jpeg);
-            assert!(!markers.contains(&0xE0), "an APP0 segment is left: {markers:x?}");
-            assert_eq!(markers.iter().filter(|m| **m == 0xDB).count(), 1, "{markers:x?}");
+            assert!(
+                !markers.contains(&0xE0),
+                "an APP0 segment is left: {markers:x?}"
+            );
+            assert_eq!(
+                markers.iter().filter(|m| **m == 0xDB).count(),
+                1,
+                "{markers:x?}"
+            );
             let back = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
                 .expect("the stripped thumbnail decodes");
             assert_eq!((back.width(), back.height()), THUMB_SIZE);

@@ -194,7 +194,7 @@ impl Service {
     }
 
     /// The numbers of the published status lists, for an offline verifier that keeps them
-    /// all (at most [`MAX_PUBLISHED_LISTS`]).
+    /// all (at most 65,536).
     pub async fn status_list_numbers(&self) -> Result<Vec<i64>, ServiceError> {
         Ok(self.store.status_list_numbers(MAX_PUBLISHED_LISTS).await?)
     }
