@@ -331,6 +331,22 @@ fn office_flow(backend: Backend) {
     let v = check(&b, &s, &csrf, &payload(&s, &second));
     assert_eq!(v["kind"], "revoked", "{v}");
 
+    // Suspended, then reinstated, from the citizen's page: the counter follows each change.
+    let pf = payload(&s, &with_face);
+    for (action, kind) in [("suspend", "suspended"), ("reinstate", "valid")] {
+        let r = b
+            .post(format!("{}/office/credentials/{with_face}/status", s.url))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("action", action),
+                ("reason", "hồ sơ"),
+            ])
+            .send()
+            .expect("POST status");
+        assert_eq!(r.status().as_u16(), 303, "{action}");
+        assert_eq!(check(&b, &s, &csrf, &pf)["kind"], kind, "after {action}");
+    }
+
     // A new photo: credentials issued before keep the old digest, and get no face.
     let third = issue(&b, &s, &csrf, &citizen, "");
     let mut other = image::RgbImage::from_pixel(300, 400, image::Rgb([200, 180, 160]));
@@ -576,4 +592,130 @@ fn office_refusals() {
         );
         assert!(page.contains("id=\"notice\""), "{page}");
     }
+}
+
+/// The admin screens: an administrator lists officers, creates one, disables, enables and
+/// resets a password, and every change holds at once for the account's open session; others
+/// may not administer.
+#[test]
+fn office_administration() {
+    let w = World::new(Backend::Sqlite);
+    officer(&w, "cleo", "clerk");
+    let s = w.start();
+    let admin = browser();
+    let csrf = sign_in(&admin, &s, "root");
+    let (status, page) = text(
+        admin
+            .get(format!("{}/office/admin?kind=officer", s.url))
+            .send()
+            .expect("GET"),
+    );
+    assert_eq!(status, 200);
+    for name in ["alice", "audrey", "cleo", "root"] {
+        assert!(
+            page.contains(&format!("id=\"account-{name}\"")),
+            "{name} not listed"
+        );
+    }
+    let post = |path: &str, form: &[(&str, &str)]| {
+        let r = admin
+            .post(format!("{}{path}", s.url))
+            .form(form)
+            .send()
+            .expect("POST");
+        (r.status().as_u16(), location(&r))
+    };
+
+    // Disabled: the clerk's open session ends at its next request.
+    let clerk = browser();
+    sign_in(&clerk, &s, "cleo");
+    let account = |action: &str, password: &str| {
+        post(
+            "/office/admin/accounts",
+            &[
+                ("csrf", csrf.as_str()),
+                ("kind", "officer"),
+                ("name", "cleo"),
+                ("action", action),
+                ("password", password),
+            ],
+        )
+    };
+    assert_eq!(account("disable", "").0, 303);
+    let r = clerk
+        .get(format!("{}/office/counter", s.url))
+        .send()
+        .expect("GET");
+    assert!(location(&r).contains("why=changed"), "{}", location(&r));
+    // Enabled and given a new password: the old one no longer signs in, the new one does.
+    assert_eq!(account("enable", "").0, 303);
+    assert_eq!(account("reset", "a new passphrase for cleo").0, 303);
+    let b = browser();
+    let (_, page) = text(
+        b.get(format!("{}/office/sign-in", s.url))
+            .send()
+            .expect("GET"),
+    );
+    let pre = input_value(&page, "pre");
+    let signed = |password: &str| {
+        b.post(format!("{}/office/sign-in", s.url))
+            .form(&[("username", "cleo"), ("password", password), ("pre", &pre)])
+            .send()
+            .expect("POST")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(signed(PASSWORD), 401);
+    assert_eq!(signed("a new passphrase for cleo"), 303);
+    // A new officer from the form; an administrator cannot disable their own account.
+    assert_eq!(
+        post(
+            "/office/admin/officers",
+            &[
+                ("csrf", csrf.as_str()),
+                ("username", "dung"),
+                ("role", "clerk"),
+                ("password", "another long password"),
+            ],
+        )
+        .0,
+        303
+    );
+    let (_, page) = text(
+        admin
+            .get(format!("{}/office/admin", s.url))
+            .send()
+            .expect("GET"),
+    );
+    assert!(page.contains("id=\"account-dung\""), "{page}");
+    let (status, _) = post(
+        "/office/admin/accounts",
+        &[
+            ("csrf", csrf.as_str()),
+            ("kind", "officer"),
+            ("name", "root"),
+            ("action", "disable"),
+        ],
+    );
+    assert_eq!(status, 422);
+    // Without the token, nothing changes; an issuer may not administer.
+    let (status, _) = post(
+        "/office/admin/accounts",
+        &[
+            ("csrf", "x"),
+            ("kind", "officer"),
+            ("name", "alice"),
+            ("action", "disable"),
+        ],
+    );
+    assert_eq!(status, 403);
+    let issuer = browser();
+    sign_in(&issuer, &s, "alice");
+    let (status, page) = text(
+        issuer
+            .get(format!("{}/office/admin", s.url))
+            .send()
+            .expect("GET"),
+    );
+    assert_eq!(status, 403, "{page}");
 }
