@@ -10,7 +10,7 @@
 use qrid_e2e::service::{enrol, http, token, Auth, Body, World, PASSWORD};
 use qrid_e2e::video::{write_y4m, Fit};
 use qrid_e2e::webdriver::{chromedriver, chromium, wait_until, Driver, Session};
-use qrid_e2e::{parts, qrid, CITIZEN_JSON};
+use qrid_e2e::CITIZEN_JSON;
 use qrid_store::Backend;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -85,21 +85,7 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(50);
     let w = World::new(Backend::Sqlite);
-    let url = w.db.url();
-    let (code, _, err) = parts(&qrid(
-        &[
-            "officer",
-            "create",
-            "--username",
-            "cleo",
-            "--role",
-            "clerk",
-            "--database-url",
-            &url,
-        ],
-        Some(format!("{PASSWORD}\n").as_bytes()),
-    ));
-    assert_eq!(code, 0, "{err}");
+    w.create_officer("cleo", "clerk");
     let s = w.start();
     let t = token(&s, "alice");
     let citizen = enrol(&s, &t, CITIZEN_JSON);

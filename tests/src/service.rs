@@ -651,21 +651,7 @@ impl World {
             ("audrey", "auditor"),
             ("root", "admin"),
         ] {
-            let (code, _, err) = parts(&qrid(
-                &[
-                    "officer",
-                    "create",
-                    "--username",
-                    user,
-                    "--role",
-                    role,
-                    "--database-url",
-                    &url,
-                ],
-                Some(format!("{PASSWORD}\n").as_bytes()),
-            ));
-            assert_eq!(code, 0, "{err}");
-            assert!(!err.contains(PASSWORD), "the password was echoed: {err}");
+            create_officer(&url, user, role);
         }
         let (client_id, client_secret) = create_client(&url, "Counter 1, Xã Đông Hội", &[]);
         World {
@@ -675,6 +661,10 @@ impl World {
             key_dir,
             db,
         }
+    }
+    /// Creates another officer with `qrid officer create` (password [`PASSWORD`]).
+    pub fn create_officer(&self, name: &str, role: &str) {
+        create_officer(&self.db.url(), name, role);
     }
     /// Registers another client with `qrid client create --name NAME ARGS…`: (id, secret).
     pub fn create_client(&self, name: &str, args: &[&str]) -> (String, String) {
@@ -701,6 +691,26 @@ impl World {
     pub fn client(&self) -> Auth<'_> {
         Auth::Basic(&self.client_id, &self.client_secret)
     }
+}
+
+/// `qrid officer create --username NAME --role ROLE` on `database_url`, password
+/// [`PASSWORD`] on stdin, never echoed.
+fn create_officer(database_url: &str, name: &str, role: &str) {
+    let (code, _, err) = parts(&qrid(
+        &[
+            "officer",
+            "create",
+            "--username",
+            name,
+            "--role",
+            role,
+            "--database-url",
+            database_url,
+        ],
+        Some(format!("{PASSWORD}\n").as_bytes()),
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains(PASSWORD), "the password was echoed: {err}");
 }
 
 /// An officer's bearer token (password [`PASSWORD`]).

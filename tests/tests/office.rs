@@ -9,32 +9,12 @@ mod common;
 use common::execute;
 use common::office::{browser, check, counter, input_value, sign_in, text};
 use qrid_e2e::service::{Auth, Body, Service, World, PASSWORD};
-use qrid_e2e::{parts, qrid};
 use qrid_store::Backend;
 use reqwest::blocking::{multipart, Client, Response};
 use serde_json::Value;
 
 /// The public-domain portrait of tests/fixtures (see its README).
 const PORTRAIT: &[u8] = include_bytes!("../fixtures/portrait.png");
-
-/// Creates an officer with the CLI (password [`PASSWORD`]).
-fn officer(w: &World, name: &str, role: &str) {
-    let url = w.db.url();
-    let (code, _, err) = parts(&qrid(
-        &[
-            "officer",
-            "create",
-            "--username",
-            name,
-            "--role",
-            role,
-            "--database-url",
-            &url,
-        ],
-        Some(format!("{PASSWORD}\n").as_bytes()),
-    ));
-    assert_eq!(code, 0, "{err}");
-}
 
 fn location(r: &Response) -> String {
     r.headers()
@@ -159,7 +139,7 @@ fn png_bomb(w: u32, h: u32) -> Vec<u8> {
 
 fn office_flow(backend: Backend) {
     let w = World::new(backend);
-    officer(&w, "cleo", "clerk");
+    w.create_officer("cleo", "clerk");
     let s = w.start();
     let b = browser();
 
@@ -454,7 +434,7 @@ fn office_flow_postgres() {
 #[test]
 fn office_refusals() {
     let w = World::new(Backend::Sqlite);
-    officer(&w, "cleo", "clerk");
+    w.create_officer("cleo", "clerk");
     let s = w.start();
 
     // A wrong password: the sign-in page again, 401, with the sentence.
@@ -600,7 +580,7 @@ fn office_refusals() {
 #[test]
 fn office_administration() {
     let w = World::new(Backend::Sqlite);
-    officer(&w, "cleo", "clerk");
+    w.create_officer("cleo", "clerk");
     let s = w.start();
     let admin = browser();
     let csrf = sign_in(&admin, &s, "root");

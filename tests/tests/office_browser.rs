@@ -19,7 +19,7 @@ use qrid_e2e::officials::{
 use qrid_e2e::service::{Auth, Body, Service, World, PASSWORD};
 use qrid_e2e::video::{write_y4m_of, Fit};
 use qrid_e2e::webdriver::{chromedriver, chromium, required, wait_until, Driver, Session};
-use qrid_e2e::{parts, qrid, repo_root, zbar_read, zbarimg};
+use qrid_e2e::{repo_root, zbar_read, zbarimg};
 use qrid_store::Backend;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -39,25 +39,6 @@ const VIEWPORT: (u32, u32) = (1280, 900);
 const PAGE: Duration = Duration::from_secs(30);
 /// How long the counter may take to find the QR code in the camera's frames.
 const CAMERA: Duration = Duration::from_secs(60);
-
-/// Creates an officer with the CLI (password [`PASSWORD`]).
-fn officer(w: &World, name: &str, role: &str) {
-    let url = w.db.url();
-    let (code, _, err) = parts(&qrid(
-        &[
-            "officer",
-            "create",
-            "--username",
-            name,
-            "--role",
-            role,
-            "--database-url",
-            &url,
-        ],
-        Some(format!("{PASSWORD}\n").as_bytes()),
-    ));
-    assert_eq!(code, 0, "{err}");
-}
 
 /// The stored payload of a credential, through the officers' API.
 fn payload(s: &Service, credential: &str) -> String {
@@ -422,7 +403,7 @@ fn scenario(backend: Backend) {
     let mut screens = Screens::new(&format!("{backend:?}"));
 
     let w = World::new(backend);
-    officer(&w, "cleo", "clerk");
+    w.create_officer("cleo", "clerk");
     let s = w.start();
     let portrait_video = w.path("portrait.y4m");
     write_y4m_of(&portrait_video, PORTRAIT, Fit::Smooth);

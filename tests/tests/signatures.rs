@@ -178,25 +178,6 @@ fn spellings(secret: &[u8]) -> Vec<Vec<u8>> {
 
 // ----- the official's flow, on both databases -----
 
-/// Creates an officer with the CLI (password `PASSWORD`).
-fn officer_cli(w: &World, name: &str, role: &str) {
-    let url = w.db.url();
-    let (code, _, err) = parts(&qrid(
-        &[
-            "officer",
-            "create",
-            "--username",
-            name,
-            "--role",
-            role,
-            "--database-url",
-            &url,
-        ],
-        Some(format!("{}\n", qrid_e2e::service::PASSWORD).as_bytes()),
-    ));
-    assert_eq!(code, 0, "{err}");
-}
-
 fn official_flow(backend: Backend) {
     let w = World::new(backend);
     let s = w.start();
@@ -406,7 +387,7 @@ fn official_flow(backend: Backend) {
     assert_eq!(stamp.signature_id, sig_id);
     assert_eq!(stamp.url, format!("{}/v1/signatures/{sig_id}", s.url));
     // The office counter shows the record a printed stamp points to.
-    officer_cli(&w, "cleo", "clerk");
+    w.create_officer("cleo", "clerk");
     let b = common::office::browser();
     let csrf = common::office::sign_in(&b, &s, "cleo");
     let v = common::office::check(&b, &s, &csrf, stamp_text);

@@ -193,7 +193,7 @@ fn strip_gray_jpeg(jpeg: &[u8]) -> Vec<u8> {
         else {
             return jpeg.to_vec();
         };
-        let Some(segment) = rest.get(..2 + len) else {
+        let Some(segment) = rest.get(..2 + len).filter(|_| len >= 2) else {
             return jpeg.to_vec();
         };
         match marker {

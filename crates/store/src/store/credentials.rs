@@ -64,6 +64,17 @@ pub(super) struct CitizenRow {
     pub(super) created_at: i64,
 }
 
+impl CitizenRow {
+    /// The record, its claims validated again as they are read.
+    pub(super) fn into_record(self) -> Result<CitizenRecord, StoreError> {
+        Ok(CitizenRecord {
+            id: self.id,
+            citizen: citizen_from_json(&self.claims)?,
+            created_at: self.created_at,
+        })
+    }
+}
+
 /// The counts of [`Store::census`].
 #[derive(sqlx::FromRow)]
 struct CensusRow {
@@ -143,27 +154,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if let Some(photo) = photo {
-                sqlx::query(
-                    "INSERT INTO citizen_photos (citizen_id, sha256, media_type, width, height, bytes, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&id)
-                .bind(&photo.sha256)
-                .bind(&photo.media_type)
-                .bind(i64::from(photo.width))
-                .bind(i64::from(photo.height))
-                .bind(photo.bytes.as_slice())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let detail = serde_json::json!({"sha256": &photo.sha256}).to_string();
-                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'citizen.photo', $3, $4)")
-                    .bind(now)
-                    .bind(actor)
-                    .bind(&id)
-                    .bind(detail)
-                    .execute(&mut *tx)
-                    .await?;
+                super::office::insert_photo!(&mut tx, &id, photo, actor, now)?;
             }
             tx.commit().await?;
             Ok::<_, StoreError>(())
@@ -183,14 +174,7 @@ impl Store {
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(|r| {
-            Ok(CitizenRecord {
-                id: r.id,
-                citizen: citizen_from_json(&r.claims)?,
-                created_at: r.created_at,
-            })
-        })
-        .transpose()
+        row.map(CitizenRow::into_record).transpose()
     }
 
     // ----- credentials -----

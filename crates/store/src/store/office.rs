@@ -33,6 +33,43 @@ struct PhotoRow {
     bytes: Vec<u8>,
 }
 
+/// Stores a citizen's photo row and its `citizen.photo` audit entry inside the caller's
+/// transaction (enrolment with a photo, a new photo). A macro because the transaction type
+/// differs per back end.
+macro_rules! insert_photo {
+    ($tx:expr, $citizen_id:expr, $photo:expr, $actor:expr, $now:expr) => {{
+        let photo: &crate::model::StoredPhoto = $photo;
+        let citizen_id: &str = $citizen_id;
+        let res = async {
+            sqlx::query(
+                "INSERT INTO citizen_photos (citizen_id, sha256, media_type, width, height, bytes, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(citizen_id)
+            .bind(&photo.sha256)
+            .bind(&photo.media_type)
+            .bind(i64::from(photo.width))
+            .bind(i64::from(photo.height))
+            .bind(photo.bytes.as_slice())
+            .bind($now)
+            .execute(&mut **$tx)
+            .await?;
+            let detail = serde_json::json!({"sha256": &photo.sha256}).to_string();
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'citizen.photo', $3, $4)")
+                .bind($now)
+                .bind($actor)
+                .bind(citizen_id)
+                .bind(detail)
+                .execute(&mut **$tx)
+                .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        res.map_err(StoreError::from)
+    }};
+}
+pub(super) use insert_photo;
+
 impl Store {
     // ----- sessions -----
 
@@ -157,27 +194,7 @@ impl Store {
                 .bind(citizen_id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO citizen_photos (citizen_id, sha256, media_type, width, height, bytes, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(citizen_id)
-            .bind(&photo.sha256)
-            .bind(&photo.media_type)
-            .bind(i64::from(photo.width))
-            .bind(i64::from(photo.height))
-            .bind(photo.bytes.as_slice())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let detail = serde_json::json!({"sha256": &photo.sha256}).to_string();
-            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'citizen.photo', $3, $4)")
-                .bind(now)
-                .bind(actor)
-                .bind(citizen_id)
-                .bind(detail)
-                .execute(&mut *tx)
-                .await?;
+            insert_photo!(&mut tx, citizen_id, photo, actor, now)?;
             tx.commit().await?;
             Ok(CitizenRecord {
                 id: row.id,
@@ -220,14 +237,7 @@ impl Store {
                 .fetch_optional(p)
                 .await
         })?;
-        row.map(|r| {
-            Ok(CitizenRecord {
-                id: r.id,
-                citizen: citizen_from_json(&r.claims)?,
-                created_at: r.created_at,
-            })
-        })
-        .transpose()
+        row.map(CitizenRow::into_record).transpose()
     }
 
     /// Citizens whose folded full name starts with `query` folded ([`fold_name`]): at most
@@ -258,15 +268,7 @@ impl Store {
                 .fetch_all(p)
                 .await
         })?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(CitizenRecord {
-                    id: r.id,
-                    citizen: citizen_from_json(&r.claims)?,
-                    created_at: r.created_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(CitizenRow::into_record).collect()
     }
 
     /// Fills in the folded name of citizens enrolled before it was kept (migration 0006), a

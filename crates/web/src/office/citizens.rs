@@ -365,7 +365,13 @@ async fn citizen<H: Host>(
         Some("enrolled") => Some(t.done_enrolled),
         _ => None,
     };
-    let p = CitizenView::of(&file.citizen.id, &file.citizen.citizen);
+    let mut p = CitizenView::of(&file.citizen.id, &file.citizen.citizen);
+    p.sex = match p.sex.as_str() {
+        "M" => t.sex_m.to_owned(),
+        "F" => t.sex_f.to_owned(),
+        "X" => t.sex_x.to_owned(),
+        _ => p.sex,
+    };
     render(
         StatusCode::OK,
         &CitizenPage {

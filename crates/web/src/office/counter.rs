@@ -156,6 +156,25 @@ fn guard(staff: &Staff, headers: &HeaderMap) -> Option<Response> {
         .map(|e| json_refusal(StatusCode::FORBIDDEN, e.kind(), e.to_string()))
 }
 
+/// The scanned text of one of the script's calls, or its refusal ([`guard`], or a body that is
+/// not `{"text": …}`).
+fn scanned(
+    staff: &Staff,
+    headers: &HeaderMap,
+    body: Result<Json<Scanned>, axum::extract::rejection::JsonRejection>,
+) -> Result<Scanned, Box<Response>> {
+    if let Some(r) = guard(staff, headers) {
+        return Err(Box::new(r));
+    }
+    body.map(|Json(s)| s).map_err(|_| {
+        Box::new(json_refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "the body must be {\"text\": \"…\"}".into(),
+        ))
+    })
+}
+
 fn refusal(e: ServiceError) -> Response {
     let status = match e.kind() {
         "not_found" => StatusCode::NOT_FOUND,
@@ -182,15 +201,9 @@ async fn check<H: Host>(
     headers: HeaderMap,
     body: Result<Json<Scanned>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    if let Some(r) = guard(&staff, &headers) {
-        return r;
-    }
-    let Ok(Json(scanned)) = body else {
-        return json_refusal(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            "the body must be {\"text\": \"…\"}".into(),
-        );
+    let scanned = match scanned(&staff, &headers, body) {
+        Ok(s) => s,
+        Err(refused) => return *refused,
     };
     match host
         .service()
@@ -208,15 +221,9 @@ async fn face<H: Host>(
     headers: HeaderMap,
     body: Result<Json<Scanned>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
-    if let Some(r) = guard(&staff, &headers) {
-        return r;
-    }
-    let Ok(Json(scanned)) = body else {
-        return json_refusal(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            "the body must be {\"text\": \"…\"}".into(),
-        );
+    let scanned = match scanned(&staff, &headers, body) {
+        Ok(s) => s,
+        Err(refused) => return *refused,
     };
     match host
         .service()
