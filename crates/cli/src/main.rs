@@ -11,6 +11,7 @@ mod offline;
 mod service;
 mod settings;
 mod signature;
+mod vci;
 mod wallet;
 
 use clap::{Parser, Subcommand};

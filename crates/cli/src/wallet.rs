@@ -33,6 +33,9 @@ pub enum WalletCommand {
     /// Store a credential after checking its signature under the trust list and that it is
     /// bound to this wallet's key.
     Import(ImportArgs),
+    /// Receive a credential from an issuer's offer (OpenID4VCI, pre-authorized code): the
+    /// offer's QR or link and the PIN the office gives apart from it.
+    Receive(ReceiveArgs),
     /// Answer a login request (a QR image or its text): check it, show who asks for what,
     /// and on consent sign the challenge and send the credential.
     Login(LoginArgs),
@@ -73,6 +76,26 @@ pub struct ImportArgs {
 }
 
 #[derive(Args)]
+pub struct ReceiveArgs {
+    #[arg(long)]
+    dir: PathBuf,
+    /// The offer link (`openid-credential-offer://…` or the wallet link `https://…/wallet/offer?…`).
+    #[arg(long, required_unless_present = "image", conflicts_with = "image")]
+    offer: Option<String>,
+    /// A picture of the offer QR.
+    #[arg(long)]
+    image: Option<PathBuf>,
+    /// The PIN (transaction code) given with the offer; asked for on standard input if not
+    /// given.
+    #[arg(long)]
+    pin: Option<String>,
+    /// The issuer's trust list (GET /.well-known/jwks.json) [default: the one this wallet
+    /// already holds].
+    #[arg(long)]
+    trust: Option<PathBuf>,
+}
+
+#[derive(Args)]
 pub struct LoginArgs {
     #[arg(long)]
     dir: PathBuf,
@@ -95,6 +118,7 @@ pub fn wallet(cmd: WalletCommand) -> Result<ExitCode> {
     match cmd {
         WalletCommand::Init { dir } => init(&dir),
         WalletCommand::Import(a) => import(a),
+        WalletCommand::Receive(a) => receive(a),
         WalletCommand::Login(a) => login(a),
         WalletCommand::Sign(a) => sign(a),
     }
@@ -152,7 +176,13 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
             .to_owned(),
         _ => bail!("give the credential: --payload, --image or a file"),
     };
-    let msg = open(&payload).context("not a credential")?;
+    store_checked(&a.dir, &key, &trust, &payload)
+}
+
+/// Stores `payload` in the wallet after checking its signature under `trust`, that it is
+/// bound to this wallet's key and unexpired; keeps `trust` as the wallet's trust list.
+fn store_checked(dir: &Path, key: &IssuerKey, trust: &Jwks, payload: &str) -> Result<ExitCode> {
+    let msg = open(payload).context("not a credential")?;
     let issuers = qrid_credential::candidates(&trust.keys, |k| &k.kid, msg.kid());
     if issuers.is_empty() {
         bail!("the credential's issuer key is not in the trust list");
@@ -172,13 +202,45 @@ fn import(a: ImportArgs) -> Result<ExitCode> {
     if cred.expires_at < crate::now() {
         bail!("the credential has expired");
     }
-    write_private(&a.dir.join(CREDENTIAL), format!("{payload}\n").as_bytes())?;
-    std::fs::write(a.dir.join(TRUST), trust.to_json() + "\n")?;
+    write_private(&dir.join(CREDENTIAL), format!("{payload}\n").as_bytes())?;
+    std::fs::write(dir.join(TRUST), trust.to_json() + "\n")?;
     eprintln!(
         "qrid: stored credential {} (expires at {})",
         cred.id, cred.expires_at
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn receive(a: ReceiveArgs) -> Result<ExitCode> {
+    let key =
+        load_key(&a.dir.join(KEY)).context("this directory has no wallet (qrid wallet init)")?;
+    let trust = match &a.trust {
+        Some(t) => load_trust(t)?,
+        None => load_trust(&a.dir.join(TRUST))
+            .context("give the issuer's trust list (--trust): this wallet holds none yet")?,
+    };
+    let link = match (&a.offer, &a.image) {
+        (Some(o), _) => o.trim().to_owned(),
+        (None, Some(img)) => read_image(img)?
+            .into_iter()
+            .find(|t| t.contains("credential_offer"))
+            .context("the image holds no credential offer")?,
+        (None, None) => bail!("give the offer: --offer or --image"),
+    };
+    let agent = crate::vci::agent();
+    let offer = crate::vci::parse_offer(&link, &agent)?;
+    let pin = match &a.pin {
+        Some(p) => p.trim().to_owned(),
+        None => {
+            eprint!("Type the PIN the office gave you for {}: ", offer.issuer);
+            std::io::stderr().flush()?;
+            let mut line = String::new();
+            std::io::stdin().lock().take(64).read_line(&mut line)?;
+            line.trim().to_owned()
+        }
+    };
+    let payload = crate::vci::receive(&agent, &offer, &pin, &key)?;
+    store_checked(&a.dir, &key, &trust, &payload)
 }
 
 fn load_credential(dir: &Path) -> Result<String> {

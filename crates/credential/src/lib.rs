@@ -40,9 +40,11 @@ mod fold;
 mod keys;
 mod login;
 pub mod payload;
+mod presentation;
 mod signer;
 mod stamp;
 mod statuslist;
+pub mod vci;
 
 pub use claims::{
     Citizen, CitizenInput, CountryCode, FacePhoto, IdNumber, PhotoDigest, PhotoFormat, Sex, Text,
@@ -60,6 +62,10 @@ pub use keys::{
     candidates, IssuerKey, Jwk, Jwks, Kid, MAX_JWKS_BYTES, MAX_KEYS_WITHOUT_KID, SHORT_KID_LEN,
 };
 pub use login::{LoginRequest, VerifiedLoginRequest, LOGIN_TYP, MAX_LOGIN_REQUEST_CHARS};
+pub use presentation::{
+    OpenedPresentation, Presentation, MAX_PRESENTATION_CHARS, PRESENTATION_AHEAD,
+    PRESENTATION_MAX_AGE, PRESENTATION_REFRESH, PRESENTATION_TYP,
+};
 pub use signer::{Official, SignerCredential, SIGNER_TEXT_MAX, SIGNER_TYP, SUBJECT_MAX};
 pub use stamp::{Stamp, MAX_STAMP_CHARS, STAMP_TYP};
 pub use statuslist::{

@@ -20,9 +20,12 @@ pub mod prefix {
     pub const LOGIN_REQUEST: &str = "QL1:";
     /// A qrid signature stamp printed on a signed document.
     pub const SIGNATURE_STAMP: &str = "QS1:";
+    /// A wallet's live presentation of a credential (docs/credential-format.md, "The live
+    /// QR").
+    pub const PRESENTATION: &str = "QP1:";
     /// An EU Digital COVID Certificate.
     pub const EU_DCC: &str = "HC1:";
-    pub(crate) const ALL: [&str; 3] = [LOGIN_REQUEST, SIGNATURE_STAMP, EU_DCC];
+    pub(crate) const ALL: [&str; 4] = [LOGIN_REQUEST, SIGNATURE_STAMP, PRESENTATION, EU_DCC];
 }
 
 thread_local! {

@@ -20,6 +20,7 @@ pub mod problem;
 mod routes;
 mod signing;
 pub mod state;
+mod vci;
 
 // The domain modules the handlers use, from the service crate under their old paths.
 pub(crate) use qrid_service::config;
@@ -130,6 +131,23 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(oidc::response).layer(json_limit.clone()),
         )
         .route("/token", post(oidc::token).layer(json_limit.clone()))
+        .route(
+            "/.well-known/openid-credential-issuer",
+            get(vci::issuer_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(vci::authorization_server_metadata),
+        )
+        .route("/nonce", post(vci::nonce))
+        .route(
+            "/credential",
+            post(vci::credential).layer(json_limit.clone()),
+        )
+        .route(
+            "/v1/citizens/{id}/credential-offers",
+            post(vci::create_offer).layer(json_limit.clone()),
+        )
         .route("/userinfo", get(oidc::userinfo).post(oidc::userinfo))
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))

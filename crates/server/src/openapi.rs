@@ -66,12 +66,17 @@ with another method 405 `method_not_allowed`.";
         crate::oidc::login_response::response,
         crate::oidc::token::token,
         crate::oidc::userinfo::userinfo,
+        crate::vci::issuer_metadata,
+        crate::vci::authorization_server_metadata,
+        crate::vci::nonce,
+        crate::vci::credential,
+        crate::vci::create_offer,
         crate::routes::healthz,
         crate::routes::metrics,
         openapi_json,
     ),
     // Referred to by name (see `issue`), so not collected from the paths.
-    components(schemas(crate::routes::IssueRequest)),
+    components(schemas(crate::routes::IssueRequest, crate::vci::OfferRequest)),
     modifiers(&SecuritySchemes, &UniqueOperationIds),
     tags(
         (name = "officers", description = "Officer login (officers enrol, issue and revoke)"),
@@ -81,6 +86,7 @@ with another method 405 `method_not_allowed`.";
         (name = "verification", description = "Online verification of a credential by a registered client"),
         (name = "signatures", description = "Officials' document signatures and their verification"),
         (name = "login", description = "The OpenID Connect provider: discovery, the QR login, tokens, claims"),
+        (name = "wallet", description = "Credential delivery to wallets (OpenID4VCI 1.0, pre-authorized code)"),
         (name = "operations", description = "Health, metrics and this description"),
     )
 )]
@@ -159,6 +165,13 @@ impl Modify for SecuritySchemes {
                 bearer(
                     None,
                     "An opaque access token from POST /token (10 minutes).",
+                ),
+            ),
+            (
+                "offer_token",
+                bearer(
+                    None,
+                    "A wallet's access token from POST /token with a credential offer's pre-authorized code (5 minutes, one credential).",
                 ),
             ),
         ] {

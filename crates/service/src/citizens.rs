@@ -33,6 +33,25 @@ pub enum Profile {
     Photo,
 }
 
+impl Profile {
+    /// The profile's name: `digest` or `photo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Digest => "digest",
+            Profile::Photo => "photo",
+        }
+    }
+
+    /// The profile of a name [`Profile::as_str`] gives; `None` for any other text.
+    pub fn parse(name: &str) -> Option<Profile> {
+        match name {
+            "digest" => Some(Profile::Digest),
+            "photo" => Some(Profile::Photo),
+            _ => None,
+        }
+    }
+}
+
 /// How a credential is issued: every field optional.
 #[derive(Debug, Default)]
 pub struct IssueOptions {
@@ -99,6 +118,17 @@ impl Service {
         options: IssueOptions,
     ) -> Result<CredentialRecord> {
         by.require(ISSUERS)?;
+        self.issue_as(&by.username, id, options).await
+    }
+
+    /// [`Service::issue`] without the role check, for an actor whose right to issue was
+    /// checked earlier (the officer who made a credential offer, when a wallet redeems it).
+    pub(crate) async fn issue_as(
+        &self,
+        actor: &str,
+        id: &CitizenId,
+        options: IssueOptions,
+    ) -> Result<CredentialRecord> {
         let days = options.valid_days.unwrap_or(self.config.credential_days);
         if !VALID_DAYS.contains(&days) {
             return Err(ServiceError::InvalidRequest(
@@ -166,7 +196,7 @@ impl Service {
                 .issue_credential_replacing(
                     id.as_str(),
                     self.config.status_list_size,
-                    &by.username,
+                    actor,
                     terms.issued_at,
                     options.replaces.as_ref().map(CredentialId::as_str),
                     |slot| match &face {
@@ -190,9 +220,9 @@ impl Service {
         };
         if let Some(old) = replaced {
             self.invalidate_status_list(old.status_list);
-            tracing::info!(credential = %old.id, officer = %by.username, "credential revoked: replaced");
+            tracing::info!(credential = %old.id, officer = %actor, "credential revoked: replaced");
         }
-        tracing::info!(credential = %rec.id, citizen = %id, officer = %by.username, "credential issued");
+        tracing::info!(credential = %rec.id, citizen = %id, officer = %actor, "credential issued");
         Ok(rec)
     }
 

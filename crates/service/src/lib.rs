@@ -25,6 +25,7 @@ pub mod events;
 pub mod ids;
 pub mod issuance;
 pub mod keys;
+pub mod live;
 pub mod lockout;
 pub mod office;
 pub mod officials;
@@ -36,6 +37,7 @@ mod service;
 pub mod signing;
 pub mod status;
 pub mod totp;
+pub mod vci;
 pub mod verification;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};

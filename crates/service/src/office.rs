@@ -119,6 +119,9 @@ pub enum CounterCheck {
         /// Whether the service holds the photo this credential was signed over (a face can
         /// be fetched with [`Service::counter_face`]).
         face_on_file: bool,
+        /// For a live QR (`QP1:`): how the presentation itself fared, once its credential
+        /// verified ([`crate::live`]). A refused one means the card must not be accepted.
+        live: Option<crate::live::LiveCheck>,
     },
     /// A document stamp (`QS1:`) whose signature this service recorded.
     Stamp {
@@ -386,7 +389,11 @@ impl Service {
         if text.starts_with(qrid_credential::payload::prefix::LOGIN_REQUEST) {
             return Ok(CounterCheck::LoginRequest);
         }
-        let checked = self.verify_for(&by.counter_client(), text).await?;
+        let (checked, live) = if text.starts_with(qrid_credential::payload::prefix::PRESENTATION) {
+            self.check_presentation(&by.counter_client(), text).await?
+        } else {
+            (self.verify_for(&by.counter_client(), text).await?, None)
+        };
         let mut replaced_by = None;
         let mut face_on_file = false;
         if let Checked::Verdict(v) = &checked {
@@ -431,6 +438,7 @@ impl Service {
             checked,
             replaced_by,
             face_on_file,
+            live,
         })
     }
 
@@ -441,7 +449,21 @@ impl Service {
     pub async fn counter_face(&self, by: &Officer, payload: &str) -> Result<StoredPhoto> {
         by.require(COUNTER)?;
         let at = self.now();
-        let checked = self.check_payload(payload.trim(), at).await?;
+        let payload = payload.trim();
+        // A live QR's face is its credential's: the presentation was judged by the check.
+        let inner;
+        let payload = if payload.starts_with(qrid_credential::payload::prefix::PRESENTATION) {
+            inner = qrid_credential::Presentation::open(payload)
+                .map_err(|e| {
+                    ServiceError::InvalidRequest(format!("the live QR is not valid: {e}"))
+                })?
+                .presentation
+                .credential;
+            inner.as_str()
+        } else {
+            payload
+        };
+        let checked = self.check_payload(payload, at).await?;
         let verified = match checked {
             Checked::Verdict(Verdict::Valid(v)) => v,
             Checked::Verdict(v) => {

@@ -35,9 +35,9 @@ pub use error::{StoreError, Unavailable};
 pub use model::{
     AccountKind, AccountSummary, AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord,
     CredentialKind, CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState,
-    LoginOpened, LoginStatus, LoginTx, NewCitizen, NewCredential, NewLoginTx, NewOfficial,
-    NewSignature, OfficerRecord, OfficialRecord, PendingLoginBounds, Redemption, Role,
-    SignatureRecord, SignerCredentialRecord, StatusChange, StatusSlot, StoredPhoto, Verification,
-    WebApp, WebSession,
+    LoginOpened, LoginStatus, LoginTx, NewCitizen, NewCredential, NewLoginTx, NewOffer,
+    NewOfficial, NewSignature, OfferRecord, OfficerRecord, OfficialRecord, PendingLoginBounds,
+    Redemption, Role, SignatureRecord, SignerCredentialRecord, StatusChange, StatusSlot,
+    StoredPhoto, Verification, WebApp, WebSession,
 };
 pub use store::{Backend, Store, StoreSettings, ACCOUNT_PAGE, LOGIN_PRUNE_GRACE, SEARCH_LIMIT};

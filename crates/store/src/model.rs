@@ -589,6 +589,8 @@ pub struct AccountSummary {
 pub enum WebApp {
     /// The office: officers (`/office/`).
     Office,
+    /// The citizens' own page (`/me/`).
+    Me,
 }
 
 impl WebApp {
@@ -596,6 +598,7 @@ impl WebApp {
     pub fn as_str(self) -> &'static str {
         match self {
             WebApp::Office => "office",
+            WebApp::Me => "me",
         }
     }
 }
@@ -645,4 +648,59 @@ impl fmt::Debug for StoredPhoto {
             .field("bytes", &self.bytes.len())
             .finish()
     }
+}
+
+/// A credential offer to store (OpenID4VCI pre-authorized code flow): only digests of its
+/// secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOffer {
+    /// The offer's public id (random; logged and audited in place of the code).
+    pub id: String,
+    /// SHA-256 (hex) of the pre-authorized code.
+    pub code_sha256: String,
+    /// SHA-256 (hex) of the code, a colon and the PIN.
+    pub pin_sha256: String,
+    /// The citizen whose credential it delivers.
+    pub citizen_id: String,
+    /// The officer who made it (the issuance's actor).
+    pub officer: String,
+    /// `digest` or `photo`.
+    pub profile: String,
+    /// The credential's days of validity.
+    pub valid_days: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds from which the code is refused.
+    pub expires_at: i64,
+}
+
+/// A stored credential offer and how far it has been spent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRecord {
+    /// The offer's public id.
+    pub id: String,
+    /// SHA-256 (hex) of the code, a colon and the PIN.
+    pub pin_sha256: String,
+    /// The citizen.
+    pub citizen_id: String,
+    /// The officer who made it.
+    pub officer: String,
+    /// `digest` or `photo`.
+    pub profile: String,
+    /// The credential's days of validity.
+    pub valid_days: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds from which the code is refused.
+    pub expires_at: i64,
+    /// Wrong PINs so far.
+    pub pin_failures: i64,
+    /// When the code was redeemed for a token.
+    pub redeemed_at: Option<i64>,
+    /// When that token ends (0 once revoked).
+    pub token_expires_at: Option<i64>,
+    /// When the token asked for the credential.
+    pub requested_at: Option<i64>,
+    /// The credential delivered.
+    pub credential_id: Option<String>,
 }

@@ -99,6 +99,7 @@ mod officials;
 mod pool;
 mod records;
 mod status_lists;
+mod vci;
 
 pub use accounts::ACCOUNT_PAGE;
 pub use login::LOGIN_PRUNE_GRACE;

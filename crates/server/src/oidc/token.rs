@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qrid_service::oidc::{OAuthErrorCode, TokenError, TokenRequest};
+use qrid_service::oidc::{Granted, OAuthErrorCode, TokenError, TokenRequest};
 use serde_json::json;
 
 /// An OAuth error response (RFC 6749 §5.2) as sent.
@@ -96,11 +96,11 @@ impl IntoResponse for OAuthError {
 /// `POST /token`
 #[utoipa::path(post, path = "/token", tag = "login", operation_id = "oidc_token",
     security(("client" = []), ()),
-    summary = "Redeem a code and its PKCE verifier → ID token and access token",
-    description = "The client authenticates as it registered: HTTP Basic (`client_secret_basic`), or in the form (`client_secret_post`, `private_key_jwt`). Errors are OAuth 2.0 JSON (RFC 6749 §5.2), not problem+json.",
+    summary = "Redeem a code and its PKCE verifier → ID token and access token; or a credential offer's pre-authorized code and PIN → an access token",
+    description = "`grant_type=authorization_code` (a portal): the client authenticates as it registered: HTTP Basic (`client_secret_basic`), or in the form (`client_secret_post`, `private_key_jwt`). `grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code` (a wallet, anonymous, OpenID4VCI §6): `pre-authorized_code` and `tx_code`; the answer is `access_token`, `token_type`, `expires_in` (300 s) for `POST /credential`. Errors are OAuth 2.0 JSON (RFC 6749 §5.2), not problem+json.",
     request_body(content = doc::TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "The tokens (`Cache-Control: no-store`)", body = doc::OidcTokens),
-        (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_grant` (unknown, expired or used code, another client's, another `redirect_uri`, a wrong `code_verifier`, a credential revoked since)",
+        (status = 400, description = "`invalid_request`, `unsupported_grant_type` or `invalid_grant` (unknown, expired or used code, another client's, another `redirect_uri`, a wrong `code_verifier`, a credential revoked since; for an offer: an unknown, expired or used code, a wrong PIN, an offer spent by 5 wrong PINs)",
             body = doc::OAuthError),
         (status = 401, description = "`invalid_client`, with `WWW-Authenticate: Basic` when Basic was used or nothing was sent", body = doc::OAuthError),
         (status = 413, description = "A body over 64 KiB: problem+json `body_too_large` when `Content-Length` declares it, else `invalid_request`",
@@ -138,8 +138,13 @@ pub async fn token(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "));
-    match state.oidc_token(TokenRequest { form, basic }).await {
-        Ok(t) => {
+    match state.token(TokenRequest { form, basic }).await {
+        Ok(Granted::Offer(t)) => no_store(json!({
+            "access_token": t.access_token,
+            "token_type": "Bearer",
+            "expires_in": t.expires_in,
+        })),
+        Ok(Granted::Login(t)) => {
             state.metrics.tokens_issued.inc();
             no_store(json!({
                 "access_token": t.access_token,

@@ -24,7 +24,7 @@ pub mod userinfo;
 pub use authorize::{Authorization, LoginPage, LoginState};
 pub use login::{check_tx_id, decode_holder_signature, LoginAccepted, LoginAnswer, LoginRefusal};
 pub use oauth::{OAuthError, OAuthErrorCode};
-pub use token::{TokenError, TokenRequest, Tokens, MAX_ASSERTION_LIFETIME};
+pub use token::{Granted, TokenError, TokenRequest, Tokens, MAX_ASSERTION_LIFETIME};
 pub use userinfo::{Address, UserInfo, UserinfoError};
 
 use crate::error::{Result, ServiceError};
@@ -48,14 +48,14 @@ pub const MAX_LOGIN_FAILURES: i64 = 5;
 pub const ACR: &str = "urn:qrid:acr:holder-key";
 
 /// `n` random bytes from the operating system, base64url.
-fn random_b64(n: usize) -> String {
+pub(crate) fn random_b64(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
     B64URL.encode(b)
 }
 
 /// What is stored of a secret handed out: its SHA-256, hex.
-fn sha256_hex(s: &str) -> String {
+pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 

@@ -69,14 +69,14 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    fn oauth(code: OAuthErrorCode, description: impl Into<String>) -> TokenError {
+    pub(crate) fn oauth(code: OAuthErrorCode, description: impl Into<String>) -> TokenError {
         TokenError::Refused {
             error: OAuthError::new(code, description),
             basic_challenge: false,
             client_refused: false,
         }
     }
-    fn grant(description: &str) -> TokenError {
+    pub(crate) fn grant(description: &str) -> TokenError {
         TokenError::oauth(OAuthErrorCode::InvalidGrant, description)
     }
     fn client(description: impl Into<String>, basic: bool) -> TokenError {
@@ -116,7 +116,28 @@ fn percent_decode(s: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// What a token request was answered with, by grant type.
+#[derive(Debug)]
+pub enum Granted {
+    /// `authorization_code`: a portal's login ([`Service::oidc_token`]).
+    Login(Tokens),
+    /// The pre-authorized code of a credential offer: a wallet's access token for the
+    /// credential endpoint ([`crate::vci`]).
+    Offer(crate::vci::OfferToken),
+}
+
 impl Service {
+    /// The token endpoint: a wallet's pre-authorized code (anonymous, OpenID4VCI §6) or a
+    /// portal's authorization code ([`Service::oidc_token`]), by `grant_type`.
+    pub async fn token(&self, req: TokenRequest<'_>) -> Result<Granted, TokenError> {
+        let p =
+            params(req.form).map_err(|e| TokenError::oauth(OAuthErrorCode::InvalidRequest, e))?;
+        if p.get("grant_type").map(String::as_str) == Some(crate::vci::PRE_AUTHORIZED_GRANT) {
+            return self.vci_token(&p).await.map(Granted::Offer);
+        }
+        self.oidc_token(req).await.map(Granted::Login)
+    }
+
     /// Redeems an authorization code. The client authenticates by exactly one method, the one
     /// it registered (else `invalid_request` or `invalid_client`); the grant must be
     /// `authorization_code` (`unsupported_grant_type`); the code must be known, unexpired,

@@ -216,8 +216,9 @@
   function check(text, started) {
     if (busy) { return; }
     var now = performance.now();
-    // The same code held in front of the camera is checked once, not at every frame.
-    if (text === lastText && now - lastAt < 5000) { return; }
+    // The same code held in front of the camera is checked once, not at every frame; a
+    // wallet's live QR (QP1:) only once at all: checked again, it would read as a replay.
+    if (text === lastText && (text.indexOf("QP1:") === 0 || now - lastAt < 5000)) { return; }
     busy = true;
     lastText = text;
     lastAt = now;

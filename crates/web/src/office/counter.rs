@@ -273,6 +273,7 @@ fn view(c: &Chrome, found: &CounterCheck) -> Value {
             checked,
             replaced_by,
             face_on_file,
+            live,
         } => {
             let (valid, kind, detail, credential) = match checked {
                 Checked::Verdict(Verdict::Valid(v)) => {
@@ -288,6 +289,12 @@ fn view(c: &Chrome, found: &CounterCheck) -> Value {
             } else {
                 kind
             };
+            // A live QR: the credential verified, and now the presentation decides.
+            let (valid, kind) = match live {
+                Some(l) if !l.is_accepted() => (false, l.kind()),
+                Some(_) => (valid, "live_valid"),
+                None => (valid, kind),
+            };
             // The face: from the QR itself when the credential carries one (signed with
             // it), else from the service's file when it holds the photo signed over.
             let in_qr = credential
@@ -299,7 +306,7 @@ fn view(c: &Chrome, found: &CounterCheck) -> Value {
                 _ => "none",
             };
             let status_text = match kind {
-                "valid" => t.status_valid,
+                "valid" | "live_valid" => t.status_valid,
                 "revoked" => t.status_revoked,
                 "suspended" => t.status_suspended,
                 "replaced" => t.status_replaced,
@@ -337,6 +344,16 @@ fn plain_reason(vi: bool, kind: &str, detail: &str) -> String {
     let words = match (kind, vi) {
         ("valid", true) => "Thẻ hợp lệ: chữ ký của cơ quan cấp đúng, còn hạn, không bị thu hồi. Hãy so khuôn mặt với người đứng trước quầy.",
         ("valid", false) => "The credential is genuine, in date and not revoked. Compare the face with the person at the counter.",
+        ("live_valid", true) => "Mã QR động hợp lệ: do chính ví của người giữ thẻ tạo ra vừa xong, thẻ còn hạn và không bị thu hồi. Hãy so khuôn mặt với người đứng trước quầy.",
+        ("live_valid", false) => "A valid live QR: made just now by the holder's own wallet, for a genuine credential in date and not revoked. Compare the face with the person at the counter.",
+        ("presentation_stale", true) => "Mã QR động đã cũ (ảnh chụp hoặc ảnh màn hình): yêu cầu công dân mở lại ví.",
+        ("presentation_stale", false) => "The live QR is stale (a photo or a screenshot): ask the citizen to open their wallet again.",
+        ("presentation_replayed", true) => "Mã QR động này đã được quét trước đó: đây là bản sao.",
+        ("presentation_replayed", false) => "This live QR was scanned before: it is a copy.",
+        ("presentation_wrong_holder", true) => "Mã QR động không do ví của người giữ thẻ ký: thẻ của người khác.",
+        ("presentation_wrong_holder", false) => "The live QR was not signed by the holder's wallet: someone else's card.",
+        ("presentation_unbound", true) => "Thẻ này không gắn với ví nào nên không thể trình bày bằng mã QR động.",
+        ("presentation_unbound", false) => "This credential is bound to no wallet, so it cannot be shown as a live QR.",
         ("replaced", true) => "Thẻ này đã được thay bằng thẻ mới và không còn hiệu lực.",
         ("replaced", false) => "This card was replaced by a new one and is no longer valid.",
         ("revoked", true) => "Thẻ đã bị thu hồi.",
