@@ -169,6 +169,34 @@
     });
   }
 
+  // The live QRs (QP1:) accepted offline while this page is open: shown again, one is a copy.
+  // The verifier forgets each once it is stale anyway.
+  var seenPresentations = new Map();
+
+  // The outcomes of a live QR, in the words of the online counter (office/counter.rs,
+  // plain_reason), in the page's language.
+  var LIVE_REASONS = {
+    vi: {
+      live_valid: "Mã QR động hợp lệ: do chính ví của người giữ thẻ tạo ra vừa xong, thẻ còn hạn và không bị thu hồi. Hãy so khuôn mặt với người đứng trước quầy.",
+      presentation_stale: "Mã QR động đã cũ (ảnh chụp hoặc ảnh màn hình): yêu cầu công dân mở lại ví.",
+      presentation_replayed: "Mã QR động này đã được quét trước đó: đây là bản sao.",
+      presentation_wrong_holder: "Mã QR động không do ví của người giữ thẻ ký: thẻ của người khác.",
+      presentation_unbound: "Thẻ này không gắn với ví nào nên không thể trình bày bằng mã QR động."
+    },
+    en: {
+      live_valid: "A valid live QR: made just now by the holder's own wallet, for a genuine credential in date and not revoked. Compare the face with the person at the counter.",
+      presentation_stale: "The live QR is stale (a photo or a screenshot): ask the citizen to open their wallet again.",
+      presentation_replayed: "This live QR was scanned before: it is a copy.",
+      presentation_wrong_holder: "The live QR was not signed by the holder's wallet: someone else's card.",
+      presentation_unbound: "This credential is bound to no wallet, so it cannot be shown as a live QR."
+    }
+  };
+
+  function liveReason(kind) {
+    var words = LIVE_REASONS[document.documentElement.lang === "vi" ? "vi" : "en"];
+    return Object.prototype.hasOwnProperty.call(words, kind) ? words[kind] : null;
+  }
+
   function offlineCheck(text, started) {
     return Promise.all([loadVerifier(), readTrust()]).then(function (got) {
       var v = got[0], jwks = got[1][0], lists = got[1][1];
@@ -176,24 +204,36 @@
         show({ valid: false, kind: "offline_no_data", headline: root.dataset.invalid, reason: root.dataset.offlineNone }, text, started);
         return;
       }
-      if (v.classify(text) !== "credential") {
-        show({ valid: false, kind: v.classify(text), headline: root.dataset.invalid, reason: root.dataset.offlineInvalid }, text, started);
+      var what = v.classify(text);
+      if (what !== "credential" && what !== "presentation") {
+        show({ valid: false, kind: what, headline: root.dataset.invalid, reason: root.dataset.offlineInvalid }, text, started);
         return;
       }
-      return v.verify(text, { now: Math.floor(Date.now() / 1000), trust: jwks, statusLists: lists }).then(function (r) {
+      var context = { now: Math.floor(Date.now() / 1000), trust: jwks, statusLists: lists };
+      var checked;
+      if (what === "presentation") {
+        context.seen = seenPresentations;
+        checked = v.verifyPresentation(text, context);
+      } else {
+        checked = v.verify(text, context);
+      }
+      return checked.then(function (r) {
         var status = r.status || {};
         // A list that was found says its age; none found (or too old to use) says so.
         var age = status.state === "valid" || status.state === "revoked" || status.state === "suspended"
           ? root.dataset.offlineAge.replace("{age}", ageText(status.age_seconds))
           : root.dataset.offlineUnchecked;
         var claims = r.claims || null;
+        // A live QR whose credential verified: the presentation decides, as online.
+        var kind = r.ok ? (r.live ? "live_valid" : "valid") : r.kind;
+        var live = r.live ? liveReason(kind) : null;
         var verdict = {
           valid: !!r.ok,
-          kind: r.ok ? "valid" : r.kind,
-          status_text: r.ok ? root.dataset.valid : root.dataset.invalid + " (" + r.kind + ")",
+          kind: kind,
+          status_text: r.ok ? root.dataset.valid : root.dataset.invalid + " (" + kind + ")",
           offline: true,
           headline: r.ok ? root.dataset.valid : root.dataset.invalid,
-          reason: (r.ok ? root.dataset.offlineValid : root.dataset.offlineInvalid + " (" + r.kind + ")") + " " + age,
+          reason: (live || (r.ok ? root.dataset.offlineValid : root.dataset.offlineInvalid + " (" + kind + ")")) + " " + age,
           face: "none"
         };
         if (claims) {

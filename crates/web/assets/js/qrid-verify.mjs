@@ -3,6 +3,11 @@
 // specifies them and crates/verifier implements them. It answers every case of tests/vectors/
 // with the verdict kind of the Rust verifier (tests/js/vectors.mjs checks that).
 //
+// It also reads and writes the wallet's live presentation (QP1:, crates/credential/src/
+// presentation.rs): `verifyPresentation` checks one as the service's live check does
+// (crates/service/src/live.rs), `makePresentation` makes the same bytes as the Rust
+// `Presentation::sign` (tests/js/presentation.mjs checks both against the Rust crate).
+//
 // One ES module, no dependencies, no build step, no eval: it runs unchanged in a browser
 // (<script type="module">, strict CSP) and in Node 20. Platform APIs used: WebCrypto
 // (SHA-256, Ed25519), TextEncoder and TextDecoder (fatal). zlib streams are inflated by the
@@ -280,7 +285,9 @@ const B45 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
 const B45_VALUE = new Int16Array(256).fill(-1);
 for (let i = 0; i < 45; i++) B45_VALUE[B45.charCodeAt(i)] = i;
 
-function base45Decode(input) {
+/** RFC 9285 base45 of the UTF-8 bytes of a text, strictly (the Rust decoder's rules): refuses
+ *  a length of 3k + 1, a character outside the alphabet and a group above 0xffff (or 0xff). */
+function unbase45(input) {
   const n = input.length;
   if (n % 3 === 1) refuse('base45', `payload is not valid base45: length ${n} is not a valid base45 length`);
   const out = new Uint8Array(Math.floor(n / 3) * 2 + (n % 3 === 2 ? 1 : 0));
@@ -307,6 +314,44 @@ function base45Decode(input) {
     out[o++] = v;
   }
   return out;
+}
+
+function base45Bytes(bytes) {
+  let s = '';
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    const n = bytes[i] * 256 + bytes[i + 1];
+    s += B45[n % 45] + B45[Math.floor(n / 45) % 45] + B45[Math.floor(n / 2025)];
+  }
+  if (bytes.length % 2 === 1) {
+    const n = bytes[bytes.length - 1];
+    s += B45[n % 45] + B45[Math.floor(n / 45)];
+  }
+  return s;
+}
+
+/**
+ * RFC 9285 base45 of bytes (the QR alphanumeric text of a credential or a presentation).
+ * @param {Uint8Array} bytes
+ * @returns {string | null} null when `bytes` is not a Uint8Array (or a view of an ArrayBuffer)
+ */
+export function base45Encode(bytes) {
+  const b = asBytes(bytes);
+  return b ? base45Bytes(b) : null;
+}
+
+/**
+ * RFC 9285 base45 text to bytes, as strictly as the verifier reads a payload: no trimming, no
+ * length of 3k + 1, no character outside the alphabet, no group above 0xffff.
+ * @param {string | Uint8Array} text the text, or its UTF-8 bytes
+ * @returns {Uint8Array | null} null when the text is not base45
+ */
+export function base45Decode(text) {
+  try {
+    const bytes = typeof text === 'string' ? utf8Bytes(text) : asBytes(text);
+    return bytes ? unbase45(bytes) : null;
+  } catch {
+    return null;
+  }
 }
 
 // ----- zlib (RFC 1950/1951), bounded -----
@@ -1281,6 +1326,7 @@ function parseStatusRef(v) {
   return { idx: Number(idxV.v), uri };
 }
 
+/** `cnf` (RFC 8747): the holder's Ed25519 COSE_Key; its thumbprint (base64url) and its x. */
 async function parseCnf(v) {
   const bad = () => badClaims('cnf: must hold an Ed25519 COSE_Key (kty 1, crv 6, x)');
   if (!v || v.k !== 'map') bad();
@@ -1290,7 +1336,7 @@ async function parseCnf(v) {
   const x = getInt(key.v, -2);
   if (!x || x.k !== 'bytes' || x.v.length !== 32) bad();
   if (!isPoint(x.v) || isSmallOrder(x.v)) bad();
-  return base64url(await thumbprint(x.v));
+  return { kid: base64url(await thumbprint(x.v)), x: Uint8Array.from(x.v) };
 }
 
 /** Credential::from_cbor: the CWT claims, every rule of the claims tables. */
@@ -1310,7 +1356,8 @@ async function parseCredential(bytes) {
   else if (ctiV.v.length !== 8) badClaims('cti: must be 8 bytes');
   else id = hex(ctiV.v);
   const cnfV = getInt(claims, 8);
-  const holderKid = cnfV === undefined ? null : await parseCnf(cnfV);
+  const holder = cnfV === undefined ? null : await parseCnf(cnfV);
+  const holderKid = holder ? holder.kid : null;
   const statusV = getInt(claims, 65535);
   const status = statusV === undefined ? null : parseStatusRef(statusV);
   const idV = getInt(claims, 169);
@@ -1389,7 +1436,7 @@ async function parseCredential(bytes) {
       json.photo_format = Number(photoFormat.v);
     }
   }
-  return { json, id, issuedAt, expiresAt, notBefore, status };
+  return { json, id, issuedAt, expiresAt, notBefore, status, holderX: holder ? holder.x : null };
 }
 
 // ----- status list tokens (statuslist.rs, verifier status.rs) -----
@@ -1486,7 +1533,7 @@ async function listFor(uri, tokens, trust) {
 
 // ----- payload text (payload.rs) -----
 
-const OTHER_PREFIXES = ['QL1:', 'QS1:', 'HC1:'];
+const OTHER_PREFIXES = ['QL1:', 'QS1:', 'QP1:', 'HC1:'];
 
 function trimScannerNoise(text) {
   let s = 0;
@@ -1506,7 +1553,7 @@ function decodePayload(text) {
   if (bytes.length > MAX_PAYLOAD_CHARS) refuse('too_large', `payload text is larger than the limit of ${MAX_PAYLOAD_CHARS} bytes`);
   const prefix = OTHER_PREFIXES.find((p) => trimmed.startsWith(p));
   if (prefix) refuse('bad_prefix', `payload has the prefix "${prefix}" of another kind of QR code, not an identity credential`);
-  const raw = base45Decode(bytes);
+  const raw = unbase45(bytes);
   return raw[0] === 0x78 ? inflateZlib(raw, MAX_DECOMPRESSED, 'decompressed credential') : raw;
 }
 
@@ -1546,7 +1593,9 @@ export async function verify(payload, ctx = {}) {
   }
 }
 
-async function verifyInner(payload, ctx) {
+/** The verdict of `verify`; `out.holderX` is set to the credential's `cnf` key (32 bytes, or
+ *  null when it has none) once its signature verified and its claims were read. */
+async function verifyInner(payload, ctx, out = {}) {
   if (typeof payload !== 'string') refuse('invalid_argument', 'the payload must be a string');
   const now = ctx.now === undefined || ctx.now === null ? BigInt(Math.floor(Date.now() / 1000)) : toI64(ctx.now, 'now');
   const policy = policyOf(ctx);
@@ -1562,6 +1611,7 @@ async function verifyInner(payload, ctx) {
   const key = await firstVerifying(msg, keys);
   if (!key) refuse('bad_signature', 'signature does not verify');
   const credential = await parseCredential(msg.payload);
+  out.holderX = credential.holderX;
 
   const known = (kind, message, extra = {}) => ({
     ok: false,
@@ -1643,8 +1693,247 @@ export async function checkStatusList(tokenBytes, trust, now) {
   }
 }
 
+// ----- live presentations (presentation.rs, service live.rs) -----
+//
+// QP1: base45( 18([ protected {1: -8, 4: holder short kid, 16: "qrid-presentation"}, {},
+//                   {1: credential bytes (its QR text, base45-decoded), 2: presented_at,
+//                    3: nonce (8 bytes)},
+//                   Ed25519 signature by the holder key (the credential's cnf) ]) )
+
+const PRESENTATION_PREFIX = 'QP1:';
+const PRESENTATION_TYP = 'qrid-presentation';
+const MAX_PRESENTATION_CHARS = 4296;
+const PRESENTATION_NONCE_LEN = 8;
+/** Seconds after `presented_at` from which a presentation is stale. */
+const PRESENTATION_MAX_AGE = 45n;
+/** Seconds `presented_at` may lie ahead of the verifier's clock (a phone's clock runs fast). */
+const PRESENTATION_AHEAD = 15n;
+
+function presentationMalformed(what) {
+  refuse('presentation_malformed', `not a valid live presentation: ${what}`);
+}
+
+/** A CBOR integer (major type 0 or 1) of a BigInt in the i64 range, in its shortest form. */
+function cborInt(v) {
+  const major = v < 0n ? 1 : 0;
+  const n = v < 0n ? -1n - v : v;
+  if (n <= 0xffffffffn) return Uint8Array.from(cborHead(major, Number(n)));
+  const out = new Uint8Array(9);
+  out[0] = (major << 5) | 27;
+  for (let i = 0; i < 8; i++) out[8 - i] = Number((n >> BigInt(8 * i)) & 0xffn);
+  return out;
+}
+
+function cborBytes(bytes) {
+  return concat([Uint8Array.from(cborHead(2, bytes.length)), bytes]);
+}
+
+/** Presentation::open: at most 4296 bytes, the QP1: prefix, a COSE_Sign1 in deterministic
+ *  encoding with EdDSA and typ qrid-presentation, whose payload is exactly {1: bstr, 2: int,
+ *  3: bstr of 8}. The holder signature is not checked here. */
+function openPresentation(text) {
+  if (text.length > MAX_PRESENTATION_CHARS) {
+    refuse('too_large', `presentation text is larger than the limit of ${MAX_PRESENTATION_CHARS} bytes`);
+  }
+  const bytes = utf8Bytes(text);
+  if (bytes.length > MAX_PRESENTATION_CHARS) {
+    refuse('too_large', `presentation text is larger than the limit of ${MAX_PRESENTATION_CHARS} bytes`);
+  }
+  if (!text.startsWith(PRESENTATION_PREFIX)) presentationMalformed(`a live presentation starts with ${PRESENTATION_PREFIX}`);
+  let msg;
+  try {
+    msg = parseSign1(unbase45(bytes.subarray(PRESENTATION_PREFIX.length)));
+  } catch (e) {
+    // parseSign1 says bad_signature for a signature that is not 64 bytes: here that is a
+    // malformed presentation, not a holder signature that failed.
+    if (e instanceof Refusal && e.kind === 'bad_signature') presentationMalformed('the signature is not 64 bytes');
+    throw e;
+  }
+  if (msg.typ !== PRESENTATION_TYP) presentationMalformed('typ header says this is not a live presentation');
+  checkDeterministic(msg.payload);
+  const top = cborDecode(msg.payload);
+  if (top.k !== 'map') presentationMalformed('presentation is not a map');
+  if (top.v.length !== 3) presentationMalformed('presentation has other members than 1, 2 and 3');
+  const credential = getInt(top.v, 1);
+  if (!credential || credential.k !== 'bytes') presentationMalformed('presentation has no credential');
+  const presentedAt = asI64(getInt(top.v, 2));
+  if (presentedAt === null) presentationMalformed('presentation has no time');
+  const nonce = getInt(top.v, 3);
+  if (!nonce || nonce.k !== 'bytes') presentationMalformed('presentation has no nonce');
+  if (nonce.v.length !== PRESENTATION_NONCE_LEN) presentationMalformed(`nonce is not ${PRESENTATION_NONCE_LEN} bytes`);
+  return { msg, credential: credential.v, presentedAt };
+}
+
 /**
- * What a scanned QR text is: 'login_request' (QL1:), 'signature_stamp' (QS1:), 'credential'
+ * The RFC 7638 thumbprint of an Ed25519 public key: SHA-256 over
+ * `{"crv":"Ed25519","kty":"OKP","x":"<base64url>"}`. Its first 4 bytes are the short kid a
+ * presentation carries (`makePresentation`'s `kid`).
+ * @param {Uint8Array} x the 32-byte public key
+ * @returns {Promise<Uint8Array | null>} 32 bytes; null when `x` is not 32 bytes or WebCrypto
+ *   is not available
+ */
+export async function holderKid(x) {
+  try {
+    const b = asBytes(x);
+    if (!b || b.length !== 32) return null;
+    return await thumbprint(Uint8Array.from(b));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes a wallet's live presentation of a credential: the same text, byte for byte, as the
+ * Rust `Presentation { credential, presented_at: now, nonce }.sign(holder, kid)` with the same
+ * key (Ed25519 signatures are deterministic).
+ *
+ * opts = { sign: async (bytes: Uint8Array) => Uint8Array (or ArrayBuffer) of 64 bytes, the
+ * holder key's Ed25519 signature over `bytes` (e.g. WebCrypto's subtle.sign); kid: the short
+ * kid, the first 4 bytes of `holderKid(x)` (the whole 32-byte thumbprint is taken too, and
+ * shortened as the Rust code shortens it); now: Unix seconds (integer Number or BigInt); nonce:
+ * 8 random bytes }.
+ *
+ * The credential text is read as the Rust code reads it: base45, untrimmed.
+ * @param {string} credentialText the credential's QR text
+ * @returns {Promise<string | {ok: false, kind: string, message: string}>} "QP1:…", or a
+ *   refusal (invalid_argument, too_large, base45, signing_failed)
+ */
+export async function makePresentation(credentialText, opts = {}) {
+  try {
+    return await makePresentationInner(credentialText, opts || {});
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+async function makePresentationInner(credentialText, { sign, kid, now, nonce } = {}) {
+  if (typeof credentialText !== 'string') refuse('invalid_argument', 'the credential must be its QR text (a string)');
+  if (credentialText.length > MAX_PAYLOAD_CHARS) {
+    refuse('too_large', `the credential text is larger than the limit of ${MAX_PAYLOAD_CHARS} bytes`);
+  }
+  if (typeof sign !== 'function') refuse('invalid_argument', 'sign must be a function that signs bytes with the holder key');
+  const kidBytes = asBytes(kid);
+  if (!kidBytes || (kidBytes.length !== SHORT_KID_LEN && kidBytes.length !== 32)) {
+    refuse('invalid_argument', `kid must be the ${SHORT_KID_LEN}-byte short kid (or the 32-byte thumbprint) of the holder key`);
+  }
+  const shortKid = Uint8Array.from(kidBytes.subarray(0, SHORT_KID_LEN));
+  const presentedAt = toI64(now, 'now');
+  const nonceBytes = asBytes(nonce);
+  if (!nonceBytes || nonceBytes.length !== PRESENTATION_NONCE_LEN) {
+    refuse('invalid_argument', `nonce must be ${PRESENTATION_NONCE_LEN} bytes`);
+  }
+  const credential = unbase45(utf8Bytes(credentialText));
+  // cose::protected_header(kid, Some(typ)): {1: -8, 4: kid, 16: typ}, in that order.
+  const protectedBytes = concat([
+    Uint8Array.from([0xa3, 0x01, 0x27, 0x04]),
+    cborBytes(shortKid),
+    Uint8Array.from([0x10, ...cborHead(3, PRESENTATION_TYP.length)]),
+    utf8Bytes(PRESENTATION_TYP),
+  ]);
+  const payload = concat([
+    Uint8Array.from([0xa3, 0x01]),
+    cborBytes(credential),
+    Uint8Array.from([0x02]),
+    cborInt(presentedAt),
+    Uint8Array.from([0x03]),
+    cborBytes(Uint8Array.from(nonceBytes)),
+  ]);
+  let signature;
+  try {
+    signature = asBytes(await sign(sigStructure(protectedBytes, payload)));
+  } catch (e) {
+    refuse('signing_failed', `the holder key could not sign: ${e && e.message ? e.message : String(e)}`);
+  }
+  if (!signature || signature.length !== 64) refuse('signing_failed', 'the holder key did not give a 64-byte Ed25519 signature');
+  // cose::sign: 18([protected, {}, payload, signature]).
+  const message = concat([
+    Uint8Array.from([0xd2, 0x84]),
+    cborBytes(protectedBytes),
+    Uint8Array.from([0xa0]),
+    cborBytes(payload),
+    cborBytes(Uint8Array.from(signature)),
+  ]);
+  return PRESENTATION_PREFIX + base45Bytes(message);
+}
+
+/**
+ * Checks a wallet's live presentation (QP1:) offline, as the service's live check does: the
+ * credential inside is verified as `verify` verifies it, and its verdict is the answer when it
+ * is not valid. A valid credential's presentation must then be signed by the credential's
+ * holder key (`cnf`; none: presentation_unbound; another: presentation_wrong_holder), made
+ * within the last 45 s and not more than 15 s ahead of `now` (presentation_stale), and not seen
+ * before (presentation_replayed).
+ *
+ * ctx = `verify`'s ctx plus seen: a Map of the presentations accepted before (SHA-256 hex of
+ * the trimmed text → Unix seconds until which it is remembered, presented_at + 60). It is
+ * required, pruned of what is past, and an accepted presentation is added to it.
+ *
+ * Accepted: `verify`'s valid verdict plus live: { kind: 'valid', presented_at }.
+ * Refused after the credential verified: that verdict with ok: false, kind and message of the
+ * presentation's refusal, credential_id, and live: { kind, presented_at }.
+ * Credential not valid: its own verdict (as `verify` returns it), without live.
+ * Text that is not a presentation: { ok: false, kind, message } with kind too_large, base45,
+ * cbor, non_canonical, cose_structure, algorithm_not_allowed or presentation_malformed.
+ */
+export async function verifyPresentation(text, ctx = {}) {
+  try {
+    return await verifyPresentationInner(text, ctx || {});
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+async function verifyPresentationInner(text, ctx) {
+  if (typeof text !== 'string') refuse('invalid_argument', 'the presentation must be a string');
+  const seen = ctx.seen;
+  if (!(seen instanceof Map)) refuse('invalid_argument', 'ctx.seen must be a Map of the presentations seen before');
+  const now = ctx.now === undefined || ctx.now === null ? BigInt(Math.floor(Date.now() / 1000)) : toI64(ctx.now, 'now');
+  // As the counter reads it: the text trimmed, then opened (a base45 text never ends with a
+  // space, and the prefix begins it).
+  const trimmed = text.trim();
+  const presentation = openPresentation(trimmed);
+  const inner = {};
+  const verdict = await verifyInner(base45Bytes(presentation.credential), { ...ctx, now }, inner);
+  if (!verdict.ok) return verdict;
+
+  const at = presentation.presentedAt;
+  const live = (kind) => ({ kind, presented_at: num(at) });
+  const refused = (kind, message) => ({
+    ...verdict,
+    ok: false,
+    kind,
+    message,
+    credential_id: verdict.claims.credential_id,
+    live: live(kind),
+  });
+  if (!inner.holderX) {
+    return refused('presentation_unbound', 'the credential is bound to no holder key: it cannot be presented live');
+  }
+  if (!(await firstVerifying(presentation.msg, [{ x: inner.holderX }]))) {
+    return refused('presentation_wrong_holder', "the presentation is not signed by the credential's holder key");
+  }
+  if (!(at > clampI64(now - PRESENTATION_MAX_AGE) && at <= clampI64(now + PRESENTATION_AHEAD))) {
+    return refused(
+      'presentation_stale',
+      at <= now
+        ? `the presentation was made ${clampI64(now - at)} s ago, more than the ${PRESENTATION_MAX_AGE} s allowed`
+        : `the presentation was made ${clampI64(at - now)} s ahead of this clock, more than the ${PRESENTATION_AHEAD} s allowed`,
+    );
+  }
+  // The store's see_presentation: forget what is past, then remember this one or refuse it.
+  const nowSeconds = num(now);
+  for (const [key, until] of seen) {
+    if (!((typeof until === 'number' || typeof until === 'bigint') && Number(until) > nowSeconds)) seen.delete(key);
+  }
+  const digest = hex(await sha256(utf8Bytes(trimmed)));
+  if (seen.has(digest)) return refused('presentation_replayed', 'this presentation was shown before: it is a copy');
+  seen.set(digest, num(clampI64(at + PRESENTATION_MAX_AGE + PRESENTATION_AHEAD)));
+  return { ...verdict, live: live('valid') };
+}
+
+/**
+ * What a scanned QR text is: 'login_request' (QL1:), 'signature_stamp' (QS1:), 'presentation'
+ * (QP1:, a wallet's live QR: check it with `verifyPresentation`), 'credential'
  * (base45 text whose decoded first byte is a zlib header, tag 18 or an untagged COSE array:
  * third character F, Q or G), or 'other' (an EU DCC, HC1:, and anything else).
  */
@@ -1653,6 +1942,7 @@ export function classify(text) {
   const trimmed = text.trim();
   if (trimmed.startsWith('QL1:')) return 'login_request';
   if (trimmed.startsWith('QS1:')) return 'signature_stamp';
+  if (trimmed.startsWith(PRESENTATION_PREFIX)) return 'presentation';
   const t = trimScannerNoise(text);
   if (t.startsWith('HC1:')) return 'other';
   if (t.length < 3 || t.length > MAX_PAYLOAD_CHARS || t.length % 3 === 1) return 'other';
