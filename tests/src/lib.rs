@@ -4,6 +4,7 @@
 
 pub mod login;
 pub mod officials;
+pub mod pages;
 pub mod service;
 pub mod video;
 pub mod webdriver;

@@ -46,8 +46,21 @@ fn browser_verifier_gives_every_vector_its_verdict() {
 /// installs it (.ci/run does), and an edited or stale copy fails here.
 #[test]
 fn the_vendored_qr_decoder_is_the_pinned_package() {
+    same_as_pinned("jsqr", "dist/jsQR.js", "jsQR.js");
+}
+
+/// The wallet's QR generator (crates/web/assets/vendor/qrcode.js) is qrcode-generator as
+/// crates/web/package-lock.json pins it, byte for byte.
+#[test]
+fn the_vendored_qr_generator_is_the_pinned_package() {
+    same_as_pinned("qrcode-generator", "qrcode.js", "qrcode.js");
+}
+
+/// `crates/web/assets/vendor/<vendored>` is `node_modules/<package>/<file>`, and the package is
+/// in the lock file.
+fn same_as_pinned(package: &str, file: &str, vendored_name: &str) {
     let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/web");
-    let installed = web.join("node_modules/jsqr/dist/jsQR.js");
+    let installed = web.join("node_modules").join(package).join(file);
     let pinned = std::fs::read(&installed).unwrap_or_else(|e| {
         panic!(
             "{}: {e}; run `npm ci --prefix crates/web` (the pinned browser packages)",
@@ -56,13 +69,14 @@ fn the_vendored_qr_decoder_is_the_pinned_package() {
     });
     let lock = std::fs::read_to_string(web.join("package-lock.json")).expect("the lock file");
     assert!(
-        lock.contains("\"node_modules/jsqr\""),
-        "jsqr is not in the lock file"
+        lock.contains(&format!("\"node_modules/{package}\"")),
+        "{package} is not in the lock file"
     );
-    let vendored = std::fs::read(web.join("assets/vendor/jsQR.js")).expect("the vendored copy");
+    let vendored =
+        std::fs::read(web.join("assets/vendor").join(vendored_name)).expect("the vendored copy");
     assert!(
         vendored == pinned,
-        "crates/web/assets/vendor/jsQR.js differs from the pinned package's dist/jsQR.js: copy it again"
+        "crates/web/assets/vendor/{vendored_name} differs from the pinned package's {file}: copy it again"
     );
 }
 

@@ -2,7 +2,7 @@
 //! credential and the time, signed by the holder key the credential is bound to (`cnf`).
 //!
 //! ```text
-//! QP1: base45( COSE_Sign1 18([ protected {1: -8, 4: holder kid (8 bytes), 16: "qrid-presentation"},
+//! QP1: base45( COSE_Sign1 18([ protected {1: -8, 4: holder kid (4 bytes), 16: "qrid-presentation"},
 //!                             {},
 //!                             {1: credential bytes (its QR text, base45-decoded),
 //!                              2: presented_at (Unix seconds),

@@ -221,6 +221,67 @@ fn main() {
     put("jws", "two-dots", b"eyJhbGciOiJFZERTQSJ9..AAAA");
     put("jws", "empty", b"");
     put("jws", "stamp-prefix", b"QS1:");
+    // wallet: key proofs (OpenID4VCI) and live presentations (QP1:) of the bound credential.
+    let proof = qrid_credential::vci::sign_proof(
+        holder.signing_key(),
+        &holder.verifying_key(),
+        "http://127.0.0.1:8080",
+        NOW,
+        "c-nonce-0123456789",
+    )
+    .unwrap();
+    put("wallet", "proof", proof.as_bytes());
+    let other = IssuerKey::generate();
+    let mut parts: Vec<&str> = proof.split('.').collect();
+    let foreign = qrid_credential::vci::sign_proof(
+        other.signing_key(),
+        &other.verifying_key(),
+        "http://127.0.0.1:8080",
+        NOW,
+        "c-nonce-0123456789",
+    )
+    .unwrap();
+    let foreign_sig = foreign.rsplit('.').next().unwrap().to_owned();
+    parts[2] = &foreign_sig;
+    put(
+        "wallet",
+        "proof-other-signature",
+        parts.join(".").as_bytes(),
+    );
+    put("wallet", "proof-two-parts", b"eyJhbGciOiJFZERTQSJ9.e30");
+    let bound = &payloads[1];
+    for (name, at, signer) in [
+        ("fresh", NOW, &holder),
+        ("stale", NOW - 3600, &holder),
+        ("other-holder", NOW, &other),
+    ] {
+        let p = qrid_credential::Presentation {
+            credential: bound.clone(),
+            presented_at: at,
+            nonce: [9; 8],
+        };
+        put(
+            "wallet",
+            &format!("presentation-{name}"),
+            p.sign(signer.signing_key(), signer.kid())
+                .unwrap()
+                .as_bytes(),
+        );
+    }
+    let unbound = qrid_credential::Presentation {
+        credential: payloads[0].clone(),
+        presented_at: NOW,
+        nonce: [1; 8],
+    };
+    put(
+        "wallet",
+        "presentation-unbound",
+        unbound
+            .sign(holder.signing_key(), holder.kid())
+            .unwrap()
+            .as_bytes(),
+    );
+    put("wallet", "presentation-prefix", b"QP1:");
     println!(
         "seeds written under {}",
         root().join("fuzz/corpus").display()

@@ -19,13 +19,14 @@ use std::sync::OnceLock;
 pub const NOW: i64 = 1_796_083_200;
 
 /// The names of the targets, as directories of `fuzz/corpus/` and binaries of `fuzz/`.
-pub const TARGETS: [&str; 6] = [
+pub const TARGETS: [&str; 7] = [
     "payload",
     "status_list",
     "multipart",
     "image",
     "login",
     "jws",
+    "wallet",
 ];
 
 struct Trust {
@@ -182,6 +183,26 @@ pub fn jws(data: &[u8]) {
     }
 }
 
+/// The wallet's outside inputs: an OpenID4VCI key proof (the JWT a credential request
+/// carries) and a live presentation (`QP1:`) as a counter reads it: opened, its credential
+/// verified, and for a bound one the holder's signature and the time window checked.
+pub fn wallet(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = qrid_credential::vci::KeyProof::verify(text);
+    if let Ok(p) = qrid_credential::Presentation::open(text) {
+        let _ = p.is_fresh(NOW);
+        if let Ok(qrid_verifier::Verdict::Valid(v)) =
+            trust().verifier.verify(&p.presentation.credential, NOW)
+        {
+            if let Some(qrid_credential::HolderKey(k)) = v.credential.holder {
+                let _ = p.verify_holder(&k);
+            }
+        }
+    }
+}
+
 /// The entry point of a target by name.
 pub fn target(name: &str) -> Option<fn(&[u8])> {
     Some(match name {
@@ -191,6 +212,7 @@ pub fn target(name: &str) -> Option<fn(&[u8])> {
         "image" => image,
         "login" => login,
         "jws" => jws,
+        "wallet" => wallet,
         _ => return None,
     })
 }
@@ -301,6 +323,10 @@ mod tests {
     #[test]
     fn jws_corpus() {
         replay("jws");
+    }
+    #[test]
+    fn wallet_corpus() {
+        replay("wallet");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! 1. An officer makes an [`Offer`] for a citizen ([`Service::create_offer`]): a QR holding the
 //!    offer (issuer, configuration, a 256-bit pre-authorized code) and, shown apart from it, a
 //!    six-digit PIN (`tx_code`). The offer lives [`OFFER_TTL`] seconds and is used once.
-//! 2. The wallet redeems the code with the PIN at the token endpoint ([`Service::vci_token`])
+//! 2. The wallet redeems the code with the PIN at the token endpoint ([`Service::token`])
 //!    for an access token of [`VCI_TOKEN_TTL`] seconds. [`MAX_PIN_FAILURES`] wrong PINs spend
 //!    the offer; a code presented again ends the token it gave.
 //! 3. It asks the nonce endpoint for a `c_nonce` ([`Service::vci_nonce`]), single use, and

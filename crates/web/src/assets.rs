@@ -63,6 +63,20 @@ const ASSETS: &[Asset] = &[
         media_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../assets/vendor/jsQR.js"),
     },
+    // The citizen's browser wallet (docs/wallet.md): OpenID4VCI receipt, holder key in
+    // IndexedDB, the live QR.
+    Asset {
+        name: "wallet.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/wallet.mjs"),
+    },
+    // qrcode-generator 1.4.4 (MIT), pinned in crates/web/package-lock.json; the wallet draws
+    // its live QR with it. A test checks that this copy is the package's file byte for byte.
+    Asset {
+        name: "qrcode.js",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/vendor/qrcode.js"),
+    },
 ];
 
 /// The digest part of an asset's URL: the first 16 hex digits of the SHA-256 of its bytes.

@@ -1,7 +1,7 @@
 //! # qrid-web
 //!
-//! qrid's web apps, rendered on the server: the office for staff (`/office/`), and what the
-//! citizens' and officials' apps reuse: browser sessions in the database with anti-forgery
+//! qrid's web apps, rendered on the server: the office for staff (`/office/`), the citizens'
+//! browser wallet (`/wallet/`), and what the apps share: browser sessions in the database with anti-forgery
 //! tokens ([`session`]), the two languages ([`i18n`]), the page frame and its security headers
 //! ([`page`]), and the embedded, content-versioned assets ([`assets`]).
 //!
@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod office;
 pub mod page;
 pub mod session;
+pub mod wallet;
 
 use qrid_service::Service;
 
@@ -30,5 +31,6 @@ pub trait Host: Send + Sync + 'static {
 pub fn routes<H: Host>() -> axum::Router<std::sync::Arc<H>> {
     axum::Router::new()
         .merge(office::routes::<H>())
+        .merge(wallet::routes::<H>())
         .merge(assets::routes::<H>())
 }

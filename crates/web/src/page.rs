@@ -123,6 +123,25 @@ pub fn secure(mut r: Response) -> Response {
     r
 }
 
+/// A script the service writes (a service worker with this build's asset URLs), with the
+/// pages' headers but its own cache rule.
+pub fn script(body: String, cache: &'static str) -> Response {
+    let mut r = secure(
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+    );
+    // After `secure`, whose no-store is for pages.
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r
+}
+
 /// Renders a template as a page with `status`; a template that fails to render (it cannot,
 /// short of a bug) is a plain 500 page.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {

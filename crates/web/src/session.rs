@@ -74,10 +74,17 @@ pub fn here(parts: &Parts) -> String {
         .map_or_else(|| "/office/".to_owned(), |p| p.as_str().to_owned())
 }
 
-/// A local path to go back to: only paths of the office, never another origin.
+/// A local path to go back to: only paths of the web apps (office, wallet, citizen page),
+/// never another origin.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/office/") && !n.contains("//") && !n.contains('\\') => {
+        Some(n)
+            if ["/office/", "/wallet/", "/me/"]
+                .iter()
+                .any(|p| n.starts_with(p))
+                && !n.contains("//")
+                && !n.contains('\\') =>
+        {
             n.to_owned()
         }
         _ => "/office/".to_owned(),

@@ -8,7 +8,9 @@
 // Offline: while online the page saves the issuer's keys and every status list (checked with
 // the offline verifier before they are kept) in the browser's cache, and a service worker keeps
 // the page itself. When the service cannot be reached, the verdict comes from qrid-verify.mjs
-// in the page, and says how old the saved status list is.
+// in the page, and says how old the saved status list is. A wallet's live QR (QP1:) is checked
+// there too, as the service checks it: signed by the holder's wallet, fresh, and not seen by
+// this page before.
 (function () {
   var TRUST_CACHE = "qrid-trust-v1";
   var CLEAR_AFTER_MS = 60000;

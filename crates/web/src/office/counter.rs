@@ -74,25 +74,6 @@ async fn offline_shell(headers: HeaderMap) -> Response {
     render(StatusCode::OK, &OfflineShell { c, offline: true })
 }
 
-fn script(body: String, cache: &'static str) -> Response {
-    let mut r = crate::page::secure(
-        (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("text/javascript; charset=utf-8"),
-            )],
-            body,
-        )
-            .into_response(),
-    );
-    // After `secure`, whose no-store is for pages.
-    r.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static(cache),
-    );
-    r
-}
-
 /// The service worker, with this build's asset URLs and version filled in.
 async fn service_worker() -> Response {
     const TEMPLATE: &str = include_str!("../../assets/js/sw.js");
@@ -100,7 +81,7 @@ async fn service_worker() -> Response {
     let body = TEMPLATE
         .replace("__VERSION__", &crate::assets::version())
         .replace("__ASSETS__", &assets);
-    let mut r = script(body, "no-cache");
+    let mut r = crate::page::script(body, "no-cache");
     // The page's CSP is for documents; a worker's own is the same rule set.
     r.headers_mut().remove("permissions-policy");
     r

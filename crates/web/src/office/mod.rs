@@ -5,6 +5,7 @@
 mod admin;
 mod citizens;
 mod counter;
+mod offer;
 
 use crate::i18n::{Lang, LANG_COOKIE};
 use crate::page::{message, render, see_other, Chrome};
@@ -40,6 +41,7 @@ pub fn routes<H: Host>() -> Router<Arc<H>> {
         .route("/office/lang/{tag}", get(switch_lang))
         .merge(citizens::routes::<H>())
         .merge(counter::routes::<H>())
+        .merge(offer::routes::<H>())
         .merge(admin::routes::<H>())
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
 }
