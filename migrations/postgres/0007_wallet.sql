@@ -35,3 +35,6 @@ CREATE INDEX presentations_seen_by_expiry ON presentations_seen (expires_at);
 
 ALTER TABLE web_sessions DROP CONSTRAINT web_sessions_app_check;
 ALTER TABLE web_sessions ADD CONSTRAINT web_sessions_app_check CHECK (app IN ('office', 'me'));
+
+-- What a portal login shared (its scopes), on the citizen's access record beside the login.
+ALTER TABLE verifications ADD COLUMN detail TEXT;

@@ -60,3 +60,6 @@ DROP TABLE web_sessions;
 ALTER TABLE web_sessions_new RENAME TO web_sessions;
 CREATE INDEX web_sessions_by_subject ON web_sessions (app, subject);
 CREATE INDEX web_sessions_by_expiry ON web_sessions (expires_at);
+
+-- What a portal login shared (its scopes), on the citizen's access record beside the login.
+ALTER TABLE verifications ADD COLUMN detail TEXT;

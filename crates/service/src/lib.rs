@@ -27,6 +27,7 @@ pub mod issuance;
 pub mod keys;
 pub mod live;
 pub mod lockout;
+pub mod me;
 pub mod office;
 pub mod officials;
 pub mod oidc;

@@ -37,7 +37,7 @@ pub use model::{
     CredentialKind, CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState,
     LoginOpened, LoginStatus, LoginTx, NewCitizen, NewCredential, NewLoginTx, NewOffer,
     NewOfficial, NewSignature, OfferRecord, OfficerRecord, OfficialRecord, PendingLoginBounds,
-    Redemption, Role, SignatureRecord, SignerCredentialRecord, StatusChange, StatusSlot,
-    StoredPhoto, Verification, WebApp, WebSession,
+    RecordEntry, Redemption, Role, SignatureRecord, SignerCredentialRecord, StatusChange,
+    StatusSlot, StoredPhoto, Verification, WebApp, WebSession,
 };
 pub use store::{Backend, Store, StoreSettings, ACCOUNT_PAGE, LOGIN_PRUNE_GRACE, SEARCH_LIMIT};

@@ -704,3 +704,20 @@ pub struct OfferRecord {
     /// The credential delivered.
     pub credential_id: Option<String>,
 }
+
+/// One entry of a citizen's access record as their own page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordEntry {
+    /// The credential checked.
+    pub credential_id: Option<String>,
+    /// Who: a registered client's id, or `office:<username>` for an office counter.
+    pub client_id: String,
+    /// The registered client's name, if it is one.
+    pub client_name: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+    /// `valid`, a refusal's kind, `login`, `face_shown`, …
+    pub outcome: String,
+    /// For a login: the scopes shared.
+    pub detail: Option<String>,
+}

@@ -93,6 +93,7 @@ mod accounts;
 mod credentials;
 mod issuer_keys;
 mod login;
+mod me;
 mod office;
 mod officers;
 mod officials;

@@ -1,7 +1,7 @@
 //! # qrid-web
 //!
 //! qrid's web apps, rendered on the server: the office for staff (`/office/`), the citizens'
-//! browser wallet (`/wallet/`), and what the apps share: browser sessions in the database with anti-forgery
+//! browser wallet (`/wallet/`) and their own page (`/me/`), and what the apps share: browser sessions in the database with anti-forgery
 //! tokens ([`session`]), the two languages ([`i18n`]), the page frame and its security headers
 //! ([`page`]), and the embedded, content-versioned assets ([`assets`]).
 //!
@@ -13,6 +13,7 @@
 
 pub mod assets;
 pub mod i18n;
+pub mod me;
 pub mod office;
 pub mod page;
 pub mod session;
@@ -32,5 +33,6 @@ pub fn routes<H: Host>() -> axum::Router<std::sync::Arc<H>> {
     axum::Router::new()
         .merge(office::routes::<H>())
         .merge(wallet::routes::<H>())
+        .merge(me::routes::<H>())
         .merge(assets::routes::<H>())
 }

@@ -58,6 +58,17 @@ fn messages(t: &'static Texts) -> Vec<Message> {
         ("forget_confirm", t.wallet_forget_confirm),
         ("forgotten", t.wallet_forgotten),
         ("verify_failed", t.wallet_verify_failed),
+        ("login_asks", t.wallet_login_asks),
+        ("login_sent", t.wallet_login_sent),
+        ("login_declined", t.wallet_login_declined),
+        ("login_invalid", t.wallet_login_invalid),
+        ("login_expired", t.wallet_login_expired),
+        ("camera_unavailable", t.camera_unavailable),
+        ("scope_openid", t.scope_openid),
+        ("scope_profile", t.scope_profile),
+        ("scope_address", t.scope_address),
+        ("scope_national_id", t.scope_national_id),
+        ("sign_done", t.wallet_sign_done),
     ]
     .into_iter()
     .map(|(key, text)| Message { key, text })

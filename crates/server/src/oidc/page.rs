@@ -100,6 +100,7 @@ pub fn login(
          <p class=\"code\"><span lang=\"vi\">Mã xác nhận</span> / Confirmation code: <strong id=\"confirm-code\">{code}</strong></p>\
          <p><span lang=\"vi\">Ví sẽ hỏi mã này. Chỉ nhập nếu chính bạn đang đăng nhập trên trang này.</span><br>\
          Your wallet will ask for this code. Type it only if you started this login yourself, on this page.</p>\
+         <p><a id=\"open-wallet\" href=\"/wallet/#login={link}&amp;code={code}\"><span lang=\"vi\">Mở ví trên điện thoại này</span> / Open the wallet on this phone</a></p>\
          <p>{name} asks for:</p><ul>{scopes}</ul>\
          <p id=\"login-status\" role=\"status\">Waiting for your wallet… (this code is valid for {mins} minutes)</p>\
          <script src=\"/login/wait.js\"></script></body></html>",
@@ -107,6 +108,9 @@ pub fn login(
         tx = escape(tx),
         code = escape(code),
         req = escape(request),
+        // The wallet on the same phone takes the request and the code from the fragment,
+        // which never reaches a server.
+        link = percent_encode(request),
         mins = ttl / 60,
     );
     html(StatusCode::OK, body)
@@ -122,4 +126,17 @@ pub fn error(status: StatusCode, message: &str) -> Response {
         escape(message)
     );
     html(status, body)
+}
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for a URL fragment.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 2);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -229,6 +229,46 @@ impl Service {
         })
     }
 
+    /// Redeems a code issued to the service's own client (the citizen's page,
+    /// [`crate::me::ME_CLIENT_ID`]) inside the service, as `/token` would for a portal: the
+    /// code must be known, unused, unexpired, the page's, for `redirect_uri`, and match the
+    /// PKCE `verifier`. The citizen it logged in; any refusal is one
+    /// [`ServiceError::Unauthorized`], so that the page says only "start again".
+    pub(crate) async fn redeem_own_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> crate::error::Result<String> {
+        let refused = || ServiceError::Unauthorized("the sign-in could not be completed");
+        if code.len() > 128 || verifier.len() > 128 {
+            return Err(refused());
+        }
+        let code_hash = sha256_hex(code);
+        let at = self.now();
+        let Redemption::Redeemed(t) = self.store.code_login(&code_hash, at).await? else {
+            return Err(refused());
+        };
+        if t.new.client_id != crate::me::ME_CLIENT_ID || t.new.redirect_uri != redirect_uri {
+            return Err(refused());
+        }
+        let computed = B64URL.encode(Sha256::digest(verifier.as_bytes()));
+        if !constant_time_eq(computed.as_bytes(), t.new.code_challenge.as_bytes()) {
+            return Err(refused());
+        }
+        let access = random_b64(32);
+        let Redemption::Redeemed(t) = self
+            .store
+            .redeem_code(&code_hash, &sha256_hex(&access), at + TOKEN_TTL, at)
+            .await?
+        else {
+            return Err(refused());
+        };
+        t.citizen_id
+            .clone()
+            .ok_or_else(|| ServiceError::internal("redeemed login without citizen"))
+    }
+
     /// Authenticates the client of a token request by exactly one method, which must be the
     /// one it registered: its id and settings.
     async fn authenticate_oidc_client(

@@ -236,20 +236,23 @@ impl Store {
     ) -> Result<(), StoreError> {
         writing!(self, |p| {
             let mut tx = p.begin_write().await?;
-            let client: Option<(String,)> = sqlx::query_as("UPDATE login_transactions SET status = 1, citizen_id = $2, credential_id = $3, auth_time = $4 WHERE id = $1 AND status = 0 AND expires_at >= $4 RETURNING client_id")
+            let client: Option<(String, String)> = sqlx::query_as("UPDATE login_transactions SET status = 1, citizen_id = $2, credential_id = $3, auth_time = $4 WHERE id = $1 AND status = 0 AND expires_at >= $4 RETURNING client_id, scope")
                 .bind(id)
                 .bind(citizen_id)
                 .bind(credential_id)
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-            let Some((client_id,)) = client else {
+            let Some((client_id, scope)) = client else {
                 return Err(StoreError::InvalidState("login transaction is not open"));
             };
-            sqlx::query("INSERT INTO verifications (credential_id, client_id, at, outcome) VALUES ($1, $2, $3, 'login')")
+            // The scopes the citizen approved stay on their record (the transaction itself is
+            // pruned a day after it ends).
+            sqlx::query("INSERT INTO verifications (credential_id, client_id, at, outcome, detail) VALUES ($1, $2, $3, 'login', $4)")
                 .bind(credential_id)
                 .bind(client_id)
                 .bind(now)
+                .bind(scope)
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
