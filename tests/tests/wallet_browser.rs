@@ -8,8 +8,13 @@
 //! it (as its camera app would), takes the PIN, makes its key and receives the credential by
 //! OpenID4VCI; it shows the live QR; the counter's camera reads it off the phone's screen and
 //! says VALID with the face; the same screen shown again (a photo of it) is refused as a copy.
-//! Every screen is checked with axe-core. The in-page time to make and show a live QR is
-//! printed (docs/benchmarks.md).
+//! Then the phone's camera (a video made from a screenshot of the desk's screen) reads a test
+//! portal's login QR and the citizen approves it: the portal redeems the code and reads the
+//! name; the wallet signs a document and the service verifies the signature; the citizen's
+//! page, signed in the same way, lists the counter's checks, the copy refused, the face fetch
+//! and both logins; "my card is lost" suspends the card and the counter refuses the phone's
+//! next live QR. Every screen is checked with axe-core. The in-page time to make and show a
+//! live QR is printed (docs/benchmarks.md).
 //!
 //! Needs Debian's `chromium`, `chromium-driver` and `zbar-tools`, and `npm ci` in crates/web
 //! for axe-core; `.ci/run` installs them all.
@@ -69,7 +74,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 #[test]
-fn a_citizen_receives_a_credential_in_the_browser_wallet_and_a_counter_checks_its_live_qr() {
+fn a_citizen_receives_shows_logs_in_signs_and_reports_a_loss_with_the_browser_wallet() {
     let chromium = chromium();
     let chromedriver = chromedriver();
     let zbarimg = zbarimg();
@@ -248,10 +253,239 @@ fn a_citizen_receives_a_credential_in_the_browser_wallet_and_a_counter_checks_it
         times.len(),
         first_ms
     );
+    // 6. Log in to a portal: the portal's login page is on the desk; the phone's camera reads
+    //    it off the desk's screen, the citizen approves with the code shown beside it.
+    let redirect_uri = format!("{}/healthz", s.url);
+    let (portal, portal_secret) = w.create_client(
+        "Cổng dịch vụ công thử nghiệm",
+        &[
+            "--redirect-uri",
+            &redirect_uri,
+            "--scope",
+            "openid",
+            "--scope",
+            "profile",
+        ],
+    );
+    let verifier = "a-pkce-verifier-of-forty-three-characters-or-more";
+    let challenge = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let authorize = format!(
+        "{}/authorize?{}",
+        s.url,
+        serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", portal.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("scope", "openid profile"),
+            ("state", "portal-state"),
+            ("nonce", "portal-nonce"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .expect("a query")
+    );
+    office.navigate(&authorize);
+    office.wait_displayed("#login-request", PAGE);
+    let code = office.find("#confirm-code").text();
+    drop(phone);
+    let phone = phone_scanning(
+        &driver,
+        &chromium,
+        phone_profile.path(),
+        &w,
+        &office,
+        "portal",
+    );
+    phone.find("#w-login").click();
+    phone.wait_displayed("#w-login-confirm", CAMERA);
+    assert_eq!(
+        phone
+            .find("#w-login-who")
+            .attribute("data-client")
+            .as_deref(),
+        Some(portal.as_str())
+    );
+    screens.check(&phone, "wallet (login)", "wallet-login.png");
+    phone.find("#w-login-code").send_keys(&code);
+    phone.find("#w-login-approve").click();
+    phone.wait_displayed("#w-card", PAGE);
+    let back = office.wait_url("the portal's redirect", PAGE, |u| {
+        u.starts_with(&format!("{redirect_uri}?"))
+    });
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(back.split_once('?').map_or("", |(_, q)| q)).expect("a query");
+    let portal_code = query
+        .iter()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.clone())
+        .expect("a code");
+    let form = w.path("token.form");
+    std::fs::write(
+        &form,
+        serde_urlencoded::to_string([
+            ("grant_type", "authorization_code"),
+            ("code", portal_code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("code_verifier", verifier),
+        ])
+        .expect("a form"),
+    )
+    .expect("write the form");
+    let tokens = http(
+        "POST",
+        &format!("{}/token", s.url),
+        Auth::Basic(&portal, &portal_secret),
+        Body::Raw("application/x-www-form-urlencoded", form),
+    );
+    assert_eq!(
+        tokens.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&tokens.body)
+    );
+    let access = tokens.json()["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_owned();
+    let info = http(
+        "GET",
+        &format!("{}/userinfo", s.url),
+        Auth::Bearer(&access),
+        Body::None,
+    );
+    assert_eq!(info.json()["name"], name.as_str());
+
+    // 7. Sign a document in the wallet; the service verifies the signature.
+    let document = w.path("đơn-đề-nghị.txt");
+    std::fs::write(&document, "Đơn đề nghị cấp giấy phép xây dựng\n").expect("write the document");
+    phone.find("#w-sign").click();
+    phone.wait_displayed("#w-sign-section", PAGE);
+    phone
+        .find("#w-sign-file")
+        .send_keys(&document.to_string_lossy());
+    phone.find("#w-sign-button").click();
+    let jws = wait_until("the signature", PAGE, || {
+        phone
+            .find("#w-sign-result")
+            .attribute("data-jws")
+            .filter(|j| !j.is_empty())
+    });
+    screens.check(&phone, "wallet (signed)", "wallet-signed.png");
+    let digest = {
+        use sha2::Digest;
+        hex_of(&sha2::Sha256::digest(
+            std::fs::read(&document).expect("the document"),
+        ))
+    };
+    let verdict = http(
+        "POST",
+        &format!("{}/v1/signatures/verify", s.url),
+        w.client(),
+        Body::Json(&serde_json::json!({"signature": jws, "digest": digest}).to_string()),
+    );
+    let v = verdict.json();
+    assert_eq!(v["valid"], true, "{v}");
+    phone.find("#w-sign-back").click();
+
+    // 8. The citizen's page, signed in with the wallet: every check and login is there.
+    office.navigate(&format!("{}/me/", s.url));
+    office.wait_displayed("#me-sign-in", PAGE);
+    screens.check(&office, "me (signed out)", "me-signed-out.png");
+    office.find("#me-sign-in").click();
+    office.wait_displayed("#login-request", PAGE);
+    let code = office.find("#confirm-code").text();
+    drop(phone);
+    let phone = phone_scanning(&driver, &chromium, phone_profile.path(), &w, &office, "me");
+    phone.find("#w-login").click();
+    phone.wait_displayed("#w-login-confirm", CAMERA);
+    phone.find("#w-login-code").send_keys(&code);
+    phone.find("#w-login-approve").click();
+    phone.wait_displayed("#w-card", PAGE);
+    office.wait_url("the citizen's page", PAGE, |u| {
+        u == format!("{}/me/", s.url)
+    });
+    let record = wait_until("the counter's check on the record", PAGE, || {
+        office.navigate(&format!("{}/me/", s.url));
+        let t = office.try_find("#me-record")?.text();
+        (t.contains("(cleo)") && t.contains("Cổng dịch vụ công thử nghiệm")).then_some(t)
+    });
+    assert!(record.contains("(valid)"), "{record}");
+    assert!(record.contains("(presentation_replayed)"), "{record}");
+    assert!(record.contains("(login)"), "{record}");
+    assert!(record.contains("(face_shown)"), "{record}");
+    let portals = office.find("#me-portals").text();
+    assert!(
+        portals.contains("Cổng dịch vụ công thử nghiệm"),
+        "{portals}"
+    );
+    screens.check(&office, "me", "me.png");
+
+    // 9. "My card is lost": suspended; the counter refuses the phone's next live QR.
+    let credential = wait_until("the credential on the page", PAGE, || {
+        office
+            .try_find("article.me-credential")?
+            .attribute("id")?
+            .strip_prefix("me-credential-")
+            .map(str::to_owned)
+    });
+    office.find(&format!("#lost-confirm-{credential}")).click();
+    office.find(&format!("#lost-{credential}")).click();
+    office.wait_displayed("#me-done", PAGE);
+    phone.find("#w-show").click();
+    live_qr(&phone);
+    let screen = w.path("phone-screen-lost.png");
+    std::fs::write(&screen, phone.screenshot()).expect("write the screenshot");
+    counter
+        .find("#scan-file")
+        .send_keys(&screen.to_string_lossy());
+    wait_verdict(&counter, "suspended", PAGE);
+    assert_eq!(counter.find("#verdict-headline").text(), "KHÔNG HỢP LỆ");
+    screens.check(&counter, "counter (lost)", "counter-lost.png");
+
     screens.assert_no_serious();
     drop(phone);
     drop(counter);
     drop(office);
     driver.stop();
     s.stop();
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The phone again (the same profile: its wallet is kept), its camera now playing what the
+/// desk's screen shows.
+fn phone_scanning<'a>(
+    driver: &'a Driver,
+    chromium: &std::path::Path,
+    profile: &std::path::Path,
+    w: &World,
+    desk: &Session,
+    name: &str,
+) -> Session<'a> {
+    let shot = w.path(&format!("desk-{name}.png"));
+    std::fs::write(&shot, desk.screenshot()).expect("write the screenshot");
+    let video = w.path(&format!("desk-{name}.y4m"));
+    write_y4m_of(
+        &video,
+        &std::fs::read(&shot).expect("the screenshot"),
+        Fit::Sharp,
+    );
+    let phone = browser(driver, chromium, profile, Some(&video), PHONE, PAGE);
+    phone.navigate(&format!("{}/wallet/", desk_origin(desk)));
+    phone.wait_displayed("#w-card", PAGE);
+    phone
+}
+
+fn desk_origin(desk: &Session) -> String {
+    let url = desk.current_url();
+    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let host = rest.split('/').next().unwrap_or("");
+    format!("http://{host}")
 }

@@ -767,3 +767,74 @@ async fn a_live_qr_of_an_unbound_or_revoked_credential_is_refused() {
     assert_eq!(live(&app, &text).await, (false, None));
     app.stop().await;
 }
+
+/// The live QR's size for the fixture citizen, digest-only and with the face in the QR, beside
+/// the plain credential's (docs/credential-format.md, "The live QR"): both stay readable QR
+/// versions (at most 27 at level M for the photo profile).
+#[tokio::test]
+async fn live_qr_sizes() {
+    let app = App::start(Backend::Sqlite).await;
+    let t = app.officer_token().await;
+    let (citizen, _) = offer(&app).await;
+    let portrait = include_bytes!("../../../tests/fixtures/portrait.png").to_vec();
+    app.call_raw(
+        "PUT",
+        &format!("/v1/citizens/{citizen}/photo"),
+        Auth::Bearer(&t),
+        Some("image/png"),
+        portrait,
+        &[],
+    )
+    .await
+    .ok(200);
+    let holder = IssuerKey::generate();
+    for profile in ["digest", "photo"] {
+        let o = app
+            .call(
+                "POST",
+                &format!("/v1/citizens/{citizen}/credential-offers"),
+                Auth::Bearer(&t),
+                Some(json!({ "profile": profile })),
+                &[],
+            )
+            .await
+            .ok(201);
+        let token = access_token(&app, &o).await;
+        let r = credential_request(
+            &app,
+            Some(&token),
+            request_with(&proof_by(&app, &holder).await),
+        )
+        .await;
+        let credential = r.ok(200)["credentials"][0]["credential"]
+            .as_str()
+            .expect("a credential")
+            .to_owned();
+        let live = present(&credential, &holder, app.clock_now(), 1);
+        let v = |s: &str| {
+            qrid_qr::Symbol::encode(s, qrid_qr::Ecc::M)
+                .expect("a QR")
+                .version()
+        };
+        println!(
+            "{profile}: credential {} characters (version {} at M), live QR {} characters (version {} at M)",
+            credential.len(),
+            v(&credential),
+            live.len(),
+            v(&live)
+        );
+        assert!(v(&live) <= 27, "{profile}: version {}", v(&live));
+        assert!(
+            live_ok(&app, &live).await,
+            "{profile}: the live QR is not accepted"
+        );
+    }
+    app.stop().await;
+}
+
+async fn live_ok(app: &App, text: &str) -> bool {
+    matches!(
+        live(app, text).await,
+        (true, Some(LiveCheck::Accepted { .. }))
+    )
+}

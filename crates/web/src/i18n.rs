@@ -250,6 +250,7 @@ texts! {
     wallet_login: "Đăng nhập cổng dịch vụ", "Log in to a portal";
     wallet_login_scan: "Hướng máy ảnh vào mã QR đăng nhập trên trang của cổng dịch vụ.", "Point the camera at the login QR on the portal's page.";
     wallet_camera: "Máy ảnh", "Camera";
+    wallet_camera_unavailable: "Không dùng được máy ảnh; hãy dán yêu cầu đăng nhập vào ô bên dưới.", "The camera cannot be used; paste the login request below.";
     wallet_back: "Quay lại", "Back";
     wallet_login_paste: "Hoặc dán yêu cầu đăng nhập (QL1:…)", "Or paste the login request (QL1:…)";
     wallet_login_code: "Mã xác nhận 2 chữ số trên trang đăng nhập", "The 2-digit confirmation code on the login page";

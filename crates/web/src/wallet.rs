@@ -63,7 +63,7 @@ fn messages(t: &'static Texts) -> Vec<Message> {
         ("login_declined", t.wallet_login_declined),
         ("login_invalid", t.wallet_login_invalid),
         ("login_expired", t.wallet_login_expired),
-        ("camera_unavailable", t.camera_unavailable),
+        ("camera_unavailable", t.wallet_camera_unavailable),
         ("scope_openid", t.scope_openid),
         ("scope_profile", t.scope_profile),
         ("scope_address", t.scope_address),

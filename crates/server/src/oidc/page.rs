@@ -100,7 +100,7 @@ pub fn login(
          <p class=\"code\"><span lang=\"vi\">Mã xác nhận</span> / Confirmation code: <strong id=\"confirm-code\">{code}</strong></p>\
          <p><span lang=\"vi\">Ví sẽ hỏi mã này. Chỉ nhập nếu chính bạn đang đăng nhập trên trang này.</span><br>\
          Your wallet will ask for this code. Type it only if you started this login yourself, on this page.</p>\
-         <p><a id=\"open-wallet\" href=\"/wallet/#login={link}&amp;code={code}\"><span lang=\"vi\">Mở ví trên điện thoại này</span> / Open the wallet on this phone</a></p>\
+         <p><a id=\"open-wallet\" target=\"_blank\" rel=\"noopener\" href=\"/wallet/#login={link}&amp;code={code}\"><span lang=\"vi\">Mở ví trên điện thoại này</span> / Open the wallet on this phone</a></p>\
          <p>{name} asks for:</p><ul>{scopes}</ul>\
          <p id=\"login-status\" role=\"status\">Waiting for your wallet… (this code is valid for {mins} minutes)</p>\
          <script src=\"/login/wait.js\"></script></body></html>",

@@ -16,9 +16,11 @@ const NOT_METHODS: [&str; 2] = ["layer", "route_layer"];
 
 /// Operations whose handler never answers problem+json (the middleware's 500 and 503 aside,
 /// which the description's introduction states once): documents and keys served as they are.
-const NO_PROBLEMS: [(&str, &str); 6] = [
+const NO_PROBLEMS: [(&str, &str); 8] = [
     ("/.well-known/jwks.json", "get"),
     ("/.well-known/openid-configuration", "get"),
+    ("/.well-known/openid-credential-issuer", "get"),
+    ("/.well-known/oauth-authorization-server", "get"),
     ("/oidc/jwks.json", "get"),
     ("/login/wait.js", "get"),
     ("/metrics", "get"),
