@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // Each test file uses part of the harness.
 
+pub mod wallet;
+
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{header, request, Request, StatusCode};
