@@ -139,7 +139,12 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/.well-known/oauth-authorization-server",
             get(vci::authorization_server_metadata),
         )
-        .route("/nonce", post(vci::nonce))
+        // Each call stores a nonce: the same per-source allowance as the logins /authorize
+        // opens.
+        .route(
+            "/nonce",
+            post(vci::nonce).layer(per_source(limit::Limit::Authorize)),
+        )
         .route(
             "/credential",
             post(vci::credential).layer(json_limit.clone()),

@@ -224,6 +224,29 @@ pub struct IssueRequest {
     profile: Option<String>,
 }
 
+/// A JSON body that may be empty (or only whitespace): then all its defaults.
+pub(crate) fn optional_json<T: Default + serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, Problem> {
+    let body = body.map_err(bytes_rejection)?;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        serde_json::from_slice(&body).map_err(json_error)
+    }
+}
+
+/// The `profile` of an issuance or an offer: `digest` (the default) or `photo`.
+pub(crate) fn profile_of(name: Option<&str>) -> Result<qrid_service::citizens::Profile, Problem> {
+    qrid_service::citizens::Profile::parse(name.unwrap_or("digest")).ok_or_else(|| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::InvalidBody,
+            "profile must be digest or photo",
+        )
+    })
+}
+
 /// `POST /v1/citizens/{id}/credentials`
 #[utoipa::path(post, path = "/v1/citizens/{id}/credentials", tag = "citizens", security(("officer" = [])),
     summary = "Issue a credential to an enrolled citizen (officer: issuer or admin)", params(doc::Id),
@@ -244,12 +267,7 @@ pub async fn issue(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let id = CitizenId::parse(&id)?;
-    let body = body.map_err(bytes_rejection)?;
-    let req: IssueRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        IssueRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(json_error)?
-    };
+    let req: IssueRequest = optional_json(body)?;
     let options = IssueOptions {
         valid_days: req.valid_days,
         holder_jwk: req.holder_jwk,
@@ -258,17 +276,7 @@ pub async fn issue(
             .as_deref()
             .map(CredentialId::parse)
             .transpose()?,
-        profile: match req.profile.as_deref() {
-            None | Some("digest") => qrid_service::citizens::Profile::Digest,
-            Some("photo") => qrid_service::citizens::Profile::Photo,
-            Some(_) => {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    ProblemKind::InvalidBody,
-                    "profile must be digest or photo",
-                ))
-            }
-        },
+        profile: profile_of(req.profile.as_deref())?,
     };
     let rec = state.issue(&o, &id, options).await?;
     state.metrics.issued.inc();

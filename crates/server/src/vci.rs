@@ -7,7 +7,7 @@
 
 use crate::auth::Officer;
 use crate::openapi as doc;
-use crate::problem::{bytes_rejection, json_error, Problem, ProblemKind};
+use crate::problem::{bytes_rejection, Problem};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -15,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use qrid_service::citizens::Profile;
 use qrid_service::vci::{
     CredentialRefusal, CONFIGURATION_ID, FORMAT, PIN_DIGITS, PRE_AUTHORIZED_GRANT,
 };
@@ -100,6 +99,7 @@ pub async fn authorization_server_metadata(State(state): S) -> Response {
 #[utoipa::path(post, path = "/nonce", tag = "wallet",
     summary = "A fresh c_nonce for one key proof (OpenID4VCI §7)",
     responses((status = 200, description = "`{\"c_nonce\": …}`, good for one proof within 300 s (`Cache-Control: no-store`)", body = Object, content_type = doc::JSON),
+        (status = 429, description = "`rate_limited`: the source is over the `authorize_per_minute` allowance (`Retry-After`)", body = doc::ProblemJson, content_type = doc::PROBLEM),
         doc::ServerErrors))]
 pub async fn nonce(State(state): S) -> Result<Response, Problem> {
     let n = state.vci_nonce().await?;
@@ -199,22 +199,8 @@ pub async fn create_offer(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let id = CitizenId::parse(&id)?;
-    let body = body.map_err(bytes_rejection)?;
-    let req: OfferRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        OfferRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(json_error)?
-    };
-    let profile = match req.profile.as_deref() {
-        None => Profile::Digest,
-        Some(p) => Profile::parse(p).ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                ProblemKind::InvalidBody,
-                "profile must be digest or photo",
-            )
-        })?,
-    };
+    let req: OfferRequest = crate::routes::optional_json(body)?;
+    let profile = crate::routes::profile_of(req.profile.as_deref())?;
     let offer = state.create_offer(&o, &id, profile, req.valid_days).await?;
     Ok(no_store(
         StatusCode::CREATED,

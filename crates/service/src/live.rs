@@ -8,7 +8,6 @@ use crate::error::{Result, ServiceError};
 use crate::verification::Checked;
 use crate::{ClientId, Service};
 use qrid_credential::{HolderKey, Presentation, PRESENTATION_AHEAD};
-use qrid_store::Verification;
 use qrid_verifier::Verdict;
 use sha2::{Digest, Sha256};
 
@@ -94,13 +93,8 @@ impl Service {
             (Checked::Verdict(v), None) => (v.credential_id(), v.kind()),
             (Checked::Unchecked(e), _) => (None, e.kind()),
         };
-        self.record(Verification {
-            credential_id: credential_id.map(|c| c.to_string()),
-            client_id: client.as_str().to_owned(),
-            at,
-            outcome: outcome.to_owned(),
-        })
-        .await;
+        self.record_check(client, at, credential_id.map(|c| c.to_string()), outcome)
+            .await;
         if let Some(l) = live.filter(|l| !l.is_accepted()) {
             tracing::warn!(client = %client.as_str(), outcome = l.kind(), "live presentation refused");
         }

@@ -42,14 +42,27 @@ impl Service {
             Checked::Verdict(v) => (v.credential_id(), v.kind()),
             Checked::Unchecked(e) => (None, e.kind()),
         };
+        self.record_check(client, at, credential_id.map(|c| c.to_string()), outcome)
+            .await;
+        Ok(checked)
+    }
+
+    /// Queues one check on the citizen's access record: who (`client`), when, which
+    /// credential (when it could be read), with what outcome.
+    pub(crate) async fn record_check(
+        &self,
+        client: &ClientId,
+        at: i64,
+        credential_id: Option<String>,
+        outcome: &str,
+    ) {
         self.record(Verification {
-            credential_id: credential_id.map(|c| c.to_string()),
+            credential_id,
             client_id: client.as_str().to_owned(),
             at,
             outcome: outcome.to_owned(),
         })
         .await;
-        Ok(checked)
     }
 
     /// Checks a credential payload at `at` as [`Service::verify_for`] does, without recording

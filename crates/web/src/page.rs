@@ -142,6 +142,19 @@ pub fn script(body: String, cache: &'static str) -> Response {
     r
 }
 
+/// A service worker from its template (`__VERSION__` and `__ASSETS__` filled in with this
+/// build's asset version and URLs), never cached stale.
+pub fn service_worker(template: &str) -> Response {
+    let assets = serde_json::to_string(&crate::assets::all_urls()).unwrap_or_else(|_| "[]".into());
+    let body = template
+        .replace("__VERSION__", &crate::assets::version())
+        .replace("__ASSETS__", &assets);
+    let mut r = script(body, "no-cache");
+    // The page's permissions policy is for documents.
+    r.headers_mut().remove("permissions-policy");
+    r
+}
+
 /// Renders a template as a page with `status`; a template that fails to render (it cannot,
 /// short of a bug) is a plain 500 page.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {

@@ -83,14 +83,7 @@ async fn shell(headers: HeaderMap) -> Response {
 
 /// The wallet's service worker, with this build's asset URLs and version filled in.
 async fn service_worker() -> Response {
-    const TEMPLATE: &str = include_str!("../assets/js/wallet-sw.js");
-    let assets = serde_json::to_string(&crate::assets::all_urls()).unwrap_or_else(|_| "[]".into());
-    let body = TEMPLATE
-        .replace("__VERSION__", &crate::assets::version())
-        .replace("__ASSETS__", &assets);
-    let mut r = crate::page::script(body, "no-cache");
-    r.headers_mut().remove("permissions-policy");
-    r
+    crate::page::service_worker(include_str!("../assets/js/wallet-sw.js"))
 }
 
 /// The web app manifest: the wallet installs as an app of its own.

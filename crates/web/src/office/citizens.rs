@@ -435,24 +435,10 @@ async fn issue<H: Host>(
     }
     let result = async {
         let cid = CitizenId::parse(&id)?;
-        let valid_days = match f.valid_days.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(d) => Some(d.parse::<u32>().map_err(|_| {
-                ServiceError::InvalidRequest("valid_days must be 1 to 36500".into())
-            })?),
-        };
+        let (profile, valid_days) = terms_of(f.profile.as_deref(), f.valid_days.as_deref())?;
         let replaces = match f.replaces.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(r) => Some(CredentialId::parse(r)?),
-        };
-        let profile = match f.profile.as_deref() {
-            None | Some("digest") => Profile::Digest,
-            Some("photo") => Profile::Photo,
-            Some(_) => {
-                return Err(ServiceError::InvalidRequest(
-                    "profile must be digest or photo".into(),
-                ))
-            }
         };
         let options = IssueOptions {
             profile,
@@ -467,6 +453,24 @@ async fn issue<H: Host>(
         Ok(_) => see_other(&format!("/office/citizens/{id}?done=issued")),
         Err(e) => staff.error(e),
     }
+}
+
+/// The profile and days of validity a form asks for (issue, wallet offer): `digest` and the
+/// service's default when left out.
+pub(super) fn terms_of(
+    profile: Option<&str>,
+    valid_days: Option<&str>,
+) -> Result<(Profile, Option<u32>), ServiceError> {
+    let valid_days =
+        match valid_days.map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(d.parse::<u32>().map_err(|_| {
+                ServiceError::InvalidRequest("valid_days must be 1 to 36500".into())
+            })?),
+        };
+    let profile = Profile::parse(profile.unwrap_or("digest"))
+        .ok_or_else(|| ServiceError::InvalidRequest("profile must be digest or photo".into()))?;
+    Ok((profile, valid_days))
 }
 
 #[derive(Deserialize)]

@@ -76,15 +76,7 @@ async fn offline_shell(headers: HeaderMap) -> Response {
 
 /// The service worker, with this build's asset URLs and version filled in.
 async fn service_worker() -> Response {
-    const TEMPLATE: &str = include_str!("../../assets/js/sw.js");
-    let assets = serde_json::to_string(&crate::assets::all_urls()).unwrap_or_else(|_| "[]".into());
-    let body = TEMPLATE
-        .replace("__VERSION__", &crate::assets::version())
-        .replace("__ASSETS__", &assets);
-    let mut r = crate::page::script(body, "no-cache");
-    // The page's CSP is for documents; a worker's own is the same rule set.
-    r.headers_mut().remove("permissions-policy");
-    r
+    crate::page::service_worker(include_str!("../../assets/js/sw.js"))
 }
 
 /// The web app manifest: the counter installs as an app that opens on the counter.

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use qrid_service::citizens::Profile;
 use qrid_service::{CitizenId, ServiceError};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -56,16 +55,8 @@ async fn offer<H: Host>(
     }
     let result = async {
         let cid = CitizenId::parse(&id)?;
-        let valid_days = match f.valid_days.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(d) => Some(d.parse::<u32>().map_err(|_| {
-                ServiceError::InvalidRequest("valid_days must be 1 to 36500".into())
-            })?),
-        };
-        let profile =
-            Profile::parse(f.profile.as_deref().unwrap_or("digest")).ok_or_else(|| {
-                ServiceError::InvalidRequest("profile must be digest or photo".into())
-            })?;
+        let (profile, valid_days) =
+            super::citizens::terms_of(f.profile.as_deref(), f.valid_days.as_deref())?;
         host.service()
             .create_offer(&staff.officer, &cid, profile, valid_days)
             .await
