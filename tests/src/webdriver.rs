@@ -502,6 +502,18 @@ impl Element<'_, '_> {
         json!({ ELEMENT_KEY: self.id })
     }
 
+    /// A PNG of the element alone (W3C "Take Element Screenshot"): what a camera held close to
+    /// it sees.
+    pub fn screenshot(&self) -> Vec<u8> {
+        let v = self.session.call("GET", &self.path("/screenshot"), None);
+        let b64 = v
+            .as_str()
+            .unwrap_or_else(|| panic!("no element screenshot: {v}"));
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("the screenshot is base64")
+    }
+
     /// Clicks it (scrolled into view first).
     pub fn click(&self) {
         self.session

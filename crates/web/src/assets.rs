@@ -70,6 +70,30 @@ const ASSETS: &[Asset] = &[
         media_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../assets/js/wallet.mjs"),
     },
+    // The wallet's error type, byte helpers and strict CBOR reader (imported by the two below).
+    Asset {
+        name: "wallet-cbor.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/wallet-cbor.mjs"),
+    },
+    // The wallet's protocols as pure functions: OpenID4VCI, the login request and answer, signing.
+    Asset {
+        name: "wallet-protocol.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/wallet-protocol.mjs"),
+    },
+    // The wallet's login screens: the login QR by camera or pasted, the consent.
+    Asset {
+        name: "wallet-login.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/wallet-login.mjs"),
+    },
+    // The wallet's document signing screen.
+    Asset {
+        name: "wallet-sign.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/wallet-sign.mjs"),
+    },
     // qrcode-generator 1.4.4 (MIT), pinned in crates/web/package-lock.json; the wallet draws
     // its live QR with it. A test checks that this copy is the package's file byte for byte.
     Asset {

@@ -2,10 +2,11 @@
 // The citizen wallet's service worker (scope /wallet/): once installed, the wallet opens and
 // shows its live QR with no network. It caches the wallet's page (/wallet/, a shell that holds
 // nothing personal: the credential and the holder key live in the browser's IndexedDB, not in
-// the page) and the assets it needs (the wallet script, the offline verifier, the QR
-// generator, the CSS). Navigations to the wallet go to the network first and fall back to the
-// cached page; the versioned assets under /static/ never change, so they come from the cache
-// first. The service fills in the version and the asset URLs when it serves this file.
+// the page) and the assets it needs (every embedded asset: the wallet's modules, the offline
+// verifier, the QR generator, the CSS). Navigations to the wallet go to the network first and
+// fall back to the cached page; the versioned assets under /static/ never change, so they come
+// from the cache first. The service fills in the version and the asset URLs when it serves
+// this file.
 var VERSION = "__VERSION__";
 var PREFIX = "qrid-wallet-";
 var CACHE = PREFIX + VERSION;
