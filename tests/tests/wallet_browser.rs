@@ -410,12 +410,16 @@ fn a_citizen_receives_shows_logs_in_signs_and_reports_a_loss_with_the_browser_wa
     let record = wait_until("the counter's check on the record", PAGE, || {
         office.navigate(&format!("{}/me/", s.url));
         let t = office.try_find("#me-record")?.text();
-        (t.contains("(cleo)") && t.contains("Cổng dịch vụ công thử nghiệm")).then_some(t)
+        (t.contains("(cleo)")
+            && t.contains("Cổng dịch vụ công thử nghiệm")
+            && t.contains("(signature_valid)"))
+        .then_some(t)
     });
     assert!(record.contains("(valid)"), "{record}");
     assert!(record.contains("(presentation_replayed)"), "{record}");
     assert!(record.contains("(login)"), "{record}");
     assert!(record.contains("(face_shown)"), "{record}");
+    assert!(record.contains("(signature_valid)"), "{record}");
     let portals = office.find("#me-portals").text();
     assert!(
         portals.contains("Cổng dịch vụ công thử nghiệm"),

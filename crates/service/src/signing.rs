@@ -664,8 +664,14 @@ impl Service {
     ) -> Result<SignatureVerdict> {
         let verifier = self.verifier();
         let at = self.now();
+        // A citizen's signature is made with their identity credential's holder key: its
+        // check goes on their access record, as a check of that credential does.
+        let mut citizen_credential = None;
         let verdict = match verifier.examine_signature(jws, digest) {
             Ok(check) => {
+                if let Signer::Citizen(c) = &check.signer {
+                    citizen_credential = Some(c.id.to_string());
+                }
                 let status = self
                     .signer_status(&check.signer, check.signing_time)
                     .await?;
@@ -678,6 +684,10 @@ impl Service {
             SignatureVerdict::Indeterminate { reason, .. } => reason.kind(),
             _ => "valid",
         };
+        if let Some(id) = citizen_credential {
+            self.record_check(client, at, Some(id), &format!("signature_{kind}"))
+                .await;
+        }
         tracing::info!(client = %client, outcome = kind, "signature verified");
         Ok(verdict)
     }

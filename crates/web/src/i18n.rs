@@ -293,6 +293,8 @@ texts! {
     me_outcome_refused_status: "Kiểm tra: bị từ chối vì trạng thái thẻ", "Checked: refused for the card's status";
     me_outcome_refused_live: "Mã QR động bị từ chối", "Live QR refused";
     me_outcome_refused: "Kiểm tra: bị từ chối", "Checked: refused";
+    me_outcome_signature: "Chữ ký của bạn được kiểm tra: hợp lệ", "Your signature was checked: valid";
+    me_outcome_signature_refused: "Chữ ký của bạn được kiểm tra: không hợp lệ", "Your signature was checked: not valid";
     me_lost_title: "Báo mất thẻ", "Report the card lost";
     me_lost_text: "Thẻ sẽ bị tạm dừng ngay: không quầy hay cổng dịch vụ nào chấp nhận nó nữa. Chỉ văn phòng mới khôi phục được, khi bạn đến cùng giấy tờ.", "The card is suspended at once: no counter or portal accepts it any more. Only an office can reinstate it, when you come in person.";
     me_lost_confirm: "Tôi xác nhận thẻ này đã bị mất hoặc bị lấy cắp", "I confirm this card is lost or stolen";

@@ -119,6 +119,8 @@ fn outcome_in_words(t: &Texts, outcome: &str) -> (String, bool) {
         "valid" => (t.me_outcome_valid, true),
         "login" => (t.me_outcome_login, true),
         "face_shown" => (t.me_outcome_face, true),
+        "signature_valid" => (t.me_outcome_signature, true),
+        o if o.starts_with("signature_") => (t.me_outcome_signature_refused, false),
         "revoked" | "suspended" | "expired" => (t.me_outcome_refused_status, false),
         o if o.starts_with("presentation_") => (t.me_outcome_refused_live, false),
         _ => (t.me_outcome_refused, false),
