@@ -62,6 +62,12 @@ fn login_keys(dir: &Path) -> Result<ExitCode> {
     } else {
         eprintln!("qrid: kept the existing ID token keys and pairwise.key");
     }
+    // Never replaced: a new CA would leave every certificate it issued unverifiable.
+    if qrid_service::pades::generate_ca(dir, "qrid", crate::now(), &write_private)? {
+        eprintln!("qrid: wrote ca.key.pem and ca.pem (the CA of officials' PDF signing keys)");
+    } else {
+        eprintln!("qrid: kept the existing CA (ca.key.pem, ca.pem)");
+    }
     // Never replaced: a new KEK would make every official's sealed key unreadable.
     if qrid_service::custody::generate(dir, &write_private)? {
         eprintln!("qrid: wrote kek.key (seals officials' signing keys and TOTP secrets)");

@@ -47,9 +47,17 @@ pub fn media_type_of(path: &Path) -> &'static str {
 
 #[derive(Args)]
 pub struct VerifySignatureArgs {
-    /// Trusted issuer keys (JWKS file, e.g. the issuer's /.well-known/jwks.json).
-    #[arg(long)]
-    trust: PathBuf,
+    /// Trusted issuer keys (JWKS file, e.g. the issuer's /.well-known/jwks.json): for a
+    /// detached JWS.
+    #[arg(long, required_unless_present = "ca")]
+    trust: Option<PathBuf>,
+    /// The CA certificate (PEM, the service's /v1/pki/ca.pem): for a signed PDF.
+    #[arg(long, required_unless_present = "trust")]
+    ca: Option<PathBuf>,
+    /// The CA's CRL (DER, the service's /v1/pki/crl): a signed PDF's certificate status is
+    /// then checked (without it: `status_now: unchecked`).
+    #[arg(long, requires = "ca")]
+    crl: Option<PathBuf>,
     /// Signed status list token(s): the signer credential's status is then checked.
     #[arg(long)]
     status: Vec<PathBuf>,
@@ -62,20 +70,23 @@ pub struct VerifySignatureArgs {
     /// Oldest status list accepted, seconds since it was issued.
     #[arg(long, default_value_t = 48 * 3600)]
     max_status_age: i64,
-    /// The signed document.
+    /// The signed document: a PDF with its signatures inside (with `--ca`), or any file with
+    /// its detached signature beside it (with `--trust`).
     file: PathBuf,
     /// The detached signature (the JWS text, as `POST /v1/signatures` or `qrid wallet sign`
-    /// wrote it).
-    signature: PathBuf,
+    /// wrote it); none for a signed PDF.
+    signature: Option<PathBuf>,
 }
 
 /// Prints the verdict JSON; exit 0 when valid, 1 when invalid or indeterminate.
 pub fn verify_signature(a: VerifySignatureArgs) -> Result<ExitCode> {
     let now = a.at.unwrap_or_else(crate::now);
-    let verifier =
-        crate::offline::load_verifier(&a.trust, &a.status, now, a.skew, a.max_status_age)?;
+    let (Some(trust), Some(signature)) = (&a.trust, &a.signature) else {
+        return verify_pdf(&a, now);
+    };
+    let verifier = crate::offline::load_verifier(trust, &a.status, now, a.skew, a.max_status_age)?;
     let jws = crate::input::read_file(
-        &a.signature,
+        signature,
         qrid_credential::docsig::MAX_JWS_CHARS as u64 + 2,
         "signature",
     )?;
@@ -87,6 +98,57 @@ pub fn verify_signature(a: VerifySignatureArgs) -> Result<ExitCode> {
     };
     println!("{}", json.1);
     Ok(if json.0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// A signed PDF, offline: every signature's bytes, CMS and chain to `--ca`, its time inside
+/// the certificate's validity, and with `--crl` the certificate's revocation (revoked at or
+/// before the signing time: invalid; after: valid, `status_now: revoked`).
+fn verify_pdf(a: &VerifySignatureArgs, now: i64) -> Result<ExitCode> {
+    use qrid_pdf::{CertStatus, Crl, PdfVerdict};
+    let Some(ca_path) = &a.ca else {
+        anyhow::bail!(
+            "a detached signature needs --trust and the signature file; a signed PDF needs --ca"
+        );
+    };
+    if a.signature.is_some() {
+        anyhow::bail!("a signed PDF carries its signatures: give the PDF alone with --ca");
+    }
+    let ca_pem = crate::input::read_file(ca_path, 64 * 1024, "CA certificate")?;
+    let ca = qrid_pdf::Cert::from_pem(&String::from_utf8_lossy(&ca_pem))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", ca_path.display()))?;
+    let crl = match &a.crl {
+        Some(p) => {
+            let der = crate::input::read_file(p, 16 << 20, "CRL")?;
+            Some(Crl::from_der(&der, &ca).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    let pdf = crate::input::read_file(&a.file, qrid_service::pades::MAX_PDF as u64, "PDF")?;
+    let verdict = match qrid_pdf::report::examine_all(&pdf, &ca) {
+        Err(e) => PdfVerdict::unreadable(&pdf, e),
+        Ok(found) => {
+            let judged = found
+                .into_iter()
+                .map(|f| {
+                    let status = match (&crl, &f.examined) {
+                        (Some(crl), Ok(e)) => match crl.revoked_at(&e.certificate.serial_hex()) {
+                            Some(at) => CertStatus::Revoked(at),
+                            None => CertStatus::Good,
+                        },
+                        _ => CertStatus::Unknown,
+                    };
+                    (f, status, None)
+                })
+                .collect();
+            PdfVerdict::new(&pdf, judged, now, a.skew)
+        }
+    };
+    println!("{}", verdict.to_json());
+    Ok(if verdict.is_valid() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

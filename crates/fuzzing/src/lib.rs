@@ -203,6 +203,28 @@ pub fn wallet(data: &[u8]) {
     }
 }
 
+/// A PDF as the signer and the verifier read it: the last page found and a signature
+/// prepared on it (no key: only the reader and the writer), and every signature dictionary
+/// read back and examined against the development CA.
+pub fn pdf(data: &[u8]) {
+    let _ = qrid_pdf::last_page(data);
+    let appearance = qrid_pdf::Appearance {
+        qr: vec![vec![true; 21]; 21],
+        lines: vec!["Nguyễn Văn A".into()],
+    };
+    let info = qrid_pdf::SignatureInfo {
+        field_name: "fuzz".into(),
+        signing_time: NOW,
+        signer_name: "fuzz".into(),
+        reason: None,
+        location: None,
+    };
+    let _ = qrid_pdf::sign::prepare(data, &info, &appearance, qrid_pdf::Placement::BottomRight);
+    if let Ok(ca) = qrid_pdf::Cert::from_pem(include_str!("../../../keys-dev/ca.pem")) {
+        let _ = qrid_pdf::report::examine_all(data, &ca);
+    }
+}
+
 /// The entry point of a target by name.
 pub fn target(name: &str) -> Option<fn(&[u8])> {
     Some(match name {
@@ -213,6 +235,7 @@ pub fn target(name: &str) -> Option<fn(&[u8])> {
         "login" => login,
         "jws" => jws,
         "wallet" => wallet,
+        "pdf" => pdf,
         _ => return None,
     })
 }
@@ -253,6 +276,11 @@ mod tests {
             let outcome = std::panic::catch_unwind(|| f(bytes));
             assert!(outcome.is_ok(), "{target} panicked on {}", path.display());
         }
+    }
+
+    #[test]
+    fn pdf_corpus() {
+        replay("pdf");
     }
 
     #[test]

@@ -205,7 +205,7 @@ impl<'a> PdfFile<'a> {
             _ => vec![0, size],
         };
         let row = w[0] + w[1] + w[2];
-        if row == 0 || index.len() % 2 != 0 {
+        if row == 0 || !index.len().is_multiple_of(2) {
             return Err(PdfError::Malformed("/W or /Index".into()));
         }
         let mut rows = data.chunks_exact(row);

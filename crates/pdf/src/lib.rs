@@ -1,5 +1,5 @@
 //! PAdES signatures (ETSI EN 319 142-1, baseline B-B) for qrid's officials: a bounded reader
-//! of the PDF structure ([`file`], [`object`]), the incremental update that adds a signature
+//! of the PDF structure (modules `file` and `object`), the incremental update that adds a signature
 //! with a visible stamp ([`sign`], [`appearance`]), the CMS SignedData in it ([`cms`]), the
 //! authority's CA certificates and CRL ([`pki`]), and the verification of signed PDFs
 //! ([`verify`]).
@@ -18,11 +18,13 @@ pub mod cms;
 mod file;
 mod object;
 pub mod pki;
+pub mod report;
 pub mod sign;
 pub mod verify;
 
 pub use appearance::Appearance;
 pub use pki::{Cert, Crl, Revocation, Subject};
+pub use report::{Found, PdfVerdict};
 pub use sign::{last_page, PageBox, Placement, Prepared, SignatureInfo};
 pub use verify::{CertStatus, Embedded, Examined, SigFailure};
 

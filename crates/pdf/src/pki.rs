@@ -309,6 +309,26 @@ impl Cert {
         (unix_time(&v.not_before), unix_time(&v.not_after))
     }
 
+    /// The subject key identifier: the certificate's own extension when it has one (chain
+    /// builders match a child's authority key identifier against it), else this crate's.
+    pub fn key_identifier(&self) -> Result<Vec<u8>, PdfError> {
+        let ext = self
+            .cert
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .find(|e| e.extn_id == rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER);
+        match ext {
+            Some(e) => Ok(SubjectKeyIdentifier::from_der(e.extn_value.as_bytes())
+                .map_err(der_err)?
+                .0
+                .as_bytes()
+                .to_vec()),
+            None => Ok(key_id(&self.public_key()?)),
+        }
+    }
+
     /// SHA-256 of the DER.
     pub fn sha256(&self) -> [u8; 32] {
         Sha256::digest(&self.der).into()
@@ -346,7 +366,7 @@ pub fn official_certificate<S: Signer<Signature>>(
     not_after: i64,
     crl_url: &str,
 ) -> Result<Vec<u8>, PdfError> {
-    let ca_key_id = key_id(&ca.public_key()?);
+    let ca_key_id = ca.key_identifier()?;
     let uri = Ia5String::new(crl_url).map_err(der_err)?;
     let extensions = vec![
         extension(

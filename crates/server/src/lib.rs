@@ -16,6 +16,7 @@ mod metrics;
 pub mod officials;
 pub mod oidc;
 mod openapi;
+mod pades;
 pub mod problem;
 mod routes;
 mod signing;
@@ -116,6 +117,9 @@ pub fn app(state: Arc<AppState>) -> Router {
         // The signing routes bound their own bodies as they stream (signing::read_document).
         .route("/v1/signatures", post(signing::sign))
         .route("/v1/signatures/verify", post(signing::verify))
+        .route("/v1/signatures/pdf", post(pades::sign))
+        .route("/v1/pki/ca.pem", get(pades::ca_pem))
+        .route("/v1/pki/crl", get(pades::crl))
         .route("/v1/signatures/{id}", get(signing::get))
         .route("/v1/signatures/{id}/{file}", get(signing::stamp))
         .route("/.well-known/openid-configuration", get(oidc::discovery))

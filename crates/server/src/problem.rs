@@ -291,6 +291,10 @@ impl From<qrid_service::ServiceError> for Problem {
                     R::InvalidText(_) => {
                         (StatusCode::UNPROCESSABLE_ENTITY, ProblemKind::InvalidInput)
                     }
+                    R::Pdf { kind, .. } => {
+                        let kind = ProblemKind::named(kind).unwrap_or(ProblemKind::MalformedPdf);
+                        (kind.default_status(), kind)
+                    }
                 };
                 Problem::new(status, kind, r.to_string())
             }

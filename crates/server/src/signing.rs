@@ -422,6 +422,10 @@ fn record_json(r: &SignatureRecord, public_url: &str) -> Value {
         "signer_credential_id": r.signer_credential_id,
         "jws": r.jws, "stamp": r.stamp,
         "stamp_png": format!("{url}/stamp.png"), "stamp_svg": format!("{url}/stamp.svg"),
+        "format": if r.pades.is_some() { "pades" } else { "jws" },
+        "pdf": r.pades.as_ref().map(|p| json!({
+            "certificate_serial": p.certificate_serial, "signed_sha256": p.signed_sha256,
+        })),
     })
 }
 
@@ -533,19 +537,22 @@ pub async fn mine(
     security(("client" = [])),
     summary = "Verify a document signature, with this service's live status of the signer credential",
     request_body(description = "The signature and the document's digest as JSON (at most 64 KiB), or the signature and the document (at most 100 MiB)",
-        content((doc::VerifySignatureJson = "application/json"), (doc::VerifySignatureUpload = "multipart/form-data"))),
-    responses((status = 200, description = "A valid verdict (`valid: true`), or an indeterminate one (`outcome: \"indeterminate\"`), as `qrid verify-signature` prints it", body = Object),
+        content((doc::VerifySignatureJson = "application/json"), (doc::VerifySignatureUpload = "multipart/form-data"), ("application/pdf"))),
+    responses((status = 200, description = "A valid verdict (`valid: true`), or an indeterminate one (`outcome: \"indeterminate\"`), as `qrid verify-signature` prints it; for a signed PDF (`Content-Type: application/pdf`, at most 32 MiB), the verdict on every signature in it (`format: \"pades\"`)", body = Object),
         (status = 400, description = "`invalid_multipart`, `malformed_json` or `invalid_body`", body = doc::ProblemJson, content_type = doc::PROBLEM),
         (status = 401, description = "`unauthorized`: registered client credentials (HTTP Basic) are required", body = doc::ProblemJson, content_type = doc::PROBLEM),
-        (status = 413, description = "`document_too_large` or `body_too_large`", body = doc::ProblemJson, content_type = doc::PROBLEM),
-        (status = 415, description = "`unsupported_media_type`: neither JSON nor multipart", body = doc::ProblemJson, content_type = doc::PROBLEM),
-        (status = 422, description = "The signature is invalid: the `type` is the reason (`malformed_signature`, `too_large`, `unknown_issuer_key`, `bad_signer_credential`, `no_holder_key`, `key_mismatch`, `bad_signature`, `digest_mismatch`, `signing_time_in_future`, `signed_outside_validity`, `revoked_before_signing`, `unknown_status`), with the verdict's members alongside; or the request: `missing_signature`, `invalid_digest`, `invalid_body`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 413, description = "`document_too_large`, `body_too_large` or `pdf_too_large`", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 415, description = "`unsupported_media_type`: neither JSON, multipart nor a PDF", body = doc::ProblemJson, content_type = doc::PROBLEM),
+        (status = 422, description = "The signature is invalid: the `type` is the reason (`malformed_signature`, `too_large`, `unknown_issuer_key`, `bad_signer_credential`, `no_holder_key`, `key_mismatch`, `bad_signature`, `digest_mismatch`, `signing_time_in_future`, `signed_outside_validity`, `revoked_before_signing`, `unknown_status`; for a PDF also `not_pdf`, `malformed_pdf`, `encrypted_pdf`, `unsupported_pdf`, `no_signature`, `untrusted_certificate`, `byte_range_invalid`, `modified_after_signing`), with the verdict's members alongside; or the request: `missing_signature`, `invalid_digest`, `invalid_body`", body = doc::ProblemJson, content_type = doc::PROBLEM),
         doc::ServerErrors))]
 pub async fn verify(
     State(state): S,
     Client(client): Client,
     req: Request,
 ) -> Result<Response, Problem> {
+    if crate::pades::is_pdf(&req) {
+        return crate::pades::verify_pdf(&state, &Client(client), req).await;
+    }
     let input = read_document(&state, req).await?;
     let jws = input.signature.ok_or_else(|| {
         unprocessable(

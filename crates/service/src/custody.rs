@@ -32,6 +32,8 @@ pub enum Purpose {
     SigningKey,
     /// An official's TOTP secret.
     TotpSecret,
+    /// An official's P-256 PDF signing key (32 bytes), bound to the certificate's serial.
+    PdfKey,
 }
 
 impl Purpose {
@@ -39,6 +41,7 @@ impl Purpose {
         match self {
             Purpose::SigningKey => b"qrid/official-signing-key/v1",
             Purpose::TotpSecret => b"qrid/official-totp-secret/v1",
+            Purpose::PdfKey => b"qrid/official-pdf-key/v1",
         }
     }
 }

@@ -31,6 +31,7 @@ pub mod me;
 pub mod office;
 pub mod officials;
 pub mod oidc;
+pub mod pades;
 pub mod passwords;
 pub mod photo;
 pub mod recorder;

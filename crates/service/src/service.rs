@@ -49,6 +49,8 @@ pub struct Service {
     pub oidc: OidcKeys,
     /// Seals and opens officials' signing keys and TOTP secrets.
     pub kek: Kek,
+    /// The CA that certifies officials' PDF signing keys.
+    pub(crate) authority: crate::pades::Authority,
     /// Where every time the service writes or compares comes from.
     pub clock: SharedClock,
     events: Arc<dyn Events>,
@@ -74,6 +76,7 @@ impl Service {
         let keys = load_keys(&config, &store, clock.as_ref()).await?;
         let oidc = OidcKeys::load(&config.key_dir, config.production)?;
         let kek = Kek::load(&config.key_dir, config.production)?;
+        let authority = crate::pades::Authority::load(&config.key_dir, config.production)?;
         let verifier = new_verifier(&config, keys.trust.clone());
         let (recorder_tx, recorder) = crate::recorder::start(store.clone());
         let service = Service {
@@ -88,6 +91,7 @@ impl Service {
             recorder: recorder_tx,
             oidc,
             kek,
+            authority,
             clock,
             events,
         };

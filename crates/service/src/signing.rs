@@ -75,6 +75,15 @@ pub enum SigningRefusal {
     /// A text the stamp would carry (the official's name, title, agency) is not acceptable.
     #[error("{0}")]
     InvalidText(String),
+    /// A PDF that cannot be signed: not a PDF, malformed, encrypted, unsupported or too large
+    /// (`kind` is the `qrid_pdf::PdfError` kind).
+    #[error("{message}")]
+    Pdf {
+        /// `not_pdf`, `malformed_pdf`, `encrypted_pdf`, `unsupported_pdf` or `pdf_too_large`.
+        kind: &'static str,
+        /// What was wrong.
+        message: String,
+    },
 }
 
 impl SigningRefusal {
@@ -93,6 +102,7 @@ impl SigningRefusal {
             SigningRefusal::MissingName => "missing_name",
             SigningRefusal::InvalidDocument(_) => "invalid_document",
             SigningRefusal::InvalidText(_) => "invalid_input",
+            SigningRefusal::Pdf { kind, .. } => kind,
         }
     }
 }
@@ -570,6 +580,7 @@ impl Service {
             signed_at: at,
             jws: jws.clone(),
             stamp: stamp.clone(),
+            pades: None,
         };
         self.store
             .record_signature(&record, &format!("official:{}", o.username), at)
@@ -593,7 +604,7 @@ impl Service {
     }
 
     /// The official's current signer credential, refused unless it is valid at `at`.
-    async fn usable_signer_credential(
+    pub(crate) async fn usable_signer_credential(
         &self,
         o: &OfficialRecord,
         at: i64,

@@ -36,8 +36,9 @@ pub use model::{
     AccountKind, AccountSummary, AuditEntry, BatchOutcome, Census, CitizenRecord, ClientRecord,
     CredentialKind, CredentialRecord, CredentialStatus, IssuedRow, IssuerKeyRecord, KeyState,
     LoginOpened, LoginStatus, LoginTx, NewCitizen, NewCredential, NewLoginTx, NewOffer,
-    NewOfficial, NewSignature, OfferRecord, OfficerRecord, OfficialRecord, PendingLoginBounds,
-    RecordEntry, Redemption, Role, SignatureRecord, SignerCredentialRecord, StatusChange,
-    StatusSlot, StoredPhoto, Verification, WebApp, WebSession,
+    NewOfficial, NewSignature, OfferRecord, OfficerRecord, OfficialCertificate, OfficialRecord,
+    PadesSignature, PendingLoginBounds, RecordEntry, Redemption, Role, SignatureRecord,
+    SignerCredentialRecord, StatusChange, StatusSlot, StoredPhoto, Verification, WebApp,
+    WebSession,
 };
 pub use store::{Backend, Store, StoreSettings, ACCOUNT_PAGE, LOGIN_PRUNE_GRACE, SEARCH_LIMIT};

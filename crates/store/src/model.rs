@@ -555,6 +555,38 @@ pub struct NewSignature {
     pub jws: String,
     /// The QR stamp payload for the printed copy.
     pub stamp: String,
+    /// For a signed PDF (then `jws` is empty): its certificate and the signed file's digest.
+    pub pades: Option<PadesSignature>,
+}
+
+/// What a PDF signature's record holds besides a JWS record's members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PadesSignature {
+    /// Serial (hex) of the official's certificate that signed.
+    pub certificate_serial: String,
+    /// SHA-256 of the signed PDF, 64 lowercase hex digits.
+    pub signed_sha256: String,
+}
+
+/// The X.509 certificate of an official's PDF signing key, for one signer credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialCertificate {
+    /// Serial, hex.
+    pub serial: String,
+    /// The official.
+    pub official_id: String,
+    /// The signer credential it goes with (revoked together).
+    pub signer_credential_id: String,
+    /// The P-256 private key, sealed under the KEK.
+    pub key_sealed: Vec<u8>,
+    /// The certificate, DER.
+    pub certificate: Vec<u8>,
+    /// Validity, Unix seconds.
+    pub not_before: i64,
+    /// Validity, Unix seconds.
+    pub not_after: i64,
+    /// When it was issued.
+    pub created_at: i64,
 }
 
 /// A stored signature (signatures are never changed or deleted).

@@ -97,6 +97,7 @@ mod me;
 mod office;
 mod officers;
 mod officials;
+mod pki;
 mod pool;
 mod records;
 mod status_lists;

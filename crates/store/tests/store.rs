@@ -1349,6 +1349,7 @@ fn new_signature(id: &str, official: &str, cred: &str, at: i64) -> NewSignature 
         signed_at: at,
         jws: format!("jws-{id}"),
         stamp: format!("SG:{id}"),
+        pades: None,
     }
 }
 

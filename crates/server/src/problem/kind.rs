@@ -237,6 +237,27 @@ kinds! {
     /// its index is past the end of its list.
     UnknownStatus = "unknown_status", UNPROCESSABLE_ENTITY;
 
+    // ----- PDF signatures (POST /v1/signatures/pdf, and verify with a PDF) -----
+
+    /// 422: the body is not a PDF.
+    NotPdf = "not_pdf", UNPROCESSABLE_ENTITY;
+    /// 422: the PDF's structure is broken or cut short.
+    MalformedPdf = "malformed_pdf", UNPROCESSABLE_ENTITY;
+    /// 422: the PDF is encrypted (password-protected).
+    EncryptedPdf = "encrypted_pdf", UNPROCESSABLE_ENTITY;
+    /// 422: the PDF uses a structure this service does not sign.
+    UnsupportedPdf = "unsupported_pdf", UNPROCESSABLE_ENTITY;
+    /// 413: a PDF over 32 MiB, or one whose structure inflates past the bounds.
+    PdfTooLarge = "pdf_too_large", PAYLOAD_TOO_LARGE;
+    /// 422 verdict: the PDF has no signature.
+    NoSignature = "no_signature", UNPROCESSABLE_ENTITY;
+    /// 422 verdict: the signer's certificate is not issued by this service's CA.
+    UntrustedCertificate = "untrusted_certificate", UNPROCESSABLE_ENTITY;
+    /// 422 verdict: the `/ByteRange` does not cover the document but for the signature.
+    ByteRangeInvalid = "byte_range_invalid", UNPROCESSABLE_ENTITY;
+    /// 422 verdict: the document was changed after it was signed.
+    ModifiedAfterSigning = "modified_after_signing", UNPROCESSABLE_ENTITY;
+
     // ----- the service -----
 
     /// 500: anything unexpected; the cause is logged, never shown.
@@ -275,6 +296,15 @@ impl ProblemKind {
             QrError::Cancelled => return None,
             _ => return None,
         })
+    }
+
+    /// The kind of this wire name, for the stable kinds a library names as strings
+    /// (`qrid_pdf`'s refusals and verdicts); `None` for a name that is no kind.
+    pub fn named(name: &str) -> Option<ProblemKind> {
+        ProblemKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
     }
 
     /// The kind of an invalid signature verdict: the same name as [`SigReason::kind`].

@@ -6,8 +6,8 @@ use super::status_lists::allocate;
 use super::{random_id, Backend, BeginWrite, Pools, Store};
 use crate::error::StoreError;
 use crate::model::{
-    CredentialStatus, NewCredential, NewOfficial, NewSignature, OfficialRecord, SignatureRecord,
-    SignerCredentialRecord, StatusSlot,
+    CredentialStatus, NewCredential, NewOfficial, NewSignature, OfficialRecord, PadesSignature,
+    SignatureRecord, SignerCredentialRecord, StatusSlot,
 };
 
 const SIGNER_CREDENTIAL_COLUMNS: &str =
@@ -75,7 +75,7 @@ fn signer_credential_from_row(r: CredentialRow) -> Result<SignerCredentialRecord
 
 /// A row of `signatures`.
 #[derive(sqlx::FromRow)]
-struct SignatureRow {
+pub(super) struct SignatureRow {
     id: String,
     official_id: String,
     signer_credential_id: String,
@@ -85,11 +85,22 @@ struct SignatureRow {
     signed_at: i64,
     jws: String,
     stamp: String,
+    format: String,
+    certificate_serial: Option<String>,
+    signed_sha256: Option<String>,
 }
-const SIGNATURE_COLUMNS: &str = "id, official_id, signer_credential_id, digest, document_name, media_type, signed_at, jws, stamp";
+pub(super) const SIGNATURE_COLUMNS: &str = "id, official_id, signer_credential_id, digest, document_name, media_type, signed_at, jws, stamp, format, certificate_serial, signed_sha256";
 
-fn signature_from_row(r: SignatureRow) -> SignatureRecord {
+pub(super) fn signature_from_row(r: SignatureRow) -> SignatureRecord {
+    let pades = match (r.format.as_str(), r.certificate_serial, r.signed_sha256) {
+        ("pades", Some(certificate_serial), Some(signed_sha256)) => Some(PadesSignature {
+            certificate_serial,
+            signed_sha256,
+        }),
+        _ => None,
+    };
     SignatureRecord {
+        pades,
         id: r.id,
         official_id: r.official_id,
         signer_credential_id: r.signer_credential_id,
@@ -421,7 +432,11 @@ impl Store {
         if s.id.is_empty() {
             return Err(StoreError::Invalid("signature id is empty"));
         }
-        if !is_sha256_hex(&s.digest) {
+        if !is_sha256_hex(&s.digest)
+            || s.pades
+                .as_ref()
+                .is_some_and(|p| !is_sha256_hex(&p.signed_sha256))
+        {
             return Err(StoreError::Invalid(
                 "document digest must be 64 lowercase hex digits",
             ));
@@ -443,7 +458,7 @@ impl Store {
                 Some(_) => {}
             }
             sqlx::query(&format!(
-                "INSERT INTO signatures ({SIGNATURE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                "INSERT INTO signatures ({SIGNATURE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
             ))
             .bind(&s.id)
             .bind(&s.official_id)
@@ -454,6 +469,9 @@ impl Store {
             .bind(s.signed_at)
             .bind(&s.jws)
             .bind(&s.stamp)
+            .bind(if s.pades.is_some() { "pades" } else { "jws" })
+            .bind(s.pades.as_ref().map(|p| p.certificate_serial.as_str()))
+            .bind(s.pades.as_ref().map(|p| p.signed_sha256.as_str()))
             .execute(&mut *tx)
             .await
             .map_err(|e| match StoreError::from(e) {
