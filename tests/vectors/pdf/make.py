@@ -12,7 +12,7 @@ Needs:
 
 Usage: python3 tests/vectors/pdf/make.py [OUTDIR]     (OUTDIR defaults to this directory)
 
-Everything except signed-by-pyhanko.pdf and signed-by-pyhanko.ca.pem comes out byte for byte
+Everything except signed-by-pyhanko.pdf and signed-by-pyhanko.ca.crt comes out byte for byte
 the same on every run. Those two change on every run: the throwaway CA and signer keys are made
 fresh in a temporary directory and deleted afterwards (only the CA *certificate* is kept, so
 that a test can validate the first signature), and ECDSA signatures and the signing time differ.
@@ -386,7 +386,7 @@ def main():
         path("simple.pdf"),
         path("encrypted.pdf"),
     )
-    make_signed(path("simple.pdf"), path("signed-by-pyhanko.pdf"), path("signed-by-pyhanko.ca.pem"))
+    make_signed(path("simple.pdf"), path("signed-by-pyhanko.pdf"), path("signed-by-pyhanko.ca.crt"))
     write("truncated.pdf", simple[: len(simple) // 2])
     write("not-a-pdf.pdf", tiny_png())
 
