@@ -1,6 +1,7 @@
 //! `qrid official create`: an official who signs documents, with a signing key generated and
 //! sealed here (it never leaves the service's database in the clear), a signer credential
-//! signed by the issuer key, and TOTP enrolment shown once.
+//! signed by the issuer key, and TOTP enrolment shown once; `qrid official rotate-key`: a new
+//! key and signer credential for an official, the old ones revoked.
 
 use crate::service::{connect, read_secret_line, runtime};
 use crate::settings::SharedArgs;
@@ -30,6 +31,11 @@ pub enum OfficialCommand {
     /// Re-enrol an official's TOTP (a lost phone): a new secret shown once; tokens and signing
     /// sessions end, and codes of the old secret stop working.
     ResetTotp(crate::accounts::Target),
+    /// Rotate an official's signing key: a new key (the TOTP secret stays), a new signer
+    /// credential, the old one revoked (new signatures with it refused, its PDF certificate on
+    /// the CRL; signatures made before stay valid); tokens and signing sessions end. Prints
+    /// the new kid and signer credential.
+    RotateKey(crate::accounts::Target),
 }
 
 #[derive(Args)]
@@ -66,6 +72,7 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
         OfficialCommand::Enable(t) => return change(Kind, Action::Enable, t),
         OfficialCommand::ResetPassword(t) => return change(Kind, Action::ResetPassword, t),
         OfficialCommand::ResetTotp(t) => return change(Kind, Action::ResetTotp, t),
+        OfficialCommand::RotateKey(t) => return rotate_key(&t),
     };
     let config = a.shared.load()?;
     qrid_service::admin::check_username(&a.username)?;
@@ -130,6 +137,55 @@ pub fn official(cmd: OfficialCommand) -> Result<ExitCode> {
             "official_id": record.id, "username": record.username, "kid": record.kid,
             "signer_credential_id": credential.id, "signer_credential_expires_at": credential.expires_at,
             "otpauth_uri": provisioned.otpauth_uri.as_str(),
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `qrid official rotate-key NAME`: [`qrid_service::officials::rotate_key`] with the key
+/// directory's issuer key and KEK, audited as `cli`.
+fn rotate_key(t: &crate::accounts::Target) -> Result<ExitCode> {
+    let config = t.shared.load()?;
+    let issuer_key = qrid_service::keys::load_issuer_key(&config.key_dir)?;
+    let is_dev = issuer_key.kid().to_string() == qrid_service::config::DEV_KID.trim();
+    if is_dev && config.production {
+        bail!("production mode refuses the development issuer key");
+    }
+    let kek = qrid_service::custody::Kek::load(&config.key_dir, config.production)?;
+    let name = t.name.as_str();
+    let rotation = runtime()?.block_on(async {
+        let store = connect(&config.database_url).await?;
+        let r = qrid_service::officials::rotate_key(
+            &store,
+            &config,
+            &qrid_service::SystemClock,
+            &kek,
+            &issuer_key,
+            name,
+            "cli",
+        )
+        .await;
+        store.close().await;
+        match r {
+            Err(qrid_service::officials::RotateError::NotFound) => bail!("no official {name}"),
+            r => anyhow::Ok(r?),
+        }
+    })?;
+    eprintln!(
+        "qrid: official {name}: key rotated ({} → {}); old signer credentials revoked: {}; tokens and signing sessions ended",
+        rotation.previous_kid,
+        rotation.official.kid,
+        rotation.revoked.len()
+    );
+    let revoked: Vec<&str> = rotation.revoked.iter().map(|r| r.id.as_str()).collect();
+    println!(
+        "{}",
+        serde_json::json!({
+            "official_id": rotation.official.id, "username": rotation.official.username,
+            "kid": rotation.official.kid, "previous_kid": rotation.previous_kid,
+            "signer_credential_id": rotation.signer_credential.id,
+            "signer_credential_expires_at": rotation.signer_credential.expires_at,
+            "revoked_signer_credentials": revoked,
         })
     );
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
 //! Account administration (officers, clients, officials): create, list, disable, enable,
-//! reset a password, a client secret or an official's TOTP device. The `qrid` commands call
+//! reset a password, a client secret or an official's TOTP device, and rotate an official's
+//! signing key ([`crate::officials::rotate_key`]). The `qrid` commands call
 //! these, and so do the office's admin screens (through the `admin_*` operations below, which
 //! check the caller's role). Every change holds on every node at
 //! once: requests read the account on arrival (docs/api.md, "Accounts"), and each change is
@@ -213,6 +214,57 @@ impl crate::Service {
     ) -> Result<()> {
         by.require(&[Role::Admin])?;
         reset_password(&self.store, kind, name, password, &by.username, self.now()).await
+    }
+
+    /// [`reset_official_totp`], for an admin: the official's new `otpauth://` URI, to show
+    /// once (never log or store it). The official's tokens and signing sessions end, and codes
+    /// of the old device stop working. `NotFound` for an unknown official.
+    pub async fn admin_reset_official_totp(
+        &self,
+        by: &crate::Officer,
+        username: &str,
+    ) -> Result<Zeroizing<String>> {
+        by.require(&[Role::Admin])?;
+        let issuer = format!("qrid {}", self.config.issuer);
+        let uri = reset_official_totp(
+            &self.store,
+            &self.kek,
+            username,
+            &issuer,
+            &by.username,
+            self.now(),
+        )
+        .await?;
+        tracing::info!(officer = %by.username, "official TOTP re-enrolled");
+        Ok(uri)
+    }
+
+    /// [`crate::officials::rotate_key`], for an admin, signed by this node's current issuer
+    /// key: a new signing key (same TOTP secret), a new signer credential, the old ones
+    /// revoked, the official's tokens and signing sessions ended. This node's copies of the
+    /// revoked credentials' status lists are dropped at once. `NotFound` for an unknown
+    /// official; `InvalidState` if the official changed meanwhile (try again).
+    pub async fn admin_rotate_official_key(
+        &self,
+        by: &crate::Officer,
+        username: &str,
+    ) -> Result<qrid_store::KeyRotation> {
+        by.require(&[Role::Admin])?;
+        let keys = self.keys();
+        let rotation = crate::officials::rotate_key(
+            &self.store,
+            &self.config,
+            self.clock.as_ref(),
+            &self.kek,
+            &keys.current,
+            username,
+            &by.username,
+        )
+        .await?;
+        for r in &rotation.revoked {
+            self.invalidate_status_list(r.status_list);
+        }
+        Ok(rotation)
     }
 }
 

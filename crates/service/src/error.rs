@@ -73,6 +73,10 @@ pub enum ServiceError {
     /// The official's account is disabled.
     #[error("this official is disabled")]
     OfficialDisabled,
+    /// The official's signing desk holds as many documents waiting, or as many bytes, as it
+    /// may ([`crate::desk`]): sign or remove some first.
+    #[error("the desk is full: sign or remove documents first")]
+    DeskFull,
     /// Something that should not happen (a signing failure, a worker gone); the cause is for
     /// the log, never for the client.
     #[error("internal error: {0}")]
@@ -105,6 +109,7 @@ impl ServiceError {
             ServiceError::Photo(r) => r.kind(),
             ServiceError::Face(r) => r.kind(),
             ServiceError::OfficialDisabled => "forbidden",
+            ServiceError::DeskFull => "desk_full",
             ServiceError::Internal(_) => "internal",
         }
     }

@@ -20,6 +20,7 @@ pub mod citizens;
 pub mod clock;
 pub mod config;
 pub mod custody;
+pub mod desk;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -1,11 +1,11 @@
 //! Officials' provisioning: a signing key and a TOTP secret generated here and sealed under the
 //! key-encryption key, bound to the official's username and key id.
 
-use crate::custody::{binding, Kek, Purpose};
+use crate::custody::{binding, CustodyError, Kek, Purpose};
 use crate::passwords::hash_password;
 use crate::totp;
 use qrid_credential::{Kid, Official, SigningKey};
-use qrid_store::NewOfficial;
+use qrid_store::{KeyRotation, NewOfficial, NewOfficialKey, OfficialRecord};
 use zeroize::Zeroizing;
 
 /// A new official's row, ready for `Store::create_official`, and the TOTP enrolment URI that
@@ -89,13 +89,7 @@ pub async fn create(
     official: &NewOfficial,
     valid_days: u32,
     actor: &str,
-) -> Result<
-    (
-        qrid_store::OfficialRecord,
-        qrid_store::SignerCredentialRecord,
-    ),
-    CreateError,
-> {
+) -> Result<(OfficialRecord, qrid_store::SignerCredentialRecord), CreateError> {
     crate::keys::register_key(store, issuer_key, clock)
         .await
         .map_err(|e| CreateError::IssuerKey(e.to_string()))?;
@@ -118,4 +112,131 @@ pub async fn create(
             }
             e => CreateError::Store(e),
         })
+}
+
+/// A new signing key for official `o`, sealed under `kek` (Purpose::SigningKey) and bound to
+/// their username and the new kid, with their TOTP secret opened under the old binding and
+/// sealed under the new one: the official keeps their authenticator. The private key and the
+/// TOTP secret exist in the clear only in this function's memory, zeroised when it returns.
+/// Refused only if the sealed TOTP secret does not open (another KEK, altered bytes).
+pub fn new_key(kek: &Kek, o: &OfficialRecord) -> Result<NewOfficialKey, CustodyError> {
+    let secret = kek.open(
+        Purpose::TotpSecret,
+        &binding(&o.username, &o.kid),
+        &o.totp_sealed,
+    )?;
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let public = key.verifying_key();
+    let kid = Kid::thumbprint(&public).to_string();
+    let bound = binding(&o.username, &kid);
+    let key_bytes = Zeroizing::new(key.to_bytes());
+    Ok(NewOfficialKey {
+        replaces_kid: o.kid.clone(),
+        replaces_totp_sealed: o.totp_sealed.clone(),
+        key_sealed: kek.seal(Purpose::SigningKey, &bound, key_bytes.as_ref()),
+        public_key: public.to_bytes(),
+        totp_sealed: kek.seal(Purpose::TotpSecret, &bound, &secret),
+        kid,
+    })
+}
+
+/// Why [`rotate_key`] changed nothing. As a [`crate::ServiceError`] (its `From`), each has a
+/// stable kind: `not_found`, the store's kinds (`invalid_state` for a concurrent change of the
+/// official, `database_unavailable`, …), and `internal` for a secret that does not open or an
+/// issuer key that cannot be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    /// No official has this username.
+    #[error("official not found")]
+    NotFound,
+    /// The official's sealed TOTP secret does not open under this KEK (official id, cause).
+    #[error("official {0}: the sealed TOTP secret cannot be opened: {1}")]
+    Custody(String, CustodyError),
+    /// The issuer key could not be registered as current.
+    #[error("cannot register the issuer key: {0}")]
+    IssuerKey(String),
+    /// The store refused the write (a concurrent change of the official is `InvalidState`).
+    #[error(transparent)]
+    Store(#[from] qrid_store::StoreError),
+}
+
+impl From<RotateError> for crate::ServiceError {
+    fn from(e: RotateError) -> crate::ServiceError {
+        match e {
+            RotateError::NotFound => crate::ServiceError::NotFound("official"),
+            RotateError::Store(e) => crate::ServiceError::Store(e),
+            e @ (RotateError::Custody(..) | RotateError::IssuerKey(_)) => {
+                crate::ServiceError::internal(e)
+            }
+        }
+    }
+}
+
+/// Rotates the signing key of the official named `username`, in one store transaction
+/// ([`qrid_store::Store::rotate_official_key`]): a new key from [`new_key`] (same TOTP
+/// secret), a new signer credential for it signed by `issuer_key` on a fresh status slot,
+/// valid for [`crate::issuance::SIGNER_DAYS`] from the clock's now (registering that key
+/// first if the database does not know it, as [`create`] does), the official's other signer
+/// credentials revoked (so their PDF certificates go on the CRL, and signatures made before
+/// stay valid at their signing time), their tokens and signing sessions ended, audited
+/// `official.rotate_key` under `actor`. The caller drops its cached copies of the revoked
+/// credentials' status lists.
+pub async fn rotate_key(
+    store: &qrid_store::Store,
+    config: &crate::Config,
+    clock: &dyn crate::Clock,
+    kek: &Kek,
+    issuer_key: &qrid_credential::IssuerKey,
+    username: &str,
+    actor: &str,
+) -> Result<KeyRotation, RotateError> {
+    let o = store
+        .official_by_username(username)
+        .await?
+        .ok_or(RotateError::NotFound)?;
+    let key = new_key(kek, &o).map_err(|e| RotateError::Custody(o.id.clone(), e))?;
+    crate::keys::register_key(store, issuer_key, clock)
+        .await
+        .map_err(|e| RotateError::IssuerKey(e.to_string()))?;
+    let at = clock.now();
+    let public_url = config.public_url.trim_end_matches('/');
+    let terms = crate::issuance::IssueTerms {
+        issuer: &config.issuer,
+        public_url,
+        issued_at: at,
+        valid_days: crate::issuance::SIGNER_DAYS,
+    };
+    // What the signer credential certifies: the official as they are, with the new key.
+    let certified = NewOfficial {
+        username: o.username.clone(),
+        full_name: o.full_name.clone(),
+        title: o.title.clone(),
+        agency: o.agency.clone(),
+        password_hash: o.password_hash.clone(),
+        totp_sealed: key.totp_sealed.clone(),
+        key_sealed: key.key_sealed.clone(),
+        public_key: key.public_key,
+        kid: key.kid.clone(),
+    };
+    let rotation = store
+        .rotate_official_key(
+            &o.id,
+            &key,
+            config.status_list_size,
+            actor,
+            at,
+            |id, slot| {
+                crate::issuance::sign_signer_credential(issuer_key, terms, id, &certified, slot)
+            },
+        )
+        .await?;
+    tracing::info!(
+        official = %o.id,
+        kid = %rotation.official.kid,
+        previous_kid = %rotation.previous_kid,
+        signer_credential = %rotation.signer_credential.id,
+        revoked = rotation.revoked.len(),
+        "official key rotated"
+    );
+    Ok(rotation)
 }

@@ -289,11 +289,9 @@ impl Service {
         }
         let o = self.current_official(claims).await?;
         let original_sha256: [u8; 32] = Sha256::digest(&pdf).into();
-        let name = if name.trim().is_empty() {
+        if name.trim().is_empty() {
             return Err(SigningRefusal::MissingName.into());
-        } else {
-            name
-        };
+        }
         let document = DocumentRef::new(original_sha256, name, "application/pdf")
             .map_err(|e| SigningRefusal::InvalidDocument(e.to_string()))?;
         let at = self.now();

@@ -331,34 +331,9 @@ impl Service {
         password: &str,
         code: &str,
     ) -> Result<(BearerToken, OfficialRecord)> {
-        if username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD || code.len() > MAX_TOTP {
-            return Err(SIGN_IN_REFUSED);
-        }
-        let attempt = self
-            .lockouts
-            .begin(LockoutKey::OfficialPassword(username.to_owned()))
-            .map_err(too_many)?;
-        let refused = || {
-            tracing::info!(event = "official_login_failed", "official sign-in failed");
-            SIGN_IN_REFUSED
-        };
-        let official = if lookup_name_ok(username) {
-            self.store.official_by_username(username).await?
-        } else {
-            None
-        };
-        let hash = official.as_ref().map(|o| o.password_hash.clone());
-        let ok = self.verify_password(hash, password).await?;
-        let official = match official {
-            Some(o) if ok && !o.disabled => o,
-            _ => return Err(refused()),
-        };
-        match self.check_totp(&official, code).await {
-            Ok(()) => {}
-            Err(TotpRefusal::Failed(e)) => return Err(e),
-            Err(TotpRefusal::Locked(_) | TotpRefusal::Code(_)) => return Err(refused()),
-        }
-        attempt.succeeded();
+        let official = self
+            .check_official_sign_in(username, password, code)
+            .await?;
         let iat = self.now();
         let exp = iat + TOKEN_TTL.min(self.config.token_ttl.max(60));
         let claims = OfficialClaims {
@@ -390,6 +365,45 @@ impl Service {
             },
             official,
         ))
+    }
+
+    /// The checks of [`Service::official_sign_in`] (password, then TOTP, under their lockouts,
+    /// with the one answer for every refusal), shared by the signing desk's browser sign-in.
+    pub(crate) async fn check_official_sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        code: &str,
+    ) -> Result<OfficialRecord> {
+        if username.len() > MAX_USERNAME || password.len() > MAX_PASSWORD || code.len() > MAX_TOTP {
+            return Err(SIGN_IN_REFUSED);
+        }
+        let attempt = self
+            .lockouts
+            .begin(LockoutKey::OfficialPassword(username.to_owned()))
+            .map_err(too_many)?;
+        let refused = || {
+            tracing::info!(event = "official_login_failed", "official sign-in failed");
+            SIGN_IN_REFUSED
+        };
+        let official = if lookup_name_ok(username) {
+            self.store.official_by_username(username).await?
+        } else {
+            None
+        };
+        let hash = official.as_ref().map(|o| o.password_hash.clone());
+        let ok = self.verify_password(hash, password).await?;
+        let official = match official {
+            Some(o) if ok && !o.disabled => o,
+            _ => return Err(refused()),
+        };
+        match self.check_totp(&official, code).await {
+            Ok(()) => {}
+            Err(TotpRefusal::Failed(e)) => return Err(e),
+            Err(TotpRefusal::Locked(_) | TotpRefusal::Code(_)) => return Err(refused()),
+        }
+        attempt.succeeded();
+        Ok(official)
     }
 
     /// The claims of an official's bearer token, checked (signature, issuer, expiry on the

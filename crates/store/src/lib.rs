@@ -41,4 +41,6 @@ pub use model::{
     SignerCredentialRecord, StatusChange, StatusSlot, StoredPhoto, Verification, WebApp,
     WebSession,
 };
+pub use model::{KeyRotation, NewOfficialKey};
 pub use store::{Backend, Store, StoreSettings, ACCOUNT_PAGE, LOGIN_PRUNE_GRACE, SEARCH_LIMIT};
+pub use store::{DeskDocument, DeskFile, DeskFull, NewDeskDocument};

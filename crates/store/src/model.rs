@@ -472,6 +472,46 @@ impl fmt::Debug for OfficialRecord {
     }
 }
 
+/// An official's new signing key, for [`crate::Store::rotate_official_key`]: sealed by the
+/// caller, as [`NewOfficial`]'s are, with the TOTP secret re-sealed to the new key's binding.
+/// It replaces the key and sealed TOTP secret the caller read (`replaces_*`), and nothing
+/// else: if the official's row changed since, the rotation is refused.
+#[derive(Clone)]
+pub struct NewOfficialKey {
+    /// The kid the caller read and rotates away from.
+    pub replaces_kid: String,
+    /// The sealed TOTP secret the caller read and re-sealed.
+    pub replaces_totp_sealed: Vec<u8>,
+    /// The new Ed25519 signing key, sealed and bound to the username and `kid`.
+    pub key_sealed: Vec<u8>,
+    /// The new Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// RFC 7638 thumbprint of `public_key`.
+    pub kid: String,
+    /// The same TOTP secret, sealed and bound to the username and `kid`.
+    pub totp_sealed: Vec<u8>,
+}
+
+impl fmt::Debug for NewOfficialKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NewOfficialKey({} → {})", self.replaces_kid, self.kid)
+    }
+}
+
+/// What [`crate::Store::rotate_official_key`] did.
+#[derive(Debug, Clone)]
+pub struct KeyRotation {
+    /// The official's row after the rotation (new key, same TOTP secret, a new token epoch).
+    pub official: OfficialRecord,
+    /// The kid of the key rotated away from.
+    pub previous_kid: String,
+    /// The new signer credential, certifying the new key.
+    pub signer_credential: SignerCredentialRecord,
+    /// The official's signer credentials the rotation revoked (every one that was valid or
+    /// suspended), whose status lists' cached copies are now stale.
+    pub revoked: Vec<StatusChange>,
+}
+
 /// A stored signer credential: the issuer's certification of an official's key. Its status
 /// lives in the same status lists as identity credentials.
 #[derive(Debug, Clone, Serialize)]
@@ -623,6 +663,8 @@ pub enum WebApp {
     Office,
     /// The citizens' own page (`/me/`).
     Me,
+    /// The officials' signing desk (`/sign/`); the subject is the official's id.
+    Sign,
 }
 
 impl WebApp {
@@ -631,6 +673,7 @@ impl WebApp {
         match self {
             WebApp::Office => "office",
             WebApp::Me => "me",
+            WebApp::Sign => "sign",
         }
     }
 }

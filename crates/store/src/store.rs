@@ -91,6 +91,7 @@ impl Store {
 
 mod accounts;
 mod credentials;
+mod desk;
 mod issuer_keys;
 mod login;
 mod me;
@@ -104,6 +105,7 @@ mod status_lists;
 mod vci;
 
 pub use accounts::ACCOUNT_PAGE;
+pub use desk::{DeskDocument, DeskFile, DeskFull, NewDeskDocument};
 pub use login::LOGIN_PRUNE_GRACE;
 pub use office::SEARCH_LIMIT;
 pub use pool::StoreSettings;

@@ -6,8 +6,9 @@ use super::status_lists::allocate;
 use super::{random_id, Backend, BeginWrite, Pools, Store};
 use crate::error::StoreError;
 use crate::model::{
-    CredentialStatus, NewCredential, NewOfficial, NewSignature, OfficialRecord, PadesSignature,
-    SignatureRecord, SignerCredentialRecord, StatusSlot,
+    CredentialKind, CredentialStatus, KeyRotation, NewCredential, NewOfficial, NewOfficialKey,
+    NewSignature, OfficialRecord, PadesSignature, SignatureRecord, SignerCredentialRecord,
+    StatusChange, StatusSlot,
 };
 
 const SIGNER_CREDENTIAL_COLUMNS: &str =
@@ -248,6 +249,169 @@ impl Store {
         })
     }
 
+    /// Rotates an official's signing key, in one transaction: the official's row gets the new
+    /// sealed key, public key, kid and re-sealed TOTP secret (the replay counter is kept: a code
+    /// used before is still used) and a new token epoch, iff it still holds the kid and sealed
+    /// TOTP secret the caller read (`key.replaces_*`); the official's signing sessions end; a
+    /// signer credential for the new key is issued on a fresh status slot as
+    /// [`Store::certify_official`] issues one; every other signer credential of the official
+    /// that is valid or suspended is revoked (reason `key rotated: replaced by <new id>`, with
+    /// its status history and `credential.revoke` audit entry); and `official.rotate_key` is
+    /// audited (subject the official id; detail the kids and credential ids, never a secret).
+    ///
+    /// A disabled official may be rotated, and stays disabled. Refused, with nothing written
+    /// and no slot consumed: `Invalid` for an empty kid or secret, or a kid equal to the one it
+    /// replaces; `NotFound("official")` for an unknown id; `InvalidState` if the official's key
+    /// or TOTP secret changed since the caller read them; `Rejected` if `certify` fails.
+    pub async fn rotate_official_key<F>(
+        &self,
+        official_id: &str,
+        key: &NewOfficialKey,
+        list_size: u32,
+        actor: &str,
+        now: i64,
+        certify: F,
+    ) -> Result<KeyRotation, StoreError>
+    where
+        F: FnOnce(&str, StatusSlot) -> Result<NewCredential, String>,
+    {
+        if key.kid.is_empty() || key.replaces_kid.is_empty() {
+            return Err(StoreError::Invalid("official key thumbprint is empty"));
+        }
+        if key.kid == key.replaces_kid {
+            return Err(StoreError::Invalid("a rotated key must be a new key"));
+        }
+        if key.totp_sealed.is_empty() || key.key_sealed.is_empty() {
+            return Err(StoreError::Invalid("official secrets must be sealed"));
+        }
+        let backend = self.backend();
+        let official_sql = format!("SELECT {OFFICIAL_COLUMNS} FROM officials WHERE id = $1");
+        writing!(self, |p| {
+            let mut tx = p.begin_write().await?;
+            let changed = sqlx::query(
+                "UPDATE officials SET key_sealed = $2, public_key = $3, kid = $4, totp_sealed = $5, \
+                 token_epoch = token_epoch + 1 WHERE id = $1 AND kid = $6 AND totp_sealed = $7",
+            )
+            .bind(official_id)
+            .bind(&key.key_sealed)
+            .bind(&key.public_key[..])
+            .bind(&key.kid)
+            .bind(&key.totp_sealed)
+            .bind(&key.replaces_kid)
+            .bind(&key.replaces_totp_sealed)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                let exists: Option<(String,)> =
+                    sqlx::query_as("SELECT id FROM officials WHERE id = $1")
+                        .bind(official_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                return Err(match exists {
+                    None => StoreError::NotFound("official"),
+                    Some(_) => StoreError::InvalidState(
+                        "the official's key or TOTP secret changed concurrently",
+                    ),
+                });
+            }
+            sqlx::query("DELETE FROM signing_sessions WHERE official_id = $1")
+                .bind(official_id)
+                .execute(&mut *tx)
+                .await?;
+            let credential = certify_in_tx!(
+                backend,
+                &mut tx,
+                official_id,
+                list_size,
+                actor,
+                now,
+                certify
+            )?;
+            let reason = format!("key rotated: replaced by {}", credential.id);
+            let old: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+                "SELECT id, status_list, status_index, status FROM signer_credentials \
+                 WHERE official_id = $1 AND id <> $2 AND status <> $3 ORDER BY issued_at, id",
+            )
+            .bind(official_id)
+            .bind(&credential.id)
+            .bind(CredentialStatus::Revoked.code())
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut revoked = Vec::with_capacity(old.len());
+            for (id, status_list, status_index, code) in old {
+                let from = CredentialStatus::from_code(code)
+                    .ok_or(StoreError::Corrupt("signer credential status"))?;
+                let to = CredentialStatus::Revoked;
+                sqlx::query(
+                    "UPDATE signer_credentials SET status = $1, status_reason = $2, status_changed_at = $3 \
+                     WHERE id = $4 AND status = $5",
+                )
+                .bind(to.code())
+                .bind(&reason)
+                .bind(now)
+                .bind(&id)
+                .bind(code)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO status_history (credential_id, at, status) VALUES ($1, $2, $3)",
+                )
+                .bind(&id)
+                .bind(now)
+                .bind(to.code())
+                .execute(&mut *tx)
+                .await?;
+                let detail = serde_json::json!({"reason": &reason, "from": from, "to": to,
+                    "kind": CredentialKind::Signer})
+                .to_string();
+                sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'credential.revoke', $3, $4)")
+                    .bind(now)
+                    .bind(actor)
+                    .bind(&id)
+                    .bind(detail)
+                    .execute(&mut *tx)
+                    .await?;
+                revoked.push(StatusChange {
+                    id,
+                    kind: CredentialKind::Signer,
+                    holder_id: official_id.to_owned(),
+                    status_list,
+                    status_index,
+                    previous: from,
+                    status: to,
+                    status_reason: Some(reason.clone()),
+                    status_changed_at: now,
+                });
+            }
+            let detail = serde_json::json!({
+                "previous_kid": key.replaces_kid,
+                "kid": key.kid,
+                "signer_credential_id": credential.id,
+                "revoked": revoked.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            })
+            .to_string();
+            sqlx::query("INSERT INTO audit_log (at, actor, action, subject, detail) VALUES ($1, $2, 'official.rotate_key', $3, $4)")
+                .bind(now)
+                .bind(actor)
+                .bind(official_id)
+                .bind(detail)
+                .execute(&mut *tx)
+                .await?;
+            let row: OfficialRow = sqlx::query_as(&official_sql)
+                .bind(official_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(KeyRotation {
+                official: official_from_row(row)?,
+                previous_kid: key.replaces_kid.clone(),
+                signer_credential: credential,
+                revoked,
+            })
+        })
+    }
+
     /// An official by username.
     pub async fn official_by_username(
         &self,
@@ -288,15 +452,17 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// The official's newest signer credential (by `issued_at`, then id), whatever its status:
-    /// the caller decides what a revoked or suspended one means.
+    /// The official's newest signer credential (by `issued_at`; of those issued in the same
+    /// second, one not revoked first, then by id), whatever its status: the caller decides what
+    /// a revoked or suspended one means. (A key rotated in the second its credential was issued
+    /// leaves two of that second, the old one revoked: the new one is the current one.)
     pub async fn current_signer_credential(
         &self,
         official_id: &str,
     ) -> Result<Option<SignerCredentialRecord>, StoreError> {
         let sql = format!(
             "SELECT {SIGNER_CREDENTIAL_COLUMNS} FROM signer_credentials WHERE official_id = $1 \
-             ORDER BY issued_at DESC, id DESC LIMIT 1"
+             ORDER BY issued_at DESC, CASE WHEN status = 1 THEN 1 ELSE 0 END, id DESC LIMIT 1"
         );
         let row: Option<CredentialRow> = reading!(self, |p| sqlx::query_as(&sql)
             .bind(official_id)
