@@ -5,6 +5,7 @@
 pub mod login;
 pub mod officials;
 pub mod pages;
+pub mod pdf;
 pub mod service;
 pub mod video;
 pub mod webdriver;

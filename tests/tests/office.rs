@@ -699,3 +699,175 @@ fn office_administration() {
     );
     assert_eq!(status, 403, "{page}");
 }
+
+/// The text of the element with `id` (up to its closing tag), as the page escaped it, with the
+/// one escape an otpauth URI or a kid can hold undone.
+fn element_text(page: &str, id: &str) -> String {
+    let start = page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in {page}"));
+    let rest = &page[start..];
+    let open = rest.find('>').expect("the tag ends") + 1;
+    let close = rest[open..].find('<').expect("the element ends");
+    rest[open..open + close]
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+/// The officials' admin screens: an administrator disables and enables an official, re-enrols
+/// their TOTP device (the page shows the new secret once, as the link and as its QR; the new
+/// device signs in, the old one no longer does) and rotates their key after the confirmation
+/// page (tokens made before end; the same authenticator signs in, with the new key). A clerk is
+/// refused every one of these screens, and a form without the session's token changes nothing.
+#[test]
+fn office_official_administration() {
+    use qrid_e2e::officials::{base32_decode, bearer, create_official, current_step, totp};
+    let w = World::new(Backend::Sqlite);
+    w.create_officer("cleo", "clerk");
+    let s = w.start();
+    let o = create_official(&w, &s, "khai", "Nguyễn Văn Khải");
+    let step = current_step();
+    let official_sign_in =
+        |secret: &[u8], step: u64| qrid_e2e::officials::sign_in(&s, &o, &totp(secret, step));
+    let mine = |t: &str| {
+        qrid_e2e::service::http(
+            "GET",
+            &format!("{}/v1/officials/me/signatures", s.url),
+            Auth::Bearer(t),
+            Body::None,
+        )
+        .status
+    };
+    let token = bearer(&official_sign_in(&o.secret, step));
+    assert_eq!(mine(&token), 200);
+
+    let get = |b: &Client, path: &str| text(b.get(format!("{}{path}", s.url)).send().expect("GET"));
+    let admin = browser();
+    let csrf = sign_in(&admin, &s, "root");
+    let (status, page) = get(&admin, "/office/admin?kind=official");
+    assert_eq!(status, 200, "{page}");
+    for id in ["account-khai", "totp-khai", "rotate-khai"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "no #{id}: {page}");
+    }
+    let post = |b: &Client, path: &str, form: &[(&str, &str)]| {
+        text(
+            b.post(format!("{}{path}", s.url))
+                .form(form)
+                .send()
+                .expect("POST"),
+        )
+    };
+
+    // Disabled: the official's token ends at once; enabled: it stays ended.
+    for action in ["disable", "enable"] {
+        let (status, _) = post(
+            &admin,
+            "/office/admin/accounts",
+            &[
+                ("csrf", &csrf),
+                ("kind", "official"),
+                ("name", "khai"),
+                ("action", action),
+            ],
+        );
+        assert_eq!(status, 303, "{action}");
+        assert_ne!(mine(&token), 200, "{action}");
+    }
+
+    // A clerk may not re-enrol, see the rotation page or rotate; forged forms change nothing.
+    let before = w.db.official("khai");
+    let clerk = browser();
+    let clerk_csrf = sign_in(&clerk, &s, "cleo");
+    let (status, page) = post(
+        &clerk,
+        "/office/admin/officials/totp",
+        &[("csrf", &clerk_csrf), ("name", "khai")],
+    );
+    assert_eq!(status, 403, "{page}");
+    let (status, _) = get(&clerk, "/office/admin/officials/rotate-key?name=khai");
+    assert_eq!(status, 403);
+    let (status, _) = post(
+        &clerk,
+        "/office/admin/officials/rotate-key",
+        &[("csrf", &clerk_csrf), ("name", "khai"), ("confirm", "yes")],
+    );
+    assert_eq!(status, 403);
+    for path in [
+        "/office/admin/officials/totp",
+        "/office/admin/officials/rotate-key",
+    ] {
+        for token in ["", "forged", clerk_csrf.as_str()] {
+            let (status, page) = post(
+                &admin,
+                path,
+                &[("csrf", token), ("name", "khai"), ("confirm", "yes")],
+            );
+            assert_eq!(status, 403, "{path} {token:?}");
+            assert!(page.contains("Biểu mẫu không hợp lệ"), "{page}");
+        }
+    }
+    let unchanged = w.db.official("khai");
+    assert_eq!(
+        (unchanged.kid, unchanged.totp_sealed, unchanged.token_epoch),
+        (before.kid, before.totp_sealed, before.token_epoch)
+    );
+
+    // Re-enrolment: the page shows the new secret once, as the link and as its QR.
+    let (status, page) = post(
+        &admin,
+        "/office/admin/officials/totp",
+        &[("csrf", &csrf), ("name", "khai")],
+    );
+    assert_eq!(status, 200, "{page}");
+    let uri = element_text(&page, "otpauth-uri");
+    assert!(
+        uri.starts_with("otpauth://totp/qrid%20VN:khai?secret="),
+        "{uri}"
+    );
+    let svg = qrid_qr::Symbol::encode(&uri, qrid_qr::Ecc::M)
+        .expect("a QR of the URI")
+        .to_svg(4);
+    assert!(page.contains(&svg), "the page's QR is not the URI's");
+    let secret = base32_decode(
+        uri.split("secret=")
+            .nth(1)
+            .and_then(|r| r.split('&').next())
+            .expect("a secret"),
+    );
+    assert_ne!(secret, o.secret);
+    assert_eq!(official_sign_in(&o.secret, step + 1).status, 401);
+    let token = bearer(&official_sign_in(&secret, step));
+    assert_eq!(mine(&token), 200);
+
+    // Rotation: the confirmation page, then a post without the box ticked changes nothing…
+    let (status, page) = get(&admin, "/office/admin/officials/rotate-key?name=khai");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("id=\"rotate-confirm\""), "{page}");
+    let (status, page) = post(
+        &admin,
+        "/office/admin/officials/rotate-key",
+        &[("csrf", &csrf), ("name", "khai")],
+    );
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("id=\"error\""), "{page}");
+    assert_eq!(w.db.official("khai").kid, o.kid);
+    // …and with it, a new key, shown; tokens made before end; the same authenticator signs in.
+    let (status, page) = post(
+        &admin,
+        "/office/admin/officials/rotate-key",
+        &[("csrf", &csrf), ("name", "khai"), ("confirm", "yes")],
+    );
+    assert_eq!(status, 200, "{page}");
+    let kid = element_text(&page, "new-kid");
+    assert_eq!(element_text(&page, "old-kid"), o.kid);
+    assert!(
+        page.contains(&o.signer_credential_id),
+        "the revoked credential is named"
+    );
+    assert_ne!(kid, o.kid);
+    assert_eq!(w.db.official("khai").kid, kid);
+    assert_eq!(mine(&token), 401);
+    let r = official_sign_in(&secret, step + 1);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["official"]["kid"], kid.as_str());
+}

@@ -527,6 +527,28 @@ fn scenario(backend: Backend) {
     go(&alice, &s, "/office/admin");
     alice.wait_for("#accounts", PAGE);
     screens.check(&alice, "admin", "admin.png");
+    // The officials' screens: the list, a TOTP re-enrolment's page (the secret as QR and
+    // link), a key rotation's confirmation page and its notice.
+    alice.navigate(&format!("{}/office/admin?kind=official", s.url));
+    alice.wait_for("#accounts", PAGE);
+    screens.check(&alice, "admin (officials)", "admin-officials.png");
+    alice.find("[id=\"totp-minh.nguyen\"]").click();
+    alice.wait_for("#otpauth-uri", PAGE);
+    screens.check(
+        &alice,
+        "official TOTP re-enrolled",
+        "admin-official-totp.png",
+    );
+    alice.navigate(&format!(
+        "{}/office/admin/officials/rotate-key?name=minh.nguyen",
+        s.url
+    ));
+    alice.wait_for("#rotate-confirm", PAGE);
+    screens.check(&alice, "official key rotation", "admin-official-rotate.png");
+    alice.find("#rotate-confirm").click();
+    alice.find("#rotate").click();
+    alice.wait_for("#new-kid", PAGE);
+    screens.check(&alice, "official key rotated", "admin-official-rotated.png");
 
     // What the pages said in the console: no script error, no load the CSP refused, no
     // failed request, but for the icon browsers ask every site for (the office has none).

@@ -56,6 +56,18 @@ fn the_vendored_qr_generator_is_the_pinned_package() {
     same_as_pinned("qrcode-generator", "qrcode.js", "qrcode.js");
 }
 
+/// The signing desk's PDF renderer (pdf.js: crates/web/assets/vendor/pdf.min.mjs and its
+/// worker) is pdfjs-dist as crates/web/package-lock.json pins it, byte for byte.
+#[test]
+fn the_vendored_pdf_renderer_is_the_pinned_package() {
+    same_as_pinned("pdfjs-dist", "build/pdf.min.mjs", "pdf.min.mjs");
+    same_as_pinned(
+        "pdfjs-dist",
+        "build/pdf.worker.min.mjs",
+        "pdf.worker.min.mjs",
+    );
+}
+
 /// `crates/web/assets/vendor/<vendored>` is `node_modules/<package>/<file>`, and the package is
 /// in the lock file.
 fn same_as_pinned(package: &str, file: &str, vendored_name: &str) {

@@ -7,8 +7,9 @@
 //! earlier signature stays valid and the CRL lists the certificate. Real `qrid serve`.
 
 use qrid_e2e::officials::{bearer, create_official, current_step, sign_in, totp};
+use qrid_e2e::pdf::{fetch, pdfsig, pyhanko, stamp_on_last_page};
 use qrid_e2e::service::{http, http_with, token, Auth, Body, Resp, Service, World};
-use qrid_e2e::{parts, qrid, repo_root, zbar_read, zbarimg};
+use qrid_e2e::{parts, qrid, repo_root};
 use qrid_store::Backend;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -26,43 +27,6 @@ fn sign_pdf(s: &Service, t: &str, file: &Path, name: &str, headers: &[(&str, &st
         Body::Raw("application/pdf", file.to_path_buf()),
         headers,
     )
-}
-
-fn fetch(url: &str, to: &Path) {
-    let r = http("GET", url, Auth::None, Body::None);
-    assert_eq!(r.status, 200, "{url}");
-    std::fs::write(to, &r.body).unwrap();
-}
-
-/// pyHanko's verdict (tests/interop/pades_validate.py): exit code and JSON.
-fn pyhanko(pdf: &Path, ca: &Path, crl: &Path) -> (i32, Value) {
-    let out = Command::new("python3")
-        .arg(repo_root().join("tests/interop/pades_validate.py"))
-        .arg(pdf)
-        .arg("--ca")
-        .arg(ca)
-        .arg("--crl")
-        .arg(crl)
-        .output()
-        .expect("python3 runs");
-    let code = out.status.code().unwrap_or(-1);
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "pyHanko printed no JSON: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (code, v)
-}
-
-/// poppler's `pdfsig` report.
-fn pdfsig(pdf: &Path) -> String {
-    let out = Command::new("pdfsig")
-        .arg(pdf)
-        .output()
-        .expect("pdfsig (poppler-utils) runs");
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
 fn verify_endpoint(w: &World, s: &Service, pdf: &Path) -> Resp {
@@ -187,19 +151,7 @@ fn officials_sign_pdfs_that_independent_validators_accept() {
 
     // The stamp on the last page, printed at 300 dpi, is the record's stamp, and checks.
     let (first, first_id) = &signed[0];
-    let png = w.path("page");
-    let out = Command::new("pdftoppm")
-        .args(["-r", "300", "-png", "-singlefile"])
-        .arg(first)
-        .arg(&png)
-        .output()
-        .expect("pdftoppm runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read = zbar_read(&zbarimg(), &w.path("page.png"));
+    let read = stamp_on_last_page(first, &w.path("page"));
     let record = http(
         "GET",
         &format!("{}/v1/signatures/{first_id}", s.url),

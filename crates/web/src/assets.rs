@@ -101,7 +101,31 @@ const ASSETS: &[Asset] = &[
         media_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("../assets/vendor/qrcode.js"),
     },
+    // The signing desk's preview (docs/sign.md): draws a PDF's first and last pages and the
+    // stamp's frame.
+    Asset {
+        name: "sign.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/js/sign.mjs"),
+    },
+    // pdf.js 4.10.38 (Apache-2.0), pdfjs-dist as crates/web/package-lock.json pins it, and its
+    // worker; a test checks both copies byte for byte. Online pages only: not in the offline
+    // caches ([`all_urls`]).
+    Asset {
+        name: "pdf.min.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/vendor/pdf.min.mjs"),
+    },
+    Asset {
+        name: "pdf.worker.min.mjs",
+        media_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/vendor/pdf.worker.min.mjs"),
+    },
 ];
+
+/// Assets the offline apps (counter, wallet) never need: their service workers do not cache
+/// them.
+const ONLINE_ONLY: &[&str] = &["sign.mjs", "pdf.min.mjs", "pdf.worker.min.mjs"];
 
 /// The digest part of an asset's URL: the first 16 hex digits of the SHA-256 of its bytes.
 fn digests() -> &'static [String] {
@@ -114,9 +138,14 @@ fn digests() -> &'static [String] {
     })
 }
 
-/// The versioned URLs of every embedded asset (what the service worker caches).
+/// The versioned URLs of the embedded assets the offline apps use (what their service workers
+/// cache): all but the signing desk's.
 pub fn all_urls() -> Vec<String> {
-    ASSETS.iter().map(|a| url(a.name)).collect()
+    ASSETS
+        .iter()
+        .filter(|a| !ONLINE_ONLY.contains(&a.name))
+        .map(|a| url(a.name))
+        .collect()
 }
 
 /// A digest of every asset: the service worker's version (a new build replaces its cache).

@@ -1,7 +1,8 @@
 //! # qrid-web
 //!
 //! qrid's web apps, rendered on the server: the office for staff (`/office/`), the citizens'
-//! browser wallet (`/wallet/`) and their own page (`/me/`), and what the apps share: browser sessions in the database with anti-forgery
+//! browser wallet (`/wallet/`) and their own page (`/me/`), the officials' signing desk
+//! (`/sign/`), and what the apps share: browser sessions in the database with anti-forgery
 //! tokens ([`session`]), the two languages ([`i18n`]), the page frame and its security headers
 //! ([`page`]), and the embedded, content-versioned assets ([`assets`]).
 //!
@@ -17,6 +18,7 @@ pub mod me;
 pub mod office;
 pub mod page;
 pub mod session;
+pub mod sign;
 pub mod wallet;
 
 use qrid_service::Service;
@@ -34,5 +36,6 @@ pub fn routes<H: Host>() -> axum::Router<std::sync::Arc<H>> {
         .merge(office::routes::<H>())
         .merge(wallet::routes::<H>())
         .merge(me::routes::<H>())
+        .merge(sign::routes::<H>())
         .merge(assets::routes::<H>())
 }

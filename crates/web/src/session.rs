@@ -7,7 +7,7 @@
 //! compared in constant time; the sign-in form, before any session exists, carries a
 //! double-submit token instead.
 
-use crate::i18n::{Lang, LANG_COOKIE};
+use crate::i18n::{Lang, Texts, LANG_COOKIE};
 use crate::page::{message, see_other, Chrome, Nav};
 use crate::Host;
 use axum::extract::FromRequestParts;
@@ -74,12 +74,12 @@ pub fn here(parts: &Parts) -> String {
         .map_or_else(|| "/office/".to_owned(), |p| p.as_str().to_owned())
 }
 
-/// A local path to go back to: only paths of the web apps (office, wallet, citizen page),
-/// never another origin.
+/// A local path to go back to: only paths of the web apps (office, wallet, citizen page,
+/// signing desk), never another origin.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
-            if ["/office/", "/wallet/", "/me/"]
+            if ["/office/", "/wallet/", "/me/", "/sign/"]
                 .iter()
                 .any(|p| n.starts_with(p))
                 && !n.contains("//")
@@ -161,20 +161,7 @@ impl<H: Host> FromRequestParts<Arc<H>> for Staff {
                 })
             }
             Err(ServiceError::Session(end)) => {
-                let why = match end {
-                    SessionEnd::Missing => "",
-                    SessionEnd::Expired => "expired",
-                    SessionEnd::Idle => "idle",
-                    SessionEnd::AccountChanged => "changed",
-                };
-                let mut to = format!(
-                    "/office/sign-in?next={}",
-                    crate::page::encode_component(&safe_next(Some(&here)))
-                );
-                if !why.is_empty() {
-                    to.push_str("&why=");
-                    to.push_str(why);
-                }
+                let to = to_sign_in("/office/sign-in", &here, end);
                 let mut r = see_other(&to);
                 if !token.is_empty() {
                     // The cookie names a session that is over: drop it.
@@ -188,6 +175,54 @@ impl<H: Host> FromRequestParts<Arc<H>> for Staff {
             Err(e) => Err(error_page(Chrome::anonymous(lang, &here), e)),
         }
     }
+}
+
+/// Where a request without a live session is sent: the app's sign-in page `sign_in`, with the
+/// page to come back to (`next`) and why the session ended (`why`, none if there was none).
+pub fn to_sign_in(sign_in: &str, here: &str, end: SessionEnd) -> String {
+    let why = match end {
+        SessionEnd::Missing => "",
+        SessionEnd::Expired => "expired",
+        SessionEnd::Idle => "idle",
+        SessionEnd::AccountChanged => "changed",
+    };
+    let mut to = format!(
+        "{sign_in}?next={}",
+        crate::page::encode_component(&safe_next(Some(here)))
+    );
+    if !why.is_empty() {
+        to.push_str("&why=");
+        to.push_str(why);
+    }
+    to
+}
+
+/// The notice a sign-in page shows for its query: signed out (`out`), or why the session
+/// ended (`why`, as [`to_sign_in`] writes it).
+pub fn sign_in_notice(t: &Texts, why: Option<&str>, out: bool) -> Option<&'static str> {
+    match (why, out) {
+        (_, true) => Some(t.signed_out),
+        (Some("expired"), _) => Some(t.session_expired),
+        (Some("idle"), _) => Some(t.session_idle),
+        (Some("changed"), _) => Some(t.session_changed),
+        _ => None,
+    }
+}
+
+/// The double-submit token of a sign-in form: the browser's own (cookie `name`) if it has one,
+/// so that two tabs both work, else a new one (43 characters, base64url of 32 random bytes).
+pub fn pre_token(headers: &HeaderMap, name: &str) -> String {
+    cookie(headers, name)
+        .filter(|v| v.len() == 43)
+        .map_or_else(random_token, str::to_owned)
+}
+
+/// A random token of 32 bytes, base64url (43 characters).
+pub fn random_token() -> String {
+    use base64::Engine;
+    let mut b = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
 /// The page for a service refusal: 403 for a role that does not allow it, 404 for what does

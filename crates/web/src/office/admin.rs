@@ -1,6 +1,8 @@
 //! Account administration in the office (admins): list officers, clients and officials; create
-//! an officer; disable, enable, reset a password. The `qrid` commands do the same
-//! (docs/api.md, "Accounts"); both call the service's admin operations.
+//! an officer; disable, enable, reset a password; re-enrol an official's TOTP device (the new
+//! secret shown once, as text and QR) and rotate an official's signing key (after a
+//! confirmation page). The `qrid` commands do the same (docs/api.md, "Accounts"); both call
+//! the service's admin operations, which refuse anyone but an admin.
 
 use crate::page::{render, see_other, Chrome};
 use crate::session::Staff;
@@ -21,6 +23,11 @@ pub(super) fn routes<H: Host>() -> Router<Arc<H>> {
         .route("/office/admin", get(page::<H>))
         .route("/office/admin/accounts", post(account::<H>))
         .route("/office/admin/officers", post(create::<H>))
+        .route("/office/admin/officials/totp", post(reset_totp::<H>))
+        .route(
+            "/office/admin/officials/rotate-key",
+            get(rotate_page).post(rotate::<H>),
+        )
 }
 
 struct Row {
@@ -166,6 +173,146 @@ async fn create<H: Host>(
         .await
     {
         Ok(()) => see_other("/office/admin?kind=officer&done=1"),
+        Err(e) => staff.error(e),
+    }
+}
+
+// ----- officials: TOTP re-enrolment and key rotation -----
+
+#[derive(Deserialize)]
+struct OfficialForm {
+    csrf: String,
+    name: String,
+    confirm: Option<String>,
+}
+
+/// The new TOTP secret, shown once: the QR an authenticator app scans, and the URI as text.
+/// Nothing of it is kept: a reload posts again, which enrols yet another secret.
+#[derive(Template)]
+#[template(path = "admin_official_totp.html")]
+struct TotpPage {
+    c: Chrome,
+    name: String,
+    qr_svg: String,
+    uri: String,
+}
+
+async fn reset_totp<H: Host>(
+    State(host): State<Arc<H>>,
+    staff: Staff,
+    Form(f): Form<OfficialForm>,
+) -> Response {
+    if !staff.csrf_ok(&f.csrf) {
+        return staff.csrf_refused();
+    }
+    let uri = match host
+        .service()
+        .admin_reset_official_totp(&staff.officer, &f.name)
+        .await
+    {
+        Ok(u) => u,
+        Err(e) => return staff.error(e),
+    };
+    // An otpauth URI is bytes to a QR; level M, as the offer's, reads quickly on a phone.
+    let qr_svg = match qrid_qr::Symbol::encode(&uri, qrid_qr::Ecc::M) {
+        Ok(s) => s.to_svg(4),
+        Err(e) => return staff.error(ServiceError::internal(e)),
+    };
+    render(
+        StatusCode::OK,
+        &TotpPage {
+            c: staff.chrome,
+            name: f.name,
+            qr_svg,
+            uri: uri.as_str().to_owned(),
+        },
+    )
+}
+
+/// The confirmation page of a key rotation (nothing changes until it is posted with the box
+/// ticked), and the notice of one done.
+#[derive(Template)]
+#[template(path = "admin_official_rotate.html")]
+struct RotatePage {
+    c: Chrome,
+    name: String,
+    error: bool,
+    done: Option<Rotated>,
+}
+
+/// What a rotation did, as the notice shows it.
+struct Rotated {
+    kid: String,
+    previous_kid: String,
+    signer_credential: String,
+    revoked: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct RotateQuery {
+    name: String,
+}
+
+async fn rotate_page(staff: Staff, Query(q): Query<RotateQuery>) -> Response {
+    // The list of officials is an admin's: so is the page that acts on one.
+    if let Err(e) = staff.officer.require(&[Role::Admin]) {
+        return staff.error(e);
+    }
+    if !qrid_service::admin::valid_username(&q.name) {
+        return staff.error(ServiceError::NotFound("official"));
+    }
+    render(
+        StatusCode::OK,
+        &RotatePage {
+            c: staff.chrome,
+            name: q.name,
+            error: false,
+            done: None,
+        },
+    )
+}
+
+async fn rotate<H: Host>(
+    State(host): State<Arc<H>>,
+    staff: Staff,
+    Form(f): Form<OfficialForm>,
+) -> Response {
+    if !staff.csrf_ok(&f.csrf) {
+        return staff.csrf_refused();
+    }
+    if f.confirm.as_deref() != Some("yes") {
+        if let Err(e) = staff.officer.require(&[Role::Admin]) {
+            return staff.error(e);
+        }
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &RotatePage {
+                c: staff.chrome,
+                name: f.name,
+                error: true,
+                done: None,
+            },
+        );
+    }
+    match host
+        .service()
+        .admin_rotate_official_key(&staff.officer, &f.name)
+        .await
+    {
+        Ok(r) => render(
+            StatusCode::OK,
+            &RotatePage {
+                c: staff.chrome,
+                name: f.name,
+                error: false,
+                done: Some(Rotated {
+                    kid: r.official.kid,
+                    previous_kid: r.previous_kid,
+                    signer_credential: r.signer_credential.id,
+                    revoked: r.revoked.into_iter().map(|c| c.id).collect(),
+                }),
+            },
+        ),
         Err(e) => staff.error(e),
     }
 }

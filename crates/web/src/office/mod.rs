@@ -10,8 +10,8 @@ mod offer;
 use crate::i18n::{Lang, LANG_COOKIE};
 use crate::page::{message, render, see_other, Chrome};
 use crate::session::{
-    cookie, https, lang_of, safe_next, set_cookie, tokens_match, Staff, COOKIE_MAX_AGE, PRE_COOKIE,
-    SESSION_COOKIE,
+    cookie, https, lang_of, pre_token, safe_next, set_cookie, sign_in_notice, tokens_match, Staff,
+    COOKIE_MAX_AGE, PRE_COOKIE, SESSION_COOKIE,
 };
 use crate::Host;
 use askama::Template;
@@ -20,7 +20,6 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use base64::Engine;
 use qrid_service::ServiceError;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -44,13 +43,6 @@ pub fn routes<H: Host>() -> Router<Arc<H>> {
         .merge(offer::routes::<H>())
         .merge(admin::routes::<H>())
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
-}
-
-/// A random token of 32 bytes, base64url (43 characters).
-fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
 // ----- home -----
@@ -93,9 +85,7 @@ fn sign_in_form<H: Host>(
     status: StatusCode,
     mut page: SignIn,
 ) -> Response {
-    let pre = cookie(headers, PRE_COOKIE)
-        .filter(|v| v.len() == 43)
-        .map_or_else(random_token, str::to_owned);
+    let pre = pre_token(headers, PRE_COOKIE);
     page.pre = pre.clone();
     let mut r = render(status, &page);
     r.headers_mut().append(
@@ -113,13 +103,7 @@ async fn sign_in_page<H: Host>(
     let lang = lang_of(&headers);
     let c = Chrome::anonymous(lang, "/office/sign-in");
     let t = c.t;
-    let notice = match (q.why.as_deref(), q.out.is_some()) {
-        (_, true) => Some(t.signed_out),
-        (Some("expired"), _) => Some(t.session_expired),
-        (Some("idle"), _) => Some(t.session_idle),
-        (Some("changed"), _) => Some(t.session_changed),
-        _ => None,
-    };
+    let notice = sign_in_notice(t, q.why.as_deref(), q.out.is_some());
     let next = safe_next(q.next.as_deref());
     let page = SignIn {
         c,
