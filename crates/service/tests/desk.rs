@@ -8,86 +8,21 @@ use qrid_credential::Official;
 use qrid_service::desk::{Approved, DESK_IDLE, DESK_MAX_WAITING, DESK_RETENTION};
 use qrid_service::officials::{create, provision};
 use qrid_service::totp::code_at;
-use qrid_service::{Config, ManualClock, Service, ServiceError, Settings};
-use qrid_store::testing::TestDatabase;
-use qrid_store::{Backend, CredentialStatus, DeskFile, Store};
-use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use qrid_service::{ManualClock, Service, ServiceError};
+use qrid_store::{Backend, CredentialStatus, DeskFile};
 
-/// 2026-12-01T00:00:00Z.
-const START: i64 = 1_796_083_200;
-const PASSWORD: &str = "official password 2026";
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{client, node, repo, run, secret_of, PASSWORD};
 
 fn vector(name: &str) -> Vec<u8> {
     std::fs::read(repo().join("tests/vectors/pdf").join(name)).expect("a PDF vector")
-}
-
-/// Runs `case` on a fresh database of `backend`, in a task of its own, so that the database is
-/// dropped even when the case panics.
-async fn run<F, Fut>(backend: Backend, case: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let db = TestDatabase::create(backend)
-        .await
-        .expect("a test database");
-    let outcome = tokio::spawn(case(db.url.clone())).await;
-    db.drop_database().await.expect("drop the test database");
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
-
-async fn node(url: &str, dir: &Path) -> (Service, ManualClock, qrid_service::Recorder) {
-    for entry in std::fs::read_dir(repo().join("keys-dev")).expect("read keys-dev") {
-        let path = entry.expect("an entry").path();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if let Some(name) = name.filter(|n| n.ends_with(".pem") || n.ends_with(".key")) {
-            std::fs::copy(&path, dir.join(&name)).expect("copy a development key");
-        }
-    }
-    let config = Config::load(Settings {
-        database_url: Some(url.to_owned()),
-        key_dir: Some(dir.to_owned()),
-        public_url: Some("http://qrid.test".into()),
-        token_secret: Some(
-            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-                .to_owned()
-                .into(),
-        ),
-        ..Settings::default()
-    })
-    .expect("the test configuration");
-    let store = Store::connect(url).await.expect("connect");
-    let clock = ManualClock::at(START);
-    let (service, recorder) = Service::start(
-        config,
-        store,
-        Arc::new(clock.clone()),
-        Arc::new(qrid_service::events::NoEvents),
-    )
-    .await
-    .expect("start the service");
-    (service, clock, recorder)
 }
 
 /// An official with their TOTP secret.
 async fn official(s: &Service, clock: &ManualClock, username: &str, name: &str) -> Vec<u8> {
     let details = Official::new(name, "Chủ tịch", "UBND xã Đông Hội").expect("details");
     let p = provision(&s.kek, username, &details, PASSWORD, "qrid VN").expect("provision");
-    let b32 = p
-        .otpauth_uri
-        .split("secret=")
-        .nth(1)
-        .and_then(|r| r.split('&').next())
-        .expect("a secret in the URI")
-        .to_owned();
     create(
         &s.store,
         &s.config,
@@ -99,16 +34,14 @@ async fn official(s: &Service, clock: &ManualClock, username: &str, name: &str) 
     )
     .await
     .expect("create the official");
-    data_encoding::BASE32_NOPAD
-        .decode(b32.as_bytes())
-        .expect("base32")
+    secret_of(&p.otpauth_uri)
 }
 
 async fn the_desk(url: String) {
-    let dir = tempfile::tempdir().expect("a directory");
-    let (s, clock, recorder) = node(&url, dir.path()).await;
-    let lan = official(&s, &clock, "lan", "Trần Thị Lan").await;
-    let hoa = official(&s, &clock, "hoa", "Lê Văn Hoà").await;
+    let n = node(url).await;
+    let (s, clock) = (&n.service, &n.clock);
+    let lan = official(s, clock, "lan", "Trần Thị Lan").await;
+    let hoa = official(s, clock, "hoa", "Lê Văn Hoà").await;
 
     // Sign-in: a wrong code is the single refusal; the right one opens a session.
     let e = s
@@ -242,23 +175,7 @@ async fn the_desk(url: String) {
         .expect_err("nothing waits, and the code is used");
     assert_eq!(e.kind(), "invalid_body");
 
-    let client = {
-        let r = qrid_service::oidc::client::register(
-            &s.store,
-            s.clock.as_ref(),
-            "Counter 1",
-            &qrid_service::oidc::client::ClientSettings {
-                scopes: vec!["openid".into()],
-                ..Default::default()
-            },
-            "admin-1",
-        )
-        .await
-        .expect("register a client");
-        s.authenticate_client(&r.client_id, &r.secret.expect("a secret"))
-            .await
-            .expect("authenticate")
-    };
+    let client = client(s).await;
     for d in [&a, &b] {
         let (doc, signed) = s
             .desk_file(&lan_claims, &d.id, DeskFile::Signed)
@@ -326,8 +243,7 @@ async fn the_desk(url: String) {
     clock.advance(DESK_RETENTION);
     assert!(s.desk(&lan_claims).await.expect("desk").is_empty());
 
-    recorder.finish().await;
-    s.store.close().await;
+    n.stop().await;
 }
 
 #[tokio::test]
