@@ -22,7 +22,7 @@ RUNS=${1:-10000000}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-  TARGETS=(payload status_list multipart image login jws wallet)
+  TARGETS=(payload status_list multipart image login jws wallet pdf)
 fi
 WORKERS=${FUZZ_WORKERS:-1}
 SANITIZER=${FUZZ_SANITIZER:-address}
