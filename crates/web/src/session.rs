@@ -229,8 +229,16 @@ pub fn random_token() -> String {
 /// not exist, 422 with the service's sentence for input it refused, 429 and 503 with theirs,
 /// and a plain 500 (the cause logged, not shown) for the rest.
 pub fn error_page(c: Chrome, e: ServiceError) -> Response {
-    let t = c.t;
-    let (status, title, text) = match &e {
+    let (status, title, text) = refusal(c.t, &e, "office");
+    message(c, status, title, text)
+}
+
+/// What a page says for a service refusal, as [`error_page`] answers it: its status, heading
+/// and sentence. `app` names the app in the log line of an internal error (whose cause is
+/// logged, never shown). The apps with refusals of their own (the signing desk) answer those
+/// first and leave the rest to this.
+pub fn refusal(t: &Texts, e: &ServiceError, app: &str) -> (StatusCode, &'static str, String) {
+    match e {
         ServiceError::Forbidden(_) => (
             StatusCode::FORBIDDEN,
             t.forbidden_title,
@@ -249,8 +257,8 @@ pub fn error_page(c: Chrome, e: ServiceError) -> Response {
             t.error_title,
             e.to_string(),
         ),
-        ServiceError::Internal(_) | ServiceError::Store(_) if e.kind() == "internal" => {
-            tracing::error!(error = %e, "an office page failed");
+        _ if e.kind() == "internal" => {
+            tracing::error!(error = %e, app, "a page failed");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 t.error_title,
@@ -262,8 +270,7 @@ pub fn error_page(c: Chrome, e: ServiceError) -> Response {
             t.error_title,
             e.to_string(),
         ),
-    };
-    message(c, status, title, text)
+    }
 }
 
 /// Sessions last at most this long in the browser too.

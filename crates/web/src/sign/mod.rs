@@ -93,37 +93,16 @@ fn message(s: SignChrome, status: StatusCode, title: &'static str, text: String)
 fn error_page(s: SignChrome, e: ServiceError) -> Response {
     let t = s.t();
     let (status, title, text) = match &e {
-        ServiceError::Forbidden(_) | ServiceError::OfficialDisabled => (
+        ServiceError::OfficialDisabled => (
             StatusCode::FORBIDDEN,
             t.forbidden_title,
             t.forbidden_text.to_owned(),
         ),
-        ServiceError::NotFound(_) | ServiceError::Store(qrid_store::StoreError::NotFound(_)) => (
-            StatusCode::NOT_FOUND,
-            t.not_found_title,
-            t.not_found_text.to_owned(),
-        ),
-        ServiceError::TooManyAttempts { .. } => {
-            (StatusCode::TOO_MANY_REQUESTS, t.error_title, e.to_string())
-        }
         ServiceError::DeskFull => (
             StatusCode::UNPROCESSABLE_ENTITY,
             t.error_title,
             t.sign_desk_full.to_owned(),
         ),
-        ServiceError::Store(qrid_store::StoreError::Unavailable(_)) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            t.error_title,
-            e.to_string(),
-        ),
-        _ if e.kind() == "internal" => {
-            tracing::error!(error = %e, "a desk page failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                t.error_title,
-                "internal error".to_owned(),
-            )
-        }
         ServiceError::Signing(r) => (
             match r.kind() {
                 "totp_invalid" | "totp_reused" | "totp_malformed" => StatusCode::UNAUTHORIZED,
@@ -137,11 +116,7 @@ fn error_page(s: SignChrome, e: ServiceError) -> Response {
             t.error_title,
             format!("{e} ({})", r.kind()),
         ),
-        _ => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            t.error_title,
-            e.to_string(),
-        ),
+        _ => crate::session::refusal(t, &e, "sign"),
     };
     message(s, status, title, text)
 }
